@@ -1,0 +1,51 @@
+"""minigan: a from-scratch NumPy/CuPy deep-learning engine for teaching GANs.
+
+The core (this import) is light: the Tensor, its autodiff, the ops and the random
+constructors. ``minigan.nn``, ``minigan.optim``, ``minigan.gan``, ``minigan.theory``,
+``minigan.plot`` ... load on first use, so ``import minigan`` never pulls in matplotlib or SciPy.
+"""
+from __future__ import annotations
+
+import importlib
+
+from . import backend
+from .autograd import (Function, Tensor, enable_grad, grad, is_grad_enabled, no_grad,  # noqa
+                       set_grad_enabled)
+from .backend import (Device, cupy_available, get_default_dtype, manual_seed,  # noqa: F401
+                      set_default_dtype)
+from .ops import install as _install
+from .creation import *  # noqa: F401,F403
+from .creation import __all__ as _creation_all
+from .ops.elementwise import (abs, clamp, clip, cos, exp, expm1, leaky_relu, log,  # noqa
+                              log1p, log_sigmoid, maximum, minimum, pow, relu, rsqrt, sigmoid,
+                              sign, sin, softplus, sqrt, square, tanh, where)
+from .ops.matmul import matmul  # noqa: F401
+from .ops.reduce import (argmax, argmin, logsumexp, log_softmax, max, mean, min,  # noqa
+                         norm, softmax, std, sum, var)
+from .ops.shape import (broadcast_to, cat, chunk, concatenate, flatten, pad, permute,  # noqa
+                        reshape, split, squeeze, stack, swapaxes, transpose, unsqueeze)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+
+_install()
+
+__version__ = "0.1.0"
+
+float32 = backend.np.dtype("float32")
+float64 = backend.np.dtype("float64")
+float16 = backend.np.dtype("float16")
+int64 = backend.np.dtype("int64")
+int32 = backend.np.dtype("int32")
+bool_ = backend.np.dtype("bool")
+
+_LAZY = {"nn", "optim", "functional", "gan", "theory", "toy", "plot", "data", "metrics",
+         "serialization", "cli", "lab", "lessons"}
+
+
+def __getattr__(name):
+    # Heavy submodules load on first touch: minigan.nn, minigan.theory (SciPy), minigan.plot
+    # (matplotlib) ... and minigan.save / minigan.load from the serialization module.
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(".serialization", __name__), name)
+    raise AttributeError(f"module 'minigan' has no attribute {name!r}")

@@ -1,0 +1,503 @@
+"""Reverse-mode automatic differentiation: ``Tensor``, ``Function`` and the backward pass.
+
+How it works, in three sentences. Every differentiable operation is a ``Function`` whose
+``forward`` computes on raw arrays and whose ``backward`` turns the gradient of the output into
+gradients of the inputs. Calling a Function on Tensors records it as the output's ``_ctx``
+(its "creator"), so the outputs remember the graph that made them. ``backward()`` walks that
+graph from the loss back to the leaves in reverse topological order, applying the chain rule.
+
+Why backward rules are written with Tensor ops (and not raw arrays): the gradient is then
+itself the output of recorded operations whenever we ask for it (``create_graph=True``), so
+we can differentiate it again. That is what WGAN-GP's gradient penalty (a loss made of a
+gradient) and unrolled GANs (a generator step through optimizer steps) need. With
+``create_graph=False`` the same rules run under ``no_grad()``: nothing is recorded, and the
+first-order pass stays as fast as one written with arrays.
+"""
+from __future__ import annotations
+
+import weakref
+
+from . import backend
+from .backend import Device
+
+__all__ = ["Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "grad", "backward"]
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+class set_grad_enabled:
+    """Context manager (and decorator) that switches graph recording on or off."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+        self.prev = None
+
+    def __enter__(self):
+        global _grad_enabled
+        self.prev, _grad_enabled = _grad_enabled, self.mode
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """``with no_grad():`` runs code without recording a graph (evaluation, optimizer steps)."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """``with enable_grad():`` records again inside a ``no_grad`` block."""
+
+    def __init__(self):
+        super().__init__(True)
+
+
+# ------------------------------------------------------------------------------------ Tensor
+class Tensor:
+    """An n-dimensional array that can remember how it was computed.
+
+    ``data`` is the raw NumPy or CuPy array. A tensor made by the user is a *leaf*; if it has
+    ``requires_grad=True``, ``backward()`` accumulates d(loss)/d(tensor) into its ``.grad``.
+    A tensor computed from others by a recorded Function has that Function in ``_ctx``.
+    Operators (``+ - * / @ ** [] ...``) and methods (``sum, exp, reshape ...``) are attached
+    by ``minigan.ops`` when the package is imported.
+    """
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_index", "_version",
+                 "_retains_grad", "name", "__weakref__")
+    __array_priority__ = 1000      # ndarray (op) Tensor defers to Tensor's reflected operator
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, name=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        elif not hasattr(data, "__array_interface__") and not hasattr(data, "__cuda_array_interface__"):
+            data = backend.as_array(data)
+        elif isinstance(data, backend.np.generic):
+            data = backend.np.asarray(data)   # NumPy reductions return scalars; keep 0-d arrays
+        self.data = data
+        self.grad = None
+        self._ctx = None
+        self._out_index = 0
+        self._version = 0
+        self._retains_grad = False
+        self.name = name
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ------------------------------------------------------------------ array-like properties
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self) -> Device:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self):
+        return self._ctx is None
+
+    def dim(self):
+        return self.data.ndim
+
+    def size(self, dim=None):
+        """The shape, as in PyTorch (``x.size(0)`` is the batch size)."""
+        return self.shape if dim is None else self.data.shape[dim]
+
+    def numel(self):
+        return int(self.data.size)
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self):
+        """The values as a NumPy array (copied from the GPU if needed; never part of the graph)."""
+        return backend.to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = backend.to_numpy(self.data)
+        return arr if dtype is None else arr.astype(dtype)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return backend.to_numpy(self.data).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is "
+                               "ambiguous: use .any() or .all()")
+        return bool(self.item())
+
+    def __index__(self):
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        arr = backend.to_numpy(self.data)
+        body = backend.np.array2string(arr, separator=", ", precision=4, prefix="tensor(")
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if arr.dtype != backend.get_default_dtype() and arr.dtype.kind == "f":
+            extras.append(f"dtype={arr.dtype}")
+        if self._ctx is not None and self.requires_grad:
+            extras.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ------------------------------------------------------------------ graph control
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise RuntimeError(f"only floating-point tensors can require gradients, not {self.dtype}")
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) is only for leaves; use .detach() on a "
+                               "computed tensor")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self):
+        """The same values, cut from the graph (shares memory, as in PyTorch)."""
+        return Tensor(self.data)
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (leaves always keep it)."""
+        self._retains_grad = True
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires it.
+
+        ``gradient`` is d(loss)/d(self); it may be omitted for a one-element tensor (it is 1).
+        The graph is freed afterwards unless ``retain_graph`` (default: ``create_graph``).
+        """
+        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+                 create_graph=create_graph, inputs=inputs)
+
+    def _bump_version(self):
+        self._version += 1
+
+
+# ---------------------------------------------------------------------------------- Function
+class Function:
+    """One differentiable operation. Subclasses define:
+
+    * ``forward(self, *arrays)`` -> array or tuple of arrays (raw NumPy/CuPy maths), and
+    * ``backward(self, *grad_outputs)`` -> Tensor, tuple of Tensors, or None per input,
+      written with Tensor operations so that it is differentiable itself.
+
+    The inputs are available in backward as ``self.inputs`` (Tensors), the outputs as
+    ``self.output(i)``. ``self.needs_input_grad[i]`` says whether input ``i`` needs a gradient,
+    so a rule can skip work nobody asked for. Keyword options go to ``__init__``.
+    """
+    inputs = ()
+    needs_input_grad = ()
+    differentiable = True          # False for ops like argmax or comparisons
+
+    def __call__(self, *inputs):
+        arrays = [x.data for x in inputs]
+        if len(arrays) > 1:
+            kind = type(arrays[0])
+            for a in arrays[1:]:
+                if type(a) is not kind:
+                    _raise_mixed_devices(self, inputs)
+        ys = self.forward(*arrays)
+        single = not isinstance(ys, tuple)
+        if single:
+            ys = (ys,)
+        record = (_grad_enabled and self.differentiable
+                  and any(x.requires_grad for x in inputs))
+        outs = tuple(Tensor(y) for y in ys)
+        if record:
+            self.inputs = inputs
+            self.needs_input_grad = tuple(x.requires_grad for x in inputs)
+            self._versions = tuple(x._version for x in inputs)
+            self._outputs = tuple(weakref.ref(o) for o in outs)
+            if len(outs) > 1:
+                self._out_meta = tuple((y.shape, y.dtype) for y in ys)
+            for i, o in enumerate(outs):
+                o.requires_grad = o.data.dtype.kind in "fc"
+                o._ctx = self
+                o._out_index = i
+        return outs[0] if single else outs
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError(f"{type(self).__name__} has no backward rule")
+
+    def output(self, i=0):
+        """Output ``i`` of this op as a Tensor (it is still alive while backward runs on it)."""
+        return self._outputs[i]()
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """``MyOp.apply(x, y, k=2)`` is ``MyOp(k=2)(x, y)``."""
+        return cls(**options)(*inputs)
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+def _raise_mixed_devices(fn, inputs):
+    devices = ", ".join(str(x.device) for x in inputs)
+    raise RuntimeError(f"{type(fn).__name__}: all inputs must be on the same device, got "
+                       f"{devices}. Move them with .to(device) first.")
+
+
+# ------------------------------------------------------------------------- the backward pass
+def _topological_order(roots):
+    """Functions reachable from ``roots``, producers before consumers (iterative DFS).
+
+    An explicit stack instead of recursion: a chain of 100,000 ops would overflow Python's
+    recursion limit (a known bug of recursive teaching engines).
+    """
+    order, seen = [], set()
+    stack = [(r._ctx, False) for r in roots if r._ctx is not None]
+    while stack:
+        fn, expanded = stack.pop()
+        if expanded:
+            order.append(fn)
+            continue
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        stack.append((fn, True))
+        for x in fn.inputs:
+            c = x._ctx
+            if c is not None and id(c) not in seen:
+                stack.append((c, False))
+    return order
+
+
+def _as_grad_tensor(g, like):
+    if g is None:
+        if like.data.size != 1:
+            raise RuntimeError("grad can be implicitly created only for one-element outputs; "
+                               f"pass a gradient of shape {like.shape}")
+        xp = backend.xp_of(like.data)
+        return Tensor(xp.ones(like.shape, dtype=like.dtype))
+    if not isinstance(g, Tensor):
+        g = Tensor(backend.as_array(g, dtype=like.dtype, device=like.device))
+    if g.shape != like.shape:
+        raise RuntimeError(f"backward: gradient has shape {g.shape}, but the output has shape "
+                           f"{like.shape}")
+    return g
+
+
+def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
+    """The engine shared by ``Tensor.backward`` and ``grad``.
+
+    Returns ``{id(t): (t, gradient)}`` for the leaves reached (or, when ``targets`` is given,
+    for the targets), plus the non-leaves that asked to retain their gradient.
+    """
+    order = _topological_order(roots)
+    grads, owner = {}, {}
+    for r, g in zip(roots, root_grads):
+        k = id(r)
+        grads[k] = g if k not in grads else grads[k] + g
+        owner[k] = r
+    target_ids = reaches = None
+    if targets is not None:
+        # Only run the rules on paths that lead to a target: grad(D(x), x) need not compute
+        # the gradients of D's weights.
+        target_ids = {id(t) for t in targets}
+        reaches = set()
+        for fn in order:   # producers first, so every input's creator is already decided
+            for x in fn.inputs:
+                if id(x) in target_ids or (x._ctx is not None and id(x._ctx) in reaches):
+                    reaches.add(id(fn))
+                    break
+    results = {}
+    with set_grad_enabled(create_graph):
+        for fn in reversed(order):
+            if reaches is not None and id(fn) not in reaches:
+                continue
+            if fn.inputs is None:
+                raise RuntimeError(
+                    "trying to backward through the graph a second time: its saved values were "
+                    "freed by the first backward(). Pass retain_graph=True the first time.")
+            gys = _output_grads(fn, grads, owner, results, target_ids)
+            if gys is None:
+                continue
+            for x, v in zip(fn.inputs, fn._versions):
+                if x._version != v:
+                    raise RuntimeError(
+                        f"{type(fn).__name__}: one of the tensors it saved for backward was "
+                        "modified in place after the forward pass; its gradient would be wrong. "
+                        "Modify a copy (x.clone()) or do the in-place change after backward().")
+            needs = fn.needs_input_grad
+            if reaches is not None:
+                needs = tuple(n and (id(x) in target_ids or
+                                     (x._ctx is not None and id(x._ctx) in reaches))
+                              for n, x in zip(needs, fn.inputs))
+            saved, fn.needs_input_grad = fn.needs_input_grad, needs
+            try:
+                gxs = fn.backward(*gys)
+            finally:
+                fn.needs_input_grad = saved
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            if len(gxs) != len(fn.inputs):
+                raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients "
+                                   f"for {len(fn.inputs)} inputs")
+            for x, gx, need in zip(fn.inputs, gxs, needs):
+                if gx is None or not need:
+                    continue
+                if gx.shape != x.shape:
+                    raise RuntimeError(f"{type(fn).__name__}.backward: gradient of shape "
+                                       f"{gx.shape} for an input of shape {x.shape}")
+                k = id(x)
+                if k in grads:
+                    grads[k] = grads[k] + gx
+                else:
+                    grads[k], owner[k] = gx, x
+            if not retain_graph:
+                fn.inputs = None     # free what the forward saved; a second pass must fail
+    # What is left belongs to tensors without a creator: the leaves.
+    for k, g in grads.items():
+        t = owner[k]
+        if t._ctx is None or (target_ids is not None and k in target_ids):
+            results[k] = (t, g)
+    return results
+
+
+def _output_grads(fn, grads, owner, results, target_ids):
+    """Collect d(loss)/d(output) for each output of ``fn`` (zeros for an output that got none).
+
+    Returns None when no output received a gradient: the whole op can be skipped.
+    """
+    gys, any_grad = [], False
+    outs = [w() for w in fn._outputs]
+    for o in outs:
+        g = grads.pop(id(o), None) if o is not None else None
+        if g is not None and (o._retains_grad or (target_ids is not None and id(o) in target_ids)):
+            results[id(o)] = (o, g)
+        any_grad = any_grad or g is not None
+        gys.append(g)
+    if not any_grad:
+        return None
+    for i, g in enumerate(gys):
+        if g is None:
+            shape, dtype = ((outs[i].shape, outs[i].dtype) if outs[i] is not None
+                            else fn._out_meta[i])
+            xp = backend.xp_of(fn.inputs[0].data)
+            gys[i] = Tensor(xp.zeros(shape, dtype=dtype))
+    return gys
+
+
+def _check_roots(tensors, what):
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what} must be Tensors, got {type(t).__name__}")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    _check_roots(tensors, "backward() roots")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    for t in tensors:
+        if not t.requires_grad:
+            raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn "
+                               "(was it computed under no_grad(), or from tensors without "
+                               "requires_grad=True?)")
+    gs = [_as_grad_tensor(g, t) for g, t in zip(grad_tensors, tensors)]
+    targets = None
+    if inputs is not None:
+        targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for t, g in _run_backward(tensors, gs, targets, create_graph, retain_graph).values():
+        if not (t.requires_grad and (t._ctx is None or t._retains_grad or targets is not None)):
+            continue
+        if not create_graph:
+            # A fresh array: the same gradient array may reach several leaves (d(a+b)), and
+            # a user or optimizer editing one .grad in place must not change another.
+            g = Tensor(g.data.copy())
+        t.grad = g if t.grad is None else (t.grad + g if create_graph else Tensor(t.grad.data + g.data))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """d(outputs)/d(inputs) as a tuple of Tensors, without touching any ``.grad``.
+
+    With ``create_graph=True`` the returned gradients are themselves differentiable: this is
+    how a gradient penalty ||grad_x D(x)|| becomes part of a loss. An input that the outputs
+    do not depend on gets a zero gradient (or None with ``allow_unused=True``, as in PyTorch).
+    """
+    single_out = isinstance(outputs, Tensor)
+    outputs = [outputs] if single_out else list(outputs)
+    single_in = isinstance(inputs, Tensor)
+    inputs = [inputs] if single_in else list(inputs)
+    _check_roots(outputs, "grad() outputs")
+    _check_roots(inputs, "grad() inputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    for x in inputs:
+        if not x.requires_grad:
+            raise RuntimeError("grad(): one of the inputs does not require grad; create it with "
+                               "requires_grad=True")
+    live = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
+    result = {}
+    if live:
+        gs = [_as_grad_tensor(g, o) for o, g in live]
+        result = _run_backward([o for o, _ in live], gs, inputs, create_graph, retain_graph)
+    out = []
+    for x in inputs:
+        g = result.get(id(x), (None, None))[1]
+        if g is None and not allow_unused:
+            xp = backend.xp_of(x.data)
+            g = Tensor(xp.zeros(x.shape, dtype=x.dtype))
+        out.append(g)
+    return tuple(out)

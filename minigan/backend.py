@@ -1,0 +1,240 @@
+"""The one door to the array libraries: NumPy on the CPU, CuPy on an NVIDIA GPU.
+
+Every other module asks this one for its array module instead of importing NumPy or CuPy
+itself. A kernel gets its module from the arrays it was handed::
+
+    xp = backend.xp_of(x)        # numpy or cupy, whichever owns x
+    y = xp.maximum(x, 0)
+
+so the same source runs on both devices. This module also owns the default floating dtype
+(float32, as in PyTorch), the random generators behind ``minigan.manual_seed``, and the
+scatter-add that advanced-indexing gradients need (``np.add.at`` on the CPU,
+``cupyx.scatter_add`` on the GPU).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = [
+    "np", "Device", "device_of", "xp_of", "get_xp", "to_numpy", "as_array",
+    "default_dtype", "set_default_dtype", "get_default_dtype", "manual_seed", "generator",
+    "get_rng_state", "set_rng_state", "scatter_add", "cupy_available", "default_device",
+]
+
+_cupy = None          # the cupy module, once imported
+_cupy_error = None    # why importing it failed, for the error message
+
+
+def _import_cupy():
+    """Import CuPy on first use, so ``import minigan`` stays light and CPU-only machines work."""
+    global _cupy, _cupy_error
+    if _cupy is None and _cupy_error is None:
+        try:
+            import cupy  # noqa: WPS433 (the backend is the one module allowed to do this)
+            cupy.cuda.runtime.getDeviceCount()   # fails early without a driver / GPU
+            _cupy = cupy
+        except Exception as exc:  # ImportError, CUDARuntimeError, ...
+            _cupy_error = exc
+    if _cupy is None:
+        raise RuntimeError(
+            "device 'cuda' needs CuPy and an NVIDIA GPU, but they are not usable here "
+            f"({type(_cupy_error).__name__}: {_cupy_error}). Install the GPU extra with "
+            "`pip install -e .[gpu]` on a machine with CUDA, or use device='cpu'.")
+    return _cupy
+
+
+def cupy_available() -> bool:
+    """True when CuPy imports and sees at least one GPU."""
+    try:
+        _import_cupy()
+        return True
+    except RuntimeError:
+        return False
+
+
+# ----------------------------------------------------------------------------------- devices
+class Device:
+    """A device name, as in PyTorch: ``Device('cpu')``, ``Device('cuda')``, ``Device('cuda:1')``.
+
+    Compares equal to its string form, so ``x.device == 'cpu'`` reads naturally.
+    """
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu"):
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if not isinstance(spec, str):
+            raise TypeError(f"a device is a string like 'cpu' or 'cuda:0', not {spec!r}")
+        kind, _, idx = spec.strip().lower().partition(":")
+        if kind not in ("cpu", "cuda", "gpu"):
+            raise ValueError(f"unknown device {spec!r}: use 'cpu', 'cuda' or 'cuda:N'")
+        self.type = "cuda" if kind == "gpu" else kind
+        if idx and not idx.isdigit():
+            raise ValueError(f"bad device index in {spec!r}")
+        self.index = int(idx) if idx else (0 if self.type == "cuda" else None)
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = Device(other)
+            except (ValueError, TypeError):
+                return False
+        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device('{self}')"
+
+    @property
+    def xp(self):
+        """The array module of this device."""
+        return np if self.type == "cpu" else _import_cupy()
+
+
+CPU = Device("cpu")
+
+
+def default_device() -> Device:
+    """The device new tensors go to: ``$MINIGAN_DEVICE`` (``cpu`` or ``cuda``), else the CPU."""
+    return Device(os.environ.get("MINIGAN_DEVICE", "cpu") or "cpu")
+
+
+def xp_of(array):
+    """The array module (numpy or cupy) that owns ``array``."""
+    if isinstance(array, np.ndarray) or np.isscalar(array) or isinstance(array, np.generic):
+        return np
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy
+    mod = type(array).__module__
+    if mod.startswith("cupy"):
+        return _import_cupy()
+    return np
+
+
+def get_xp(device=None):
+    """The array module for a device (the default device when None)."""
+    return (Device(device) if device is not None else default_device()).xp
+
+
+def device_of(array) -> Device:
+    """The Device that holds ``array``."""
+    if xp_of(array) is np:
+        return CPU
+    return Device(f"cuda:{array.device.id}")
+
+
+def to_numpy(array):
+    """A NumPy array with the same values, copied from the GPU if needed."""
+    if isinstance(array, np.ndarray):
+        return array
+    if xp_of(array) is np:
+        return np.asarray(array)
+    return array.get()
+
+
+def as_array(data, dtype=None, device=None):
+    """Turn data (list, scalar, NumPy or CuPy array) into an array on ``device``."""
+    dev = Device(device) if device is not None else None
+    src_xp = xp_of(data)
+    if dev is None:
+        dev = device_of(data) if src_xp is not np else default_device()
+    if dev.type == "cpu":
+        out = np.asarray(to_numpy(data), dtype=dtype)
+    else:
+        cp = _import_cupy()
+        with cp.cuda.Device(dev.index):
+            out = cp.asarray(data, dtype=dtype)
+    return out
+
+
+# ----------------------------------------------------------------------------------- dtypes
+_default_dtype = np.dtype(np.float32)
+
+
+def set_default_dtype(dtype):
+    """Set the floating dtype new tensors get (float32 unless you ask for float64)."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64, np.float16):
+        raise TypeError(f"the default dtype must be a floating type, not {dtype}")
+    _default_dtype = dtype
+
+
+def get_default_dtype():
+    return _default_dtype
+
+
+default_dtype = get_default_dtype
+
+
+# -------------------------------------------------------------------------------------- RNG
+_generators = {}     # device string -> generator
+_seed = None         # the last manual_seed, so generators made later start from it too
+
+
+def _make_generator(dev: Device):
+    # Each device gets its own stream: the CPU starts from the seed, cuda:N from seed + 1 + N.
+    seed = None if _seed is None else _seed + (0 if dev.type == "cpu" else 1 + dev.index)
+    if dev.type == "cpu":
+        return np.random.Generator(np.random.PCG64(seed))
+    cp = _import_cupy()
+    with cp.cuda.Device(dev.index):
+        return cp.random.default_rng(seed)
+
+
+def generator(device=None):
+    """The random generator of a device (fresh entropy until ``manual_seed`` is called)."""
+    dev = Device(device) if device is not None else default_device()
+    key = str(dev)
+    if key not in _generators:
+        _generators[key] = _make_generator(dev)
+    return _generators[key]
+
+
+def manual_seed(seed: int):
+    """Seed every device's generator, so that a run repeats bit for bit (on the CPU)."""
+    global _seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"a seed is a non-negative integer, not {seed!r}")
+    _seed = int(seed)
+    for key in list(_generators):
+        _generators[key] = _make_generator(Device(key))
+    return _seed
+
+
+def get_rng_state(device="cpu"):
+    """The CPU generator's state as a plain dict of ints and strings (JSON-serialisable)."""
+    gen = generator(device)
+    if Device(device).type != "cpu":
+        raise NotImplementedError("saving the CUDA generator's state is not supported; "
+                                  "checkpoints restore the CPU generator")
+    return gen.bit_generator.state
+
+
+def set_rng_state(state, device="cpu"):
+    gen = generator(device)
+    gen.bit_generator.state = state
+
+
+# ------------------------------------------------------------------------------- scatter-add
+def scatter_add(target, index, values):
+    """``target[index] += values`` where repeated indices accumulate (the gradient of indexing).
+
+    NumPy's fancy ``+=`` would keep only the last of repeated indices; ``np.add.at`` adds them
+    all. CuPy's twin lives in ``cupyx``.
+    """
+    xp = xp_of(target)
+    if xp is np:
+        np.add.at(target, index, values)
+    else:
+        import cupyx
+        cupyx.scatter_add(target, index, values)
+    return target

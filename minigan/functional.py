@@ -1,0 +1,18 @@
+"""``minigan.functional`` (``import minigan.functional as F``): the function forms of every
+layer and loss, with PyTorch's names and argument order, so that ``F.relu(x)`` or
+``F.binary_cross_entropy_with_logits(logits, target)`` read exactly as in PyTorch.
+"""
+from __future__ import annotations
+
+from .ops.elementwise import (leaky_relu, log_sigmoid, relu, sigmoid, softplus,  # noqa: F401
+                              tanh)
+from .ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
+                       cross_entropy, l1_loss, mse_loss, nll_loss)
+from .ops.matmul import linear  # noqa: F401
+from .ops.reduce import log_softmax, softmax  # noqa: F401
+
+logsigmoid = log_sigmoid
+
+__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softplus", "log_sigmoid", "logsigmoid",
+           "softmax", "log_softmax", "linear", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "mse_loss", "l1_loss"]

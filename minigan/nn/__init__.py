@@ -1,0 +1,1 @@
+"""Neural-network layers (see issue: nn modules)."""

@@ -1,0 +1,157 @@
+"""Differentiable primitives, one family per module, and the Tensor methods built on them.
+
+``install()`` attaches operators (``+ - * / ** @ [] < ==``) and methods (``x.sum()``,
+``x.reshape()`` ...) to ``Tensor``, so that the autograd module itself needs no knowledge of
+any particular operation (it only knows how to run a graph).
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import Function, Tensor, is_grad_enabled
+from . import elementwise as E
+from . import matmul as M
+from . import reduce as R
+from . import shape as S
+
+__all__ = ["install"]
+
+
+def _compare(ufunc_name):
+    def op(a, b):
+        if not isinstance(b, Tensor):
+            b = E.as_tensor_like(b, a)
+        xp = backend.xp_of(a.data)
+        return Tensor(getattr(xp, ufunc_name)(a.data, b.data))
+    op.__name__ = ufunc_name
+    return op
+
+
+def _reflected(fn):
+    def op(self, other):
+        return fn(E.as_tensor_like(other, self), self)
+    return op
+
+
+def _inplace(name, fn):
+    """In-place arithmetic on a tensor's values (initialisers, optimizers, clipping).
+
+    Refused on a leaf that requires grad while recording, as in PyTorch: the graph would not
+    see the change. The version counter lets backward() catch a saved tensor changed later.
+    """
+    def op(self, other):
+        if self.requires_grad and self._ctx is None and is_grad_enabled():
+            raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be changed in "
+                               "place while the graph is recorded; wrap it in minigan.no_grad()")
+        val = other.data if isinstance(other, Tensor) else other
+        xp = backend.xp_of(self.data)
+        out = fn(self.data, xp.asarray(val, dtype=self.dtype))
+        self.data[...] = out
+        self._bump_version()
+        return self
+    op.__name__ = name
+    return op
+
+
+def _to(self, *args, **kwargs):
+    """``x.to('cuda')``, ``x.to(dtype)``, ``x.to(device, dtype)``: a copy where something changes."""
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    for a in args:
+        if isinstance(a, (str, backend.Device)):
+            device = a
+        else:
+            dtype = a
+    out = self
+    if dtype is not None and backend.np.dtype(dtype) != self.dtype:
+        out = _cast(out, dtype)
+    if device is not None and backend.Device(device) != self.device:
+        out = _move(out, device)
+    return out
+
+
+class Cast(Function):
+    """Change the dtype; the gradient is cast back to the input's dtype."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, a):
+        return a.astype(self.dtype)
+
+    def backward(self, gy):
+        return _cast(gy, self.inputs[0].dtype)
+
+
+class Move(Function):
+    """Copy to another device; the gradient travels back to where the input lives."""
+
+    def __init__(self, device):
+        self.device = device
+
+    def forward(self, a):
+        return backend.as_array(a, device=self.device)
+
+    def backward(self, gy):
+        return _move(gy, self.inputs[0].device)
+
+
+def _cast(x, dtype):
+    return Cast(backend.np.dtype(dtype))(x)
+
+
+def _move(x, device):
+    return Move(backend.Device(device))(x)
+
+
+def _clone(self):
+    return E.mul(self, 1) if self.requires_grad else Tensor(self.data.copy())
+
+
+def install():
+    T = Tensor
+    T.__add__, T.__radd__ = E.add, _reflected(E.add)
+    T.__sub__, T.__rsub__ = E.sub, _reflected(E.sub)
+    T.__mul__, T.__rmul__ = E.mul, _reflected(E.mul)
+    T.__truediv__, T.__rtruediv__ = E.div, _reflected(E.div)
+    T.__pow__, T.__rpow__ = E.pow, _reflected(E.pow)
+    T.__matmul__, T.__rmatmul__ = M.matmul, _reflected(M.matmul)
+    T.__neg__ = E.neg
+    T.__pos__ = lambda self: self
+    T.__abs__ = E.abs
+    T.__getitem__ = S.getitem
+    for name, uf in (("__lt__", "less"), ("__le__", "less_equal"), ("__gt__", "greater"),
+                     ("__ge__", "greater_equal"), ("__eq__", "equal"), ("__ne__", "not_equal")):
+        setattr(T, name, _compare(uf))
+    T.__iter__ = lambda self: (self[i] for i in range(len(self)))
+    for name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus", "log_sigmoid",
+                 "clip", "clamp", "square", "sin", "cos", "log1p", "expm1", "rsqrt",
+                 "reciprocal", "sign", "abs", "pow", "maximum", "minimum"):
+        setattr(T, name, getattr(E, name))
+    T.leaky_relu = E.leaky_relu
+    for name in ("sum", "mean", "var", "std", "max", "min", "logsumexp", "softmax",
+                 "log_softmax", "argmax", "argmin", "norm"):
+        setattr(T, name, getattr(R, name))
+    for name in ("reshape", "flatten", "permute", "squeeze", "unsqueeze", "broadcast_to",
+                 "expand", "split", "chunk", "unflatten", "swapaxes"):
+        setattr(T, name, getattr(S, name))
+    T.view = S.reshape
+    T.transpose = S.transpose
+    T.matmul = M.matmul
+    T.T = property(lambda self: S.transpose(self))
+    T.mT = property(lambda self: S.swapaxes(self, -1, -2))
+    T.to = _to
+    T.cpu = lambda self: _to(self, "cpu")
+    T.cuda = lambda self, device="cuda": _to(self, device)
+    T.float = lambda self: _to(self, backend.np.float32)
+    T.double = lambda self: _to(self, backend.np.float64)
+    T.astype = lambda self, dtype: _to(self, dtype)
+    T.clone = _clone
+    T.add_ = _inplace("add_", lambda a, b: a + b)
+    T.sub_ = _inplace("sub_", lambda a, b: a - b)
+    T.mul_ = _inplace("mul_", lambda a, b: a * b)
+    T.div_ = _inplace("div_", lambda a, b: a / b)
+    T.copy_ = _inplace("copy_", lambda a, b: b)
+    T.fill_ = _inplace("fill_", lambda a, b: b)
+    T.zero_ = lambda self: T.fill_(self, 0)
+    T.clamp_ = lambda self, min=None, max=None: _inplace(
+        "clamp_", lambda a, _: backend.xp_of(a).clip(a, min, max))(self, 0)
