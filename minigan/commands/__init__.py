@@ -1,0 +1,1 @@
+"""One module per ``python -m minigan`` command (see ``minigan/cli.py``)."""

@@ -1,0 +1,32 @@
+"""Show the version, the array backend, the device and the BLAS library in use."""
+from __future__ import annotations
+
+
+def add_arguments(parser):
+    parser.add_argument("--device", default=None, help="device to describe (cpu or cuda)")
+
+
+def run(args):
+    import platform
+
+    import minigan
+    from minigan import backend
+    np = backend.np
+    dev = backend.Device(args.device) if args.device else backend.default_device()
+    print(f"minigan {minigan.__version__} (Python {platform.python_version()})")
+    print(f"numpy {np.__version__}; default dtype {backend.get_default_dtype()}")
+    print(f"device: {dev}")
+    if dev.type == "cuda":
+        cp = dev.xp
+        props = cp.cuda.runtime.getDeviceProperties(dev.index)
+        print(f"cupy {cp.__version__}; GPU {props['name'].decode()}")
+    else:
+        print("cupy: " + ("available" if backend.cupy_available() else "not available "
+                          "(pip install -e .[gpu] on a CUDA machine)"))
+    try:
+        cfg = np.show_config(mode="dicts")
+        blas = cfg.get("Build Dependencies", {}).get("blas", {})
+        print(f"BLAS: {blas.get('name', '?')} {blas.get('version', '')}".rstrip())
+    except Exception:  # older NumPy: no dict mode
+        print("BLAS: see numpy.show_config()")
+    return 0

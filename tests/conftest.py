@@ -1,0 +1,32 @@
+"""Shared fixtures. Tests that take ``device`` run once per backend: on the CPU always, and
+on CUDA when CuPy and a GPU are present (``MINIGAN_DEVICE=cuda`` restricts the run to CUDA)."""
+import os
+
+import numpy as np
+import pytest
+
+import minigan
+from minigan import backend
+
+_want = os.environ.get("MINIGAN_DEVICE", "")
+DEVICES = ["cuda"] if _want.startswith("cuda") else ["cpu", "cuda"]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    if request.param == "cuda" and not backend.cupy_available():
+        pytest.skip("CuPy with a GPU is not available")
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    minigan.manual_seed(0)
+    yield
+
+
+def to_np(x):
+    """A Tensor or array as a float64 NumPy array, for comparisons."""
+    if isinstance(x, minigan.Tensor):
+        x = x.data
+    return np.asarray(backend.to_numpy(x), dtype=np.float64)
