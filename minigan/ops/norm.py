@@ -1,0 +1,196 @@
+"""Normalisation layers: batch norm (the DCGAN workhorse) and layer norm.
+
+Batch norm, per channel c, over the batch and every spatial position (n of them):
+
+    mean = (1/n) sum x            var = (1/n) sum (x - mean)^2        (the *biased* variance)
+    x_hat = (x - mean) / sqrt(var + eps)        y = gamma * x_hat + beta
+
+In training the statistics come from the batch, and the running estimates PyTorch keeps for
+evaluation are updated in place: ``running = (1 - momentum) * running + momentum * batch``,
+with the *unbiased* variance (times n / (n - 1)) for ``running_var``. In evaluation the running
+estimates are used instead, and batch norm is just a per-channel affine map.
+
+The gradient in closed form. With g = dL/dy * gamma and means over the same n values,
+
+    dL/dx = (1 / sqrt(var + eps)) * (g - mean(g) - x_hat * mean(g * x_hat))
+
+(the two subtracted terms are what the dependence of mean and var on x contributes), and
+dL/dgamma = sum(dL/dy * x_hat), dL/dbeta = sum(dL/dy).
+
+Why this is *exact at second order* here (DeZero's is not): x_hat and 1/sqrt(var + eps) are
+functions of x. A backward rule that uses them as saved constant arrays gives the right first
+derivative but loses their dependence on x, so differentiating the gradient again (a WGAN-GP
+penalty through a critic with batch norm) is wrong. Our rule uses the saved arrays only when no
+graph is being recorded (first order, fast); under ``create_graph=True`` it rebuilds x_hat and
+the inverse standard deviation from x with Tensor ops, so the formula above is differentiated
+with every dependence in place.
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import Function, Tensor, is_grad_enabled, no_grad
+from . import reduce as R
+from .elementwise import rsqrt
+from .shape import reshape
+
+__all__ = ["batch_norm", "layer_norm"]
+
+
+def _stat_axes(ndim):
+    """Batch norm normalises over every axis except the channel axis 1."""
+    return (0,) + tuple(range(2, ndim))
+
+
+def _channel_shape(ndim, c):
+    """(1, C, 1, 1, ...): the shape that broadcasts a per-channel vector against the input."""
+    return (1, c) + (1,) * (ndim - 2)
+
+
+class BatchNormTrain(Function):
+    """Batch norm with batch statistics. Inputs: x, and optionally weight and bias (C,)."""
+
+    def __init__(self, eps, has_weight, has_bias):
+        self.eps, self.has_weight, self.has_bias = eps, has_weight, has_bias
+
+    def forward(self, x, *affine):
+        axes = _stat_axes(x.ndim)
+        cs = _channel_shape(x.ndim, x.shape[1])
+        # The statistics in one sweep: the centred array is made once and serves both the
+        # variance and x_hat (a textbook E[x^2] - E[x]^2 would also be one sweep, but it
+        # cancels catastrophically in float32 when |mean| >> std).
+        mean = x.mean(axis=axes, keepdims=True)
+        xc = x - mean
+        var = (xc * xc).mean(axis=axes, keepdims=True)
+        invstd = 1 / backend.xp_of(x).sqrt(var + x.dtype.type(self.eps))
+        x_hat = xc * invstd
+        self.batch_mean, self.batch_var = mean.reshape(-1), var.reshape(-1)
+        self.x_hat, self.invstd = x_hat, invstd
+        y = x_hat
+        i = 0
+        if self.has_weight:
+            y = y * affine[i].reshape(cs)
+            i += 1
+        if self.has_bias:
+            y = y + affine[i].reshape(cs)
+        return y
+
+    def _stats(self):
+        """(x_hat, invstd) as Tensors: constants for a first-order pass, functions of x when a
+        graph is recorded (so that the gradient below can be differentiated exactly)."""
+        x = self.inputs[0]
+        if not (is_grad_enabled() and x.requires_grad):
+            return Tensor(self.x_hat), Tensor(self.invstd)
+        axes = _stat_axes(x.ndim)
+        xc = x - R.mean(x, axis=axes, keepdims=True)
+        invstd = rsqrt(R.mean(xc * xc, axis=axes, keepdims=True) + self.eps)
+        return xc * invstd, invstd
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        axes = _stat_axes(x.ndim)
+        c = x.shape[1]
+        cs = _channel_shape(x.ndim, c)
+        x_hat, invstd = self._stats()
+        need = self.needs_input_grad
+        weight = self.inputs[1] if self.has_weight else None
+        grads = []
+        if need[0]:
+            g = gy * reshape(weight, cs) if weight is not None else gy
+            mean_g = R.mean(g, axis=axes, keepdims=True)
+            mean_gx = R.mean(g * x_hat, axis=axes, keepdims=True)
+            grads.append(invstd * (g - mean_g - x_hat * mean_gx))
+        else:
+            grads.append(None)
+        if self.has_weight:
+            grads.append(R.sum(gy * x_hat, axis=axes) if need[1] else None)
+        if self.has_bias:
+            grads.append(R.sum(gy, axis=axes) if need[-1] else None)
+        return tuple(grads)
+
+
+def _check_vector(name, t, c, what):
+    if t is None:
+        return
+    if not isinstance(t, Tensor):
+        raise TypeError(f"batch_norm: {name} must be a Tensor or None, not {type(t).__name__}")
+    if t.shape != (c,):
+        raise ValueError(f"batch_norm: {name} has shape {t.shape}, but the input has {c} "
+                         f"channels (dimension 1 of {what}), so it must have shape ({c},)")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """``F.batch_norm`` with PyTorch's semantics, for inputs (N, C), (N, C, L) or (N, C, H, W).
+
+    training=True: normalise with the batch's mean and biased variance, and (when they are
+    given) update ``running_mean`` / ``running_var`` in place with momentum and the unbiased
+    variance. training=False: normalise with the running estimates.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, ...), got {input.shape}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check_vector(name, t, c, input.shape)
+    cs = _channel_shape(input.ndim, c)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var must be given in "
+                             "evaluation mode (training=False)")
+        # An affine map per channel; the running estimates are constants (no gradient).
+        scale = rsqrt(Tensor(running_var.data.astype(input.dtype, copy=False)) + eps)
+        if weight is not None:
+            scale = scale * weight
+        shift = -Tensor(running_mean.data.astype(input.dtype, copy=False)) * scale
+        if bias is not None:
+            shift = shift + bias
+        return input * reshape(scale, cs) + reshape(shift, cs)
+
+    n = input.numel() // max(c, 1)
+    if n <= 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                         f"got input of shape {input.shape}")
+    affine = [t for t in (weight, bias) if t is not None]
+    fn = BatchNormTrain(eps, weight is not None, bias is not None)
+    y = fn(input, *affine)
+    if running_mean is not None or running_var is not None:
+        with no_grad():
+            m = float(momentum)
+            if running_mean is not None:
+                rm = running_mean.data
+                rm[...] = (1 - m) * rm + m * fn.batch_mean.astype(rm.dtype, copy=False)
+                running_mean._bump_version()
+            if running_var is not None:
+                rv = running_var.data
+                unbiased = fn.batch_var.astype(rv.dtype, copy=False) * (n / (n - 1))
+                rv[...] = (1 - m) * rv + m * unbiased
+                running_var._bump_version()
+    fn.batch_mean = fn.batch_var = None
+    return y
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """``F.layer_norm``: normalise each sample over its last ``len(normalized_shape)`` axes.
+
+    A composite of Tensor ops (mean, biased variance, rsqrt), so its derivatives of every
+    order come from the ops it is made of.
+    """
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(int(s) for s in normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.shape[input.ndim - k:] != normalized_shape or input.ndim < k:
+        raise ValueError(f"layer_norm: normalized_shape {normalized_shape} must equal the last "
+                         f"dimensions of the input, whose shape is {input.shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != normalized_shape:
+            raise ValueError(f"layer_norm: {name} has shape {t.shape}, expected "
+                             f"{normalized_shape}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    xc = input - R.mean(input, axis=axes, keepdims=True)
+    y = xc * rsqrt(R.mean(xc * xc, axis=axes, keepdims=True) + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
