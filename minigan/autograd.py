@@ -306,6 +306,10 @@ def _topological_order(roots):
             continue
         seen.add(id(fn))
         stack.append((fn, True))
+        if fn.inputs is None:
+            raise RuntimeError(
+                "trying to backward through the graph a second time: its saved values were "
+                "freed by the first backward(). Pass retain_graph=True the first time.")
         for x in fn.inputs:
             c = x._ctx
             if c is not None and id(c) not in seen:
@@ -356,10 +360,6 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
         for fn in reversed(order):
             if reaches is not None and id(fn) not in reaches:
                 continue
-            if fn.inputs is None:
-                raise RuntimeError(
-                    "trying to backward through the graph a second time: its saved values were "
-                    "freed by the first backward(). Pass retain_graph=True the first time.")
             gys = _output_grads(fn, grads, owner, results, target_ids)
             if gys is None:
                 continue

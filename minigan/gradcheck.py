@@ -67,6 +67,7 @@ def _flat_outputs(fn, inputs):
 def numerical_jacobian(fn, inputs, wrt, eps):
     """One (n_out, n_in) matrix per checked input, by central differences."""
     jac = []
+    n_out = _flat_outputs(fn, inputs).size
     for i in wrt:
         x = inputs[i]
         flat = x.data.reshape(-1)        # a view: nudging it nudges x
@@ -79,7 +80,7 @@ def numerical_jacobian(fn, inputs, wrt, eps):
             minus = _flat_outputs(fn, inputs)
             flat[k] = old
             cols.append((plus - minus) / (2 * eps))
-        jac.append(np.stack(cols, axis=1) if cols else np.zeros((0, 0)))
+        jac.append(np.stack(cols, axis=1) if cols else np.zeros((n_out, 0)))
     return jac
 
 
