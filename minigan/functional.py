@@ -8,6 +8,7 @@ from .ops.elementwise import (leaky_relu, log_sigmoid, relu, sigmoid, softplus, 
                               tanh)
 from .ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                        cross_entropy, l1_loss, mse_loss, nll_loss)
+from .ops.conv import conv2d, conv_transpose2d  # noqa: F401
 from .ops.matmul import linear  # noqa: F401
 from .ops.reduce import log_softmax, softmax  # noqa: F401
 
@@ -15,4 +16,5 @@ logsigmoid = log_sigmoid
 
 __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softplus", "log_sigmoid", "logsigmoid",
            "softmax", "log_softmax", "linear", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "mse_loss", "l1_loss"]
+           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
+           "conv2d", "conv_transpose2d"]
