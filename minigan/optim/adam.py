@@ -1,0 +1,81 @@
+"""Adam (Kingma & Ba 2015), the optimizer of DCGAN and most GANs since (with β1 = 0.5).
+
+PyTorch's update, exactly (t = step count starting at 1)::
+
+    g  ← g + λ·p                                     (L2 weight decay, *not* AdamW)
+    m  ← m + (1 - β1)·(g - m)                        (= β1·m + (1 - β1)·g)
+    v  ← β2·v + (1 - β2)·g²
+    v̂max ← max(v̂max, v)                              (amsgrad only; then use v̂max for v)
+    p  ← p - (lr / (1 - β1^t)) · m / (√v / √(1 - β2^t) + eps)
+
+The bias corrections undo the zero initialisation of m and v; eps is added *after* the
+square root and the correction, which is why the numbers differ slightly from the paper's
+algorithm box.
+"""
+from __future__ import annotations
+
+import math
+
+from ..autograd import no_grad
+from .. import backend
+from .optimizer import Optimizer
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False, maximize=False):
+        if lr < 0.0:
+            raise ValueError(f"invalid learning rate: {lr}")
+        if eps < 0.0:
+            raise ValueError(f"invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0 or not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"invalid beta parameters: {betas}")
+        if weight_decay < 0.0:
+            raise ValueError(f"invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            from ..autograd import enable_grad
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                beta1, beta2 = group["betas"]
+                lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    xp = backend.xp_of(p.data)
+                    g = self._grad(p, group["maximize"])
+                    if wd != 0:
+                        g = g + wd * p.data
+                    state = self.state.setdefault(p, {})
+                    if "step" not in state:
+                        state["step"] = 0
+                    m = self._state_array(state, "exp_avg", p.data)
+                    v = self._state_array(state, "exp_avg_sq", p.data)
+                    if group["amsgrad"]:
+                        vmax = self._state_array(state, "max_exp_avg_sq", p.data)
+                    state["step"] += 1
+                    t = state["step"]
+                    self._lerp_(m, g, 1 - beta1)
+                    v *= beta2
+                    v += (1 - beta2) * (g * g)
+                    for key in ("exp_avg", "exp_avg_sq"):
+                        state[key]._bump_version()
+                    bc1 = 1 - beta1 ** t
+                    bc2_sqrt = math.sqrt(1 - beta2 ** t)
+                    step_size = lr / bc1
+                    if group["amsgrad"]:
+                        xp.maximum(vmax, v, out=vmax)
+                        denom = xp.sqrt(vmax) / bc2_sqrt + eps
+                    else:
+                        denom = xp.sqrt(v) / bc2_sqrt + eps
+                    self._update(p, p.data - step_size * (m / denom))
+        return loss
