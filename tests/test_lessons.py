@@ -1,0 +1,64 @@
+"""Every lesson runs in --quick mode, writes non-empty figures and a summary; the CLI that runs
+them gives clear errors; the tour's gallery page lists every lesson."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from minigan import course
+from minigan.commands.tour import write_gallery
+
+LESSONS = course.discover()
+
+
+@pytest.mark.parametrize("num,name,path", LESSONS, ids=[f"{n}_{m}" for n, m, _ in LESSONS])
+def test_lesson_quick(num, name, path, tmp_path):
+    out = tmp_path / f"{num}_{name}"
+    proc = subprocess.run([sys.executable, str(path), "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["numbers"], "a lesson must report what it measured"
+    assert summary["figures"], "a lesson must draw its figure"
+    for fig in summary["figures"]:
+        assert (out / fig).stat().st_size > 1000
+    assert "measured" in proc.stdout
+
+
+def test_there_are_lessons_and_each_has_a_summary_line():
+    assert LESSONS and all(course.summary_line(p) for _, _, p in LESSONS)
+
+
+def _cli(*argv):
+    return subprocess.run([sys.executable, "-m", "minigan", *argv], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_cli_lists_lessons():
+    proc = _cli("lessons")
+    assert proc.returncode == 0 and LESSONS[0][1] in proc.stdout
+
+
+def test_cli_unknown_lesson_is_a_clear_error():
+    proc = _cli("lesson", "99")
+    assert proc.returncode != 0 and "no lesson '99'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_bad_flag_and_unknown_command():
+    assert _cli("lesson", "00", "--bogus").returncode == 2
+    assert _cli("no-such-command").returncode == 2
+
+
+def test_cli_info():
+    proc = _cli("info")
+    assert proc.returncode == 0 and "device: cpu" in proc.stdout
+
+
+def test_gallery_lists_every_lesson(tmp_path):
+    page = write_gallery(tmp_path, LESSONS)
+    text = page.read_text()
+    for num, name, _ in LESSONS:
+        assert f"id='{num}_{name}'" in text
