@@ -1,0 +1,260 @@
+"""Safe checkpoints: ``minigan.save(obj, path)`` and ``minigan.load(path)``.
+
+Why not pickle (what ``torch.save`` uses)? Unpickling runs code chosen by whoever wrote the
+file. A checkpoint here is a plain ``.npz`` (a zip of ``.npy`` arrays) read with
+``allow_pickle=False``, so loading a file can never execute anything from it.
+
+The layout of a checkpoint file:
+
+* one ``.npy`` entry per array (``a0``, ``a1``, ...), dtypes preserved exactly;
+* ``__structure__``: the nested structure (dicts, lists, tuples, numbers, strings, None,
+  bools) as JSON text stored in a ``uint8`` array, in which every array is a reference
+  ``{"$array": "a3", ...}``;
+* ``__minigan__``: a format marker and version, so a foreign ``.npz`` is recognised.
+
+Writing is atomic: the file is written to a temporary file in the same directory, flushed
+to disk (``fsync``) and then renamed over the target with ``os.replace``, which is atomic on
+POSIX and Windows. A crash mid-write leaves the previous checkpoint intact.
+
+What can be saved: dicts (any keys that are str, int, float, bool, None or tuples of them),
+lists, tuples, Tensors (and Parameters, with ``requires_grad``), NumPy/CuPy arrays, NumPy
+scalars, Python numbers, strings, bools and None. That covers ``model.state_dict()``,
+``optimizer.state_dict()``, ``backend.get_rng_state()`` and step counters.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import zipfile
+
+from . import backend
+from .autograd import Tensor
+
+__all__ = ["save", "load", "CheckpointError", "FORMAT_VERSION"]
+
+np = backend.np
+
+FORMAT = "minigan-checkpoint"
+FORMAT_VERSION = 1
+_STRUCT_KEY = "__structure__"
+_MAGIC_KEY = "__minigan__"
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable minigan checkpoint (truncated, foreign, or unsafe)."""
+
+
+# ------------------------------------------------------------------------------- encoding
+class _Encoder:
+    def __init__(self):
+        self.arrays = {}
+
+    def _add_array(self, arr):
+        key = f"a{len(self.arrays)}"
+        self.arrays[key] = arr
+        return key
+
+    def key(self, k):
+        if isinstance(k, (str, bool)) or k is None:
+            return k
+        if isinstance(k, int):
+            return {"$int": k}
+        if isinstance(k, float):
+            return {"$float": repr(k)}
+        if isinstance(k, tuple):
+            return {"$tuple": [self.key(v) for v in k]}
+        if isinstance(k, np.integer):
+            return {"$int": int(k)}
+        raise TypeError(f"minigan.save: cannot store a dict key of type {type(k).__name__}")
+
+    def encode(self, obj, path):
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return obj
+        if isinstance(obj, float):
+            if math.isfinite(obj):
+                return obj
+            return {"$float": repr(obj)}        # inf / nan, which JSON cannot spell
+        if isinstance(obj, Tensor):
+            arr = backend.to_numpy(obj.data)
+            self._check_array(arr, path)
+            from .nn.module import Parameter   # lazily: serialization sits below nn
+            return {"$array": self._add_array(np.array(arr, copy=True)),
+                    "kind": "parameter" if isinstance(obj, Parameter) else "tensor",
+                    "requires_grad": bool(obj.requires_grad), "device": str(obj.device)}
+        if isinstance(obj, np.generic):
+            arr = np.asarray(obj)
+            self._check_array(arr, path)
+            return {"$array": self._add_array(arr), "kind": "scalar"}
+        if hasattr(obj, "__array_interface__") or hasattr(obj, "__cuda_array_interface__"):
+            dev = str(backend.device_of(obj))
+            arr = backend.to_numpy(obj)
+            self._check_array(arr, path)
+            return {"$array": self._add_array(np.array(arr, copy=True)), "kind": "ndarray",
+                    "device": dev}
+        if isinstance(obj, dict):
+            return {"$dict": [[self.key(k), self.encode(v, f"{path}[{k!r}]")]
+                              for k, v in obj.items()]}
+        if isinstance(obj, tuple):
+            return {"$tuple": [self.encode(v, f"{path}[{i}]") for i, v in enumerate(obj)]}
+        if isinstance(obj, list):
+            return [self.encode(v, f"{path}[{i}]") for i, v in enumerate(obj)]
+        raise TypeError(f"minigan.save: cannot store {type(obj).__name__} at {path} (only "
+                        "dicts, lists, tuples, tensors, arrays, numbers, strings and None)")
+
+    @staticmethod
+    def _check_array(arr, path):
+        if arr.dtype.hasobject or arr.dtype.kind == "V":
+            raise TypeError(f"minigan.save: the array at {path} has dtype {arr.dtype}; object "
+                            "arrays would need pickle, which checkpoints never use")
+
+
+def _decode_key(k):
+    if isinstance(k, dict):
+        if "$int" in k:
+            return int(k["$int"])
+        if "$float" in k:
+            return float(k["$float"])
+        if "$tuple" in k:
+            return tuple(_decode_key(v) for v in k["$tuple"])
+        raise CheckpointError(f"bad dict key in checkpoint structure: {k!r}")
+    return k
+
+
+def _decode(obj, arrays, map_location):
+    if isinstance(obj, list):
+        return [_decode(v, arrays, map_location) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "$dict" in obj:
+        return {_decode_key(k): _decode(v, arrays, map_location) for k, v in obj["$dict"]}
+    if "$tuple" in obj:
+        return tuple(_decode(v, arrays, map_location) for v in obj["$tuple"])
+    if "$float" in obj:
+        return float(obj["$float"])
+    if "$array" in obj:
+        name = obj["$array"]
+        if name not in arrays:
+            raise CheckpointError(f"checkpoint structure refers to a missing array {name!r}")
+        arr = arrays[name]
+        kind = obj.get("kind")
+        if kind == "scalar":
+            return arr[()]
+        device = map_location if map_location is not None else obj.get("device", "cpu")
+        if backend.Device(device).type != "cpu":
+            arr = backend.as_array(arr, device=device)
+        if kind == "ndarray":
+            return arr
+        if kind == "parameter":
+            from .nn.module import Parameter
+            return Parameter(arr, requires_grad=obj.get("requires_grad", True))
+        return Tensor(arr, requires_grad=obj.get("requires_grad", False))
+    raise CheckpointError(f"unknown node in checkpoint structure: {sorted(obj)}")
+
+
+# ------------------------------------------------------------------------------------ save
+def save(obj, path):
+    """Write ``obj`` (nested dicts/lists of tensors, arrays, numbers ...) to ``path`` atomically.
+
+    The file name is used as given (no ``.npz`` is appended). Returns the path.
+    """
+    path = os.fspath(path)
+    enc = _Encoder()
+    structure = enc.encode(obj, "obj")
+    meta = {"format": FORMAT, "version": FORMAT_VERSION}
+    entries = dict(enc.arrays)
+    entries[_STRUCT_KEY] = np.frombuffer(json.dumps(structure, allow_nan=False).encode("utf-8"),
+                                         dtype=np.uint8)
+    entries[_MAGIC_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+    _atomic_write(path, entries)
+    return path
+
+
+def _write_npz(fileobj, entries):
+    """Write the arrays as an uncompressed .npz (a separate function so tests can make it
+    crash half-way, as a power cut would)."""
+    np.savez(fileobj, **entries)
+
+
+def _atomic_write(path, entries):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_npz(f, entries)
+            f.flush()
+            os.fsync(f.fileno())          # the bytes are on disk before the rename
+        os.replace(tmp, path)             # atomic: readers see the old or the new file
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:                                   # make the rename itself durable (POSIX)
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+# ------------------------------------------------------------------------------------ load
+def load(path, map_location=None):
+    """Read a checkpoint written by ``save``. Never runs code from the file.
+
+    ``map_location='cpu'`` (or ``'cuda'``) puts every tensor there; by default each tensor
+    goes back to the device it was saved from. Raises ``CheckpointError`` for a truncated,
+    corrupt, foreign or pickle-bearing file, and ``FileNotFoundError`` for a missing one.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no checkpoint at {path!r}")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head[:1] == b"\x80":
+        raise CheckpointError(f"{path!r} is a pickle file (e.g. from torch.save or pickle.dump); "
+                              "minigan refuses to load it because unpickling can run arbitrary "
+                              "code. Nothing from the file was executed.")
+    if head != b"PK\x03\x04":
+        raise CheckpointError(f"{path!r} is not a minigan checkpoint (not an .npz/zip file; "
+                              f"it starts with {head!r})" if head else
+                              f"{path!r} is empty (a truncated checkpoint?)")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if not isinstance(npz, np.lib.npyio.NpzFile):
+                raise CheckpointError(f"{path!r} is a single .npy array, not a minigan "
+                                      "checkpoint (.npz written by minigan.save)")
+            names = set(npz.files)
+            if _MAGIC_KEY not in names or _STRUCT_KEY not in names:
+                raise CheckpointError(f"{path!r} is an .npz file but not a minigan checkpoint "
+                                      f"(no {_MAGIC_KEY!r} entry); its arrays are "
+                                      f"{sorted(names)[:10]}. Read it with numpy.load instead.")
+            meta = json.loads(npz[_MAGIC_KEY].tobytes().decode("utf-8"))
+            if meta.get("format") != FORMAT:
+                raise CheckpointError(f"{path!r}: unknown checkpoint format {meta!r}")
+            if meta.get("version", 0) > FORMAT_VERSION:
+                raise CheckpointError(f"{path!r} was written by a newer minigan (format "
+                                      f"version {meta['version']} > {FORMAT_VERSION})")
+            structure = json.loads(npz[_STRUCT_KEY].tobytes().decode("utf-8"))
+            arrays = {k: npz[k] for k in names if k not in (_STRUCT_KEY, _MAGIC_KEY)}
+    except CheckpointError:
+        raise
+    except ValueError as exc:
+        msg = str(exc)
+        if "pickle" in msg.lower():
+            raise CheckpointError(f"{path!r} contains pickled data (an object array or a "
+                                  "pickle file); minigan refuses to load it because unpickling "
+                                  "can run arbitrary code. Nothing from the file was executed."
+                                  ) from exc
+        raise CheckpointError(f"{path!r} is not a readable checkpoint ({msg})") from exc
+    except (zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError, KeyError) as exc:
+        raise CheckpointError(f"{path!r} is truncated or corrupt and cannot be read as a "
+                              f"minigan checkpoint ({type(exc).__name__}: {exc})") from exc
+    return _decode(structure, arrays, map_location)
