@@ -1,0 +1,278 @@
+"""Algorithm 1 of Goodfellow et al. (2014): minibatch stochastic gradient training of a GAN.
+
+    for number of training iterations:
+        for k steps:
+            sample m noise vectors z ~ p_z and m examples x ~ p_data
+            update D by *ascending* its stochastic gradient of
+                1/m sum [log D(x_i) + log(1 - D(G(z_i)))]
+        sample m noise vectors z ~ p_z
+        update G by *descending* its stochastic gradient of
+                1/m sum log(1 - D(G(z_i)))          (or the non-saturating -log D(G(z_i)))
+
+(lecture notes 000, "Algorithm 1"). ``GANTrainer`` is that loop, with what a real run needs:
+
+* any objective from ``minigan.gan.losses`` (minimax, non-saturating, WGAN with clipping or
+  gradient penalty, hinge, least squares) and any optimizer;
+* ``k`` discriminator steps per generator step;
+* a history: the losses, mean D(x) and mean D(G(z)) every step, and any *metrics* you pass
+  (the JSD between p_g and p_data when both densities are known) every ``metrics_every``;
+* callbacks after every step (``every(n, fn)`` takes a snapshot every n steps);
+* a tqdm progress bar (shown only on a terminal unless you ask);
+* checkpoints with ``minigan.save``: both models, both optimizers, the step, the history and
+  the random generator's state, so ``resume`` continues *the same run*, bit for bit;
+* a guard that stops at the first NaN/inf loss with a message naming the loss and the step,
+  keeping the last good checkpoint (a bad step is never saved).
+
+``train(n)`` runs n *more* steps, so "train 500, save, resume, train 500" equals "train 1000".
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+from .. import backend
+from ..autograd import no_grad
+from ..ops import reduce as R
+from ..ops import elementwise as E
+from .losses import clip_weights, get_objective, gradient_penalty
+
+__all__ = ["GANTrainer", "NonFiniteLossError", "every"]
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss became NaN or infinite; the message names the loss, the step and the checkpoint."""
+
+
+def every(n, fn):
+    """A callback that calls ``fn(trainer)`` after every ``n``-th generator step."""
+    if n <= 0:
+        raise ValueError(f"every: n must be positive, got {n}")
+
+    def callback(trainer):
+        if trainer.step % n == 0:
+            fn(trainer)
+    callback.__name__ = f"every_{n}_{getattr(fn, '__name__', 'callback')}"
+    return callback
+
+
+def _sampler(source, what):
+    """``source`` is a toy Distribution (has ``.sample(n, device)``) or a callable n -> Tensor."""
+    if hasattr(source, "sample"):
+        return lambda n, device: source.sample(n, device=device)
+    if callable(source):
+        return lambda n, device: source(n)
+    raise TypeError(f"GANTrainer: {what} must be a distribution with .sample(n) or a callable "
+                    f"n -> Tensor, not {type(source).__name__}")
+
+
+class GANTrainer:
+    """Train ``generator`` against ``discriminator`` with Algorithm 1.
+
+    Parameters
+    ----------
+    generator, discriminator : nn.Module
+        G maps a (N, z_dim) noise batch to samples; D maps samples to one logit (or critic
+        score) per example, shape (N, 1) or (N,).
+    g_optimizer, d_optimizer : optimizers over G's and D's parameters (any ``minigan.optim``).
+    data, noise : a ``minigan.toy`` distribution (``.sample(n, device)``) or a callable
+        ``n -> Tensor``. Sample through minigan's seeded generator for reproducible runs.
+    objective : "gan" (saturating minimax), "nsgan", "wgan", "wgan-gp", "hinge", "lsgan",
+        or a ``losses.Objective``.
+    k : discriminator steps per generator step (Algorithm 1's k; WGAN uses 5).
+    batch_size : m, the minibatch size of both players.
+    clip_value : WGAN's weight clipping bound c. gp_lambda : WGAN-GP's λ.
+    metrics : {name: fn(trainer) -> float}, evaluated every ``metrics_every`` steps (and at
+        step 0) into ``history["metrics"]``.
+    callbacks : callables ``cb(trainer)`` run after every generator step.
+    checkpoint_path, checkpoint_every : save to this .npz every so many steps (and at the end
+        of ``train``).
+    progress : True / False / None (a bar only when stderr is a terminal).
+    """
+
+    def __init__(self, generator, discriminator, g_optimizer, d_optimizer, data, noise,
+                 objective="nsgan", k=1, batch_size=128, clip_value=0.01, gp_lambda=10.0,
+                 device=None, metrics=None, metrics_every=100, callbacks=(),
+                 checkpoint_path=None, checkpoint_every=None, progress=None):
+        if int(k) < 1:
+            raise ValueError(f"GANTrainer: k (discriminator steps per generator step) must be "
+                             f">= 1, got {k}")
+        if int(batch_size) < 1:
+            raise ValueError(f"GANTrainer: batch_size must be >= 1, got {batch_size}")
+        self.G, self.D = generator, discriminator
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.sample_data = _sampler(data, "data")
+        self.sample_noise = _sampler(noise, "noise")
+        self.objective = get_objective(objective)
+        self.k, self.batch_size = int(k), int(batch_size)
+        self.clip_value, self.gp_lambda = clip_value, gp_lambda
+        if device is None:
+            params = list(generator.parameters())
+            device = params[0].device if params else backend.default_device()
+        self.device = backend.Device(device)
+        self.metrics = dict(metrics or {})
+        self.metrics_every = int(metrics_every)
+        self.callbacks = list(callbacks)
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
+        self.last_checkpoint = None          # (path, step) of the last good save
+        self.progress = progress
+        self.step = 0                        # generator steps done so far
+        self.history = {"step": [], "d_loss": [], "g_loss": [], "d_real": [], "d_fake": [],
+                        "metrics": []}
+
+    # ------------------------------------------------------------------------ one update each
+    def _guard(self, loss, which, d_step=None):
+        value = float(loss.item())
+        if not math.isfinite(value):
+            where = f"step {self.step + 1}"
+            if d_step is not None:
+                where += f" (discriminator update {d_step + 1} of {self.k})"
+            if self.last_checkpoint:
+                kept = (f"the last good checkpoint, {self.last_checkpoint[0]} at step "
+                        f"{self.last_checkpoint[1]}, is kept")
+            else:
+                kept = "no checkpoint was written (pass checkpoint_path to keep one)"
+            raise NonFiniteLossError(
+                f"the {which} loss became {value} at {where}; training stopped before applying "
+                f"that update and {kept}. Lower the learning rate, or check the data for "
+                "NaNs.")
+        return value
+
+    def d_step(self, i=0):
+        """One discriminator (critic) update: ascend V on a fresh real batch and fake batch.
+
+        Returns (loss, mean D(x), mean D(G(z))); the D means are sigmoid(logit) for the
+        probabilistic objectives and the raw mean scores for the others.
+        """
+        m = self.batch_size
+        x = self.sample_data(m, self.device)
+        z = self.sample_noise(m, self.device)
+        with no_grad():                      # G is fixed during D's update
+            fake = self.G(z)
+        real_out, fake_out = self.D(x), self.D(fake)
+        loss = self.objective.d_loss(real_out, fake_out)
+        if self.objective.gp:
+            loss = loss + gradient_penalty(self.D, x, fake, lam=self.gp_lambda)
+        value = self._guard(loss, "discriminator", i)
+        self.d_optimizer.zero_grad()
+        loss.backward()
+        self.d_optimizer.step()
+        if self.objective.clip:
+            clip_weights(self.D.parameters(), self.clip_value)
+        return value, self._mean_d(real_out), self._mean_d(fake_out)
+
+    def _mean_d(self, out):
+        with no_grad():
+            if self.objective.probabilistic:
+                out = E.sigmoid(out)
+            return float(R.mean(out).item())
+
+    def g_step(self):
+        """One generator update: descend the generator loss on a fresh noise batch."""
+        z = self.sample_noise(self.batch_size, self.device)
+        loss = self.objective.g_loss(self.D(self.G(z)))
+        value = self._guard(loss, "generator")
+        self.g_optimizer.zero_grad()
+        loss.backward()
+        self.g_optimizer.step()
+        return value
+
+    def train_step(self):
+        """k discriminator updates, then one generator update (one iteration of Algorithm 1)."""
+        d_losses = []
+        for i in range(self.k):
+            d_loss, d_real, d_fake = self.d_step(i)
+            d_losses.append(d_loss)
+        g_loss = self.g_step()
+        self.step += 1
+        h = self.history
+        h["step"].append(self.step)
+        h["d_loss"].append(sum(d_losses) / len(d_losses))
+        h["g_loss"].append(g_loss)
+        h["d_real"].append(d_real)
+        h["d_fake"].append(d_fake)
+        if self.metrics and self.step % self.metrics_every == 0:
+            self.evaluate()
+        for cb in self.callbacks:
+            cb(self)
+        if (self.checkpoint_path and self.checkpoint_every
+                and self.step % self.checkpoint_every == 0):
+            self.save_checkpoint()
+
+    def evaluate(self):
+        """Compute every metric now and append {"step": s, name: value, ...} to the history."""
+        row = {"step": self.step}
+        for name, fn in self.metrics.items():
+            row[name] = float(fn(self))
+        self.history["metrics"].append(row)
+        return row
+
+    def train(self, steps):
+        """Run ``steps`` more iterations of Algorithm 1 (continuing from ``self.step``)."""
+        steps = int(steps)
+        if self.metrics and self.step == 0 and not self.history["metrics"]:
+            self.evaluate()
+        show = self.progress if self.progress is not None else sys.stderr.isatty()
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=steps, desc="GAN", unit="step", leave=False)
+        try:
+            for _ in range(steps):
+                self.train_step()
+                if bar is not None:
+                    bar.update(1)
+                    if self.step % 25 == 0:
+                        bar.set_postfix(d_loss=f"{self.history['d_loss'][-1]:.3f}",
+                                        g_loss=f"{self.history['g_loss'][-1]:.3f}",
+                                        D_x=f"{self.history['d_real'][-1]:.2f}")
+        finally:
+            if bar is not None:
+                bar.close()
+        if self.checkpoint_path:
+            self.save_checkpoint()
+        return self.history
+
+    # --------------------------------------------------------------------- checkpoint/resume
+    def state_dict(self):
+        """Everything a resumed run needs: models, optimizers, step, history, RNG state.
+
+        The RNG state (a dict holding 128-bit integers) and the history travel as JSON text.
+        """
+        return {
+            "step": self.step,
+            "generator": self.G.state_dict(),
+            "discriminator": self.D.state_dict(),
+            "g_optimizer": self.g_optimizer.state_dict(),
+            "d_optimizer": self.d_optimizer.state_dict(),
+            "rng_json": json.dumps(backend.get_rng_state("cpu")),
+            "history_json": json.dumps(self.history),
+        }
+
+    def load_state_dict(self, state):
+        self.G.load_state_dict(state["generator"])
+        self.D.load_state_dict(state["discriminator"])
+        self.g_optimizer.load_state_dict(state["g_optimizer"])
+        self.d_optimizer.load_state_dict(state["d_optimizer"])
+        backend.set_rng_state(json.loads(str(state["rng_json"])), "cpu")
+        self.history = json.loads(str(state["history_json"]))
+        self.step = int(state["step"])
+
+    def save_checkpoint(self, path=None):
+        """Write the state atomically to ``path`` (default ``checkpoint_path``) with minigan.save."""
+        from .. import serialization
+        path = path or self.checkpoint_path
+        if not path:
+            raise ValueError("save_checkpoint: no path given and no checkpoint_path set")
+        serialization.save(self.state_dict(), path)
+        self.last_checkpoint = (str(path), self.step)
+        return path
+
+    def resume(self, path=None):
+        """Load a checkpoint written by ``save_checkpoint``; ``train(n)`` then goes on from it."""
+        from .. import serialization
+        path = path or self.checkpoint_path
+        self.load_state_dict(serialization.load(path))
+        self.last_checkpoint = (str(path), self.step)
+        return self

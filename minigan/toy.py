@@ -1,0 +1,201 @@
+"""Toy distributions: the p_data a GAN learns and the p_z its generator starts from.
+
+In one dimension everything about a GAN can be *seen* and *measured*: the data density
+p_data(x) is known in closed form, the generator's density p_g(x) can be computed exactly
+(``minigan.theory.generator_density``), so D*, the JSD and C(G) are numbers, not guesses.
+
+* ``Gaussian1D(4, 0.5)``: N(4, 0.5), the target of the classic 1-D GAN demos.
+* ``Mixture1D``: K Gaussians with weights, the simplest place where a GAN can drop modes.
+* ``UniformNoise`` / ``GaussianNoise``: p_z. Goodfellow et al.'s Figure 1 draws z uniform on
+  a line under the x axis; Gaussian z is the usual choice in deep GANs.
+
+Every distribution has ``dim``, ``pdf(x)`` (host-side, NumPy, for theory and plots),
+``sample(n, device=None)`` (a Tensor, drawn from minigan's seeded generator so that a run and
+its checkpoint/resume repeat bit for bit) and ``support()`` (a range holding all but a
+negligible mass: the x axis of the figures). ``DISTRIBUTIONS`` maps the CLI names to
+factories; a 2-D distribution (a ring or grid of Gaussians, ``dim = 2``) plugs in by adding its
+class and a name there, with ``pdf`` taking an (n, 2) array.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["Distribution", "Gaussian1D", "Mixture1D", "UniformNoise", "GaussianNoise",
+           "DISTRIBUTIONS", "NOISES", "get_distribution", "get_noise"]
+
+_SQRT2PI = math.sqrt(2.0 * math.pi)
+
+
+def _normal_pdf(x, mu, sigma):
+    return np.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * _SQRT2PI)
+
+
+def _to_tensor(arr, device, dtype):
+    import minigan
+    return minigan.tensor(arr.astype(dtype or minigan.get_default_dtype(), copy=False),
+                          device=device)
+
+
+class Distribution:
+    """A distribution we can evaluate and sample. Subclasses set ``dim`` and the methods."""
+    dim = 1
+    name = "distribution"
+
+    def pdf(self, x):
+        """The density at the points ``x`` (a NumPy array; shape (n,) in 1-D)."""
+        raise NotImplementedError
+
+    def sample_numpy(self, n, rng):
+        """``n`` samples, shape (n, dim), float64, drawn from the NumPy Generator ``rng``."""
+        raise NotImplementedError
+
+    def support(self):
+        """(lo, hi): a range outside which the mass is negligible (< 1e-6)."""
+        raise NotImplementedError
+
+    def sample(self, n, device=None, dtype=None):
+        """``n`` samples as an (n, dim) Tensor, from minigan's (seeded) CPU generator.
+
+        We always draw on the CPU and then move the batch, so a run gives the same samples on
+        every device and the CPU generator's state (saved in checkpoints) is the whole story.
+        """
+        from . import backend
+        arr = self.sample_numpy(int(n), backend.generator("cpu"))
+        return _to_tensor(arr, device, dtype)
+
+    def mean(self):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return self.name
+
+
+class Gaussian1D(Distribution):
+    """N(mu, sigma) in one dimension (``Gaussian1D()`` is the classic N(4, 0.5))."""
+
+    def __init__(self, mu=4.0, sigma=0.5):
+        if sigma <= 0:
+            raise ValueError(f"Gaussian1D: sigma must be positive, got {sigma}")
+        self.mu, self.sigma = float(mu), float(sigma)
+        self.name = f"N({self.mu:g}, {self.sigma:g})"
+
+    def pdf(self, x):
+        return _normal_pdf(np.asarray(x, dtype=np.float64), self.mu, self.sigma)
+
+    def sample_numpy(self, n, rng):
+        return self.mu + self.sigma * rng.standard_normal((n, 1))
+
+    def support(self):
+        return (self.mu - 5.5 * self.sigma, self.mu + 5.5 * self.sigma)
+
+    def mean(self):
+        return self.mu
+
+
+class Mixture1D(Distribution):
+    """A mixture of K Gaussians: p(x) = sum_k w_k N(x; mu_k, sigma_k)."""
+
+    def __init__(self, means=(-2.0, 2.0), stds=0.5, weights=None):
+        self.means = np.atleast_1d(np.asarray(means, dtype=np.float64))
+        k = len(self.means)
+        self.stds = np.broadcast_to(np.asarray(stds, dtype=np.float64), (k,)).copy()
+        w = np.full(k, 1.0 / k) if weights is None else np.asarray(weights, dtype=np.float64)
+        if w.shape != (k,) or np.any(w < 0) or not np.isclose(w.sum(), 1.0):
+            raise ValueError(f"Mixture1D: need {k} non-negative weights summing to 1, got {w}")
+        if np.any(self.stds <= 0):
+            raise ValueError("Mixture1D: standard deviations must be positive")
+        self.weights = w
+        self.name = f"mixture of {k} Gaussians"
+
+    @property
+    def k(self):
+        return len(self.means)
+
+    def pdf(self, x):
+        x = np.asarray(x, dtype=np.float64)[..., None]
+        return (self.weights * _normal_pdf(x, self.means, self.stds)).sum(-1)
+
+    def sample_numpy(self, n, rng):
+        comp = rng.choice(self.k, size=n, p=self.weights)
+        eps = rng.standard_normal(n)
+        return (self.means[comp] + self.stds[comp] * eps)[:, None]
+
+    def support(self):
+        return (float((self.means - 5.5 * self.stds).min()),
+                float((self.means + 5.5 * self.stds).max()))
+
+    def mean(self):
+        return float((self.weights * self.means).sum())
+
+
+class UniformNoise(Distribution):
+    """z ~ U(lo, hi)^dim: the noise of Goodfellow et al.'s Figure 1 (the z line)."""
+
+    def __init__(self, dim=1, lo=-1.0, hi=1.0):
+        self.dim, self.lo, self.hi = int(dim), float(lo), float(hi)
+        self.name = f"U({self.lo:g}, {self.hi:g})"
+
+    def pdf(self, z):
+        z = np.asarray(z, dtype=np.float64)
+        inside = (z >= self.lo) & (z <= self.hi)
+        return np.where(inside, 1.0 / (self.hi - self.lo), 0.0)
+
+    def sample_numpy(self, n, rng):
+        return self.lo + (self.hi - self.lo) * rng.random((n, self.dim))
+
+    def support(self):
+        return (self.lo, self.hi)
+
+    def mean(self):
+        return 0.5 * (self.lo + self.hi)
+
+
+class GaussianNoise(Distribution):
+    """z ~ N(0, I): the usual noise of deep GANs."""
+
+    def __init__(self, dim=1):
+        self.dim = int(dim)
+        self.name = "N(0, 1)"
+
+    def pdf(self, z):
+        return _normal_pdf(np.asarray(z, dtype=np.float64), 0.0, 1.0)
+
+    def sample_numpy(self, n, rng):
+        return rng.standard_normal((n, self.dim))
+
+    def support(self):
+        return (-6.0, 6.0)
+
+    def mean(self):
+        return 0.0
+
+
+# The names the CLI accepts. Add ring8 / grid25 (2-D) here when they exist.
+DISTRIBUTIONS = {
+    "gauss1d": lambda: Gaussian1D(4.0, 0.5),
+    "mix1d": lambda: Mixture1D(means=(-2.0, 2.0), stds=0.5),
+}
+
+NOISES = {
+    "uniform": UniformNoise,
+    "gaussian": GaussianNoise,
+}
+
+
+def get_distribution(name):
+    """A toy p_data by its CLI name (``gauss1d``, ``mix1d``)."""
+    try:
+        return DISTRIBUTIONS[name]()
+    except KeyError:
+        raise ValueError(f"unknown distribution {name!r}; choose from "
+                         f"{', '.join(sorted(DISTRIBUTIONS))}") from None
+
+
+def get_noise(name, dim=1):
+    """A noise distribution p_z by name (``uniform`` on [-1, 1] or ``gaussian``)."""
+    try:
+        return NOISES[name](dim)
+    except KeyError:
+        raise ValueError(f"unknown noise {name!r}; choose from {', '.join(NOISES)}") from None
