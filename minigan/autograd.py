@@ -72,6 +72,20 @@ class enable_grad(set_grad_enabled):
 
 
 # ------------------------------------------------------------------------------------ Tensor
+_ndarray = backend.np.ndarray
+
+
+def _coerce(data):
+    """Anything array-like as an array: NumPy scalars become 0-d arrays, CuPy arrays stay."""
+    if isinstance(data, Tensor):
+        return data.data
+    if isinstance(data, backend.np.generic):
+        return backend.np.asarray(data)      # NumPy reductions return scalars; keep 0-d arrays
+    if isinstance(data, _ndarray) or hasattr(data, "__cuda_array_interface__"):
+        return data
+    return backend.as_array(data)
+
+
 class Tensor:
     """An n-dimensional array that can remember how it was computed.
 
@@ -87,12 +101,8 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, name=None):
-        if isinstance(data, Tensor):
-            data = data.data
-        elif not hasattr(data, "__array_interface__") and not hasattr(data, "__cuda_array_interface__"):
-            data = backend.as_array(data)
-        elif isinstance(data, backend.np.generic):
-            data = backend.np.asarray(data)   # NumPy reductions return scalars; keep 0-d arrays
+        if type(data) is not _ndarray:       # the common case costs one type check
+            data = _coerce(data)
         self.data = data
         self.grad = None
         self._ctx = None
@@ -237,31 +247,39 @@ class Function:
     differentiable = True          # False for ops like argmax or comparisons
 
     def __call__(self, *inputs):
-        arrays = [x.data for x in inputs]
-        if len(arrays) > 1:
-            kind = type(arrays[0])
-            for a in arrays[1:]:
-                if type(a) is not kind:
+        if len(inputs) > 1:
+            kind = type(inputs[0].data)
+            for x in inputs:
+                if type(x.data) is not kind:
                     _raise_mixed_devices(self, inputs)
-        ys = self.forward(*arrays)
-        single = not isinstance(ys, tuple)
-        if single:
-            ys = (ys,)
-        record = (_grad_enabled and self.differentiable
-                  and any(x.requires_grad for x in inputs))
+        ys = self.forward(*[x.data for x in inputs])
+        record = False
+        if _grad_enabled and self.differentiable:
+            for x in inputs:
+                if x.requires_grad:
+                    record = True
+                    break
+        if type(ys) is not tuple:                # the common case: one output
+            out = Tensor(ys)
+            if record:
+                self._save(inputs, (out,))
+            return out
         outs = tuple(Tensor(y) for y in ys)
         if record:
-            self.inputs = inputs
-            self.needs_input_grad = tuple(x.requires_grad for x in inputs)
-            self._versions = tuple(x._version for x in inputs)
-            self._outputs = tuple(weakref.ref(o) for o in outs)
-            if len(outs) > 1:
-                self._out_meta = tuple((y.shape, y.dtype) for y in ys)
-            for i, o in enumerate(outs):
-                o.requires_grad = o.data.dtype.kind in "fc"
-                o._ctx = self
-                o._out_index = i
-        return outs[0] if single else outs
+            self._out_meta = tuple((y.shape, y.dtype) for y in ys)
+            self._save(inputs, outs)
+        return outs
+
+    def _save(self, inputs, outs):
+        """Record this op as the creator of ``outs`` (only when a gradient will be needed)."""
+        self.inputs = inputs
+        self.needs_input_grad = tuple([x.requires_grad for x in inputs])
+        self._versions = tuple([x._version for x in inputs])
+        self._outputs = tuple([weakref.ref(o) for o in outs])
+        for i, o in enumerate(outs):
+            o.requires_grad = o.data.dtype.kind in "fc"
+            o._ctx = self
+            o._out_index = i
 
     def forward(self, *arrays):
         raise NotImplementedError
