@@ -66,7 +66,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if not isinstance(attn_mask, Tensor):
             attn_mask = Tensor(backend.as_array(attn_mask, device=query.device))
         try:
-            xp.broadcast_shapes(attn_mask.shape, scores.shape)
+            backend.np.broadcast_shapes(attn_mask.shape, scores.shape)   # shapes only
         except ValueError:
             raise ValueError(f"scaled_dot_product_attention: attn_mask of shape "
                              f"{attn_mask.shape} does not broadcast to the scores' shape "
