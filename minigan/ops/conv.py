@@ -110,83 +110,87 @@ def _conv_out_size(n, k, s, p, d):
 
 
 # ------------------------------------------------------------------------ array kernels
-def _windows(xpad, g):
-    """The view ``(N, C, kH, kW, Ho, Wo)`` of the padded input: ``[n, c, a, e, i, j] =
-    xpad[n, c, i*s + a*d, j*s + e*d]``. Only strides are computed, nothing is copied."""
-    xp = backend.xp_of(xpad)
-    (kh, kw), (ho, wo) = g.kernel, g.out_hw
-    (sh, sw), (dh, dw) = g.stride, g.dilation
-    sn, sc, sy, sx = xpad.strides
-    return xp.lib.stride_tricks.as_strided(
-        xpad, shape=xpad.shape[:2] + (kh, kw, ho, wo),
-        strides=(sn, sc, sy * dh, sx * dw, sy * sh, sx * sw))
+def _padded_channels_first(x, g):
+    """``x (N, C, H, W)`` -> zero-padded ``(C, H + 2ph, W + 2pw, N)``, one copy.
 
-
-def _pad(x, g):
-    ph, pw = g.padding
-    if ph == 0 and pw == 0:
-        return x
+    Why the batch goes last: im2col and col2im then move runs of N contiguous numbers at a
+    time (64 for a DCGAN batch) instead of runs of Wo (7 at 7x7), and the GEMM's columns
+    are ordered (i, j, n). NumPy pays a fixed cost per inner run, so long runs are fast.
+    """
     xp = backend.xp_of(x)
+    (ph, pw), (hp, wp) = g.padding, g.padded_hw()
     n, c, h, w = x.shape
-    out = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
-    out[:, :, ph:ph + h, pw:pw + w] = x
+    out = xp.zeros((c, hp, wp, n), dtype=x.dtype) if ph or pw else xp.empty((c, hp, wp, n), x.dtype)
+    out[:, ph:ph + h, pw:pw + w, :] = x.transpose(1, 2, 3, 0)
     return out
 
 
+def _windows(xpad, g):
+    """The view ``(C, kH, kW, Ho, Wo, N)`` of the padded input ``(C, Hp, Wp, N)``:
+    ``[c, a, e, i, j, n] = xpad[c, i*s + a*d, j*s + e*d, n]``. Only strides, no copy."""
+    xp = backend.xp_of(xpad)
+    (kh, kw), (ho, wo) = g.kernel, g.out_hw
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    sc, sy, sx, sn = xpad.strides
+    return xp.lib.stride_tricks.as_strided(
+        xpad, shape=(xpad.shape[0], kh, kw, ho, wo, xpad.shape[3]),
+        strides=(sc, sy * dh, sx * dw, sy * sh, sx * sw, sn))
+
+
 def im2col(x, g):
-    """Patches of ``x (N, C, H, W)`` as a contiguous ``(G, C/G*kH*kW, N*Ho*Wo)`` array:
-    column ``(n, i, j)`` of group ``g`` holds the receptive field of output pixel ``(i, j)``."""
+    """Patches of ``x (N, C, H, W)`` as a contiguous ``(G, C/G*kH*kW, Ho*Wo*N)`` array:
+    column ``(i, j, n)`` of group ``g`` holds the receptive field of output pixel ``(i, j)``
+    of image ``n``."""
+    xp = backend.xp_of(x)
     n, c = x.shape[:2]
     kh, kw = g.kernel
     ho, wo = g.out_hw
-    view = _windows(_pad(x, g), g)                       # (N, C, kH, kW, Ho, Wo), a view
-    xp = backend.xp_of(x)
-    cols = xp.ascontiguousarray(view.transpose(1, 2, 3, 0, 4, 5))   # the one gather copy
-    return cols.reshape(g.groups, (c // g.groups) * kh * kw, n * ho * wo)
+    cols = xp.ascontiguousarray(_windows(_padded_channels_first(x, g), g))   # the gather copy
+    return cols.reshape(g.groups, (c // g.groups) * kh * kw, ho * wo * n)
 
 
-def col2im(cols, n, c, g):
+def col2im(cols, g):
     """The adjoint of ``im2col``: add every column entry back onto the pixel it came from.
 
-    ``cols`` is ``(C, kH, kW, N, Ho, Wo)``. One strided slice per kernel offset ``(a, e)``
-    receives the columns of that offset; overlapping windows accumulate across offsets.
+    ``cols`` is ``(C, kH, kW, Ho, Wo, N)``. Kernel offset ``(a, e)`` owns one strided slice
+    of the padded canvas; adding the slices one offset at a time accumulates the overlaps.
+    Returns ``(N, C, H, W)`` with the padding cut away.
     """
     xp = backend.xp_of(cols)
-    (kh, kw), (ho, wo) = g.kernel, g.out_hw
+    c, kh, kw, ho, wo, n = cols.shape
     (sh, sw), (dh, dw), (ph, pw) = g.stride, g.dilation, g.padding
     (h, w), (hp, wp) = g.in_hw, g.padded_hw()
-    # Accumulate in (C, N, ...) order, the order the columns come in, so every add reads and
-    # writes contiguous rows; one transpose at the end restores NCHW.
-    canvas = xp.zeros((c, n, hp, wp), dtype=cols.dtype)
+    canvas = xp.zeros((c, hp, wp, n), dtype=cols.dtype)
     for a in range(kh):
         for e in range(kw):
             y0, x0 = a * dh, e * dw
-            canvas[:, :, y0:y0 + sh * (ho - 1) + 1:sh, x0:x0 + sw * (wo - 1) + 1:sw] += cols[:, a, e]
-    return xp.ascontiguousarray(canvas[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3))
+            canvas[:, y0:y0 + sh * (ho - 1) + 1:sh, x0:x0 + sw * (wo - 1) + 1:sw, :] += cols[:, a, e]
+    return xp.ascontiguousarray(canvas[:, ph:ph + h, pw:pw + w, :].transpose(3, 0, 1, 2))
 
 
 def _grouped_rows(y, groups):
-    """``(N, O, Ho, Wo)`` -> contiguous ``(G, O/G, N*Ho*Wo)``: output pixels as GEMM columns."""
+    """``(N, O, Ho, Wo)`` -> contiguous ``(G, O/G, Ho*Wo*N)``: output pixels as GEMM columns."""
     xp = backend.xp_of(y)
     n, o = y.shape[:2]
-    return xp.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(groups, o // groups, -1)
+    return xp.ascontiguousarray(y.transpose(1, 2, 3, 0)).reshape(groups, o // groups, -1)
 
 
 def conv_forward(x, w, g, bias=None):
-    """Kernel 1, the convolution: ``Y = W @ im2col(x)`` per group, plus the bias."""
+    """Kernel 1, the convolution: ``Y = W @ im2col(x)`` per group, plus the bias.
+    Returns ``(y, cols)``: the columns serve the weight gradient again."""
     xp = backend.xp_of(x)
     n = x.shape[0]
     o = w.shape[0]
     ho, wo = g.out_hw
-    cols = im2col(x, g)                                   # (G, K, N*Ho*Wo)
-    y = xp.matmul(w.reshape(g.groups, o // g.groups, -1), cols)    # (G, O/G, N*Ho*Wo)
-    y = y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
+    cols = im2col(x, g)                                   # (G, K, Ho*Wo*N)
+    y = xp.matmul(w.reshape(g.groups, o // g.groups, -1), cols)    # (G, O/G, Ho*Wo*N)
+    y = y.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
     out = xp.empty(y.shape, dtype=y.dtype)
     if bias is None:
         out[...] = y
     else:
         xp.add(y, bias.reshape(1, o, 1, 1), out=out)     # the bias rides on the NCHW copy
-    return out
+    return out, cols
 
 
 def conv_backward_data(gy, w, g, bias=None):
@@ -197,21 +201,22 @@ def conv_backward_data(gy, w, g, bias=None):
     o, cg, kh, kw = w.shape
     ho, wo = g.out_hw
     wg = w.reshape(g.groups, o // g.groups, cg * kh * kw)
-    cols = xp.matmul(wg.transpose(0, 2, 1), _grouped_rows(gy, g.groups))   # (G, K, N*Ho*Wo)
-    x = col2im(cols.reshape(cg * g.groups, kh, kw, n, ho, wo), n, cg * g.groups, g)
+    cols = xp.matmul(wg.transpose(0, 2, 1), _grouped_rows(gy, g.groups))   # (G, K, Ho*Wo*N)
+    x = col2im(cols.reshape(cg * g.groups, kh, kw, ho, wo, n), g)
     if bias is not None:
         x += bias.reshape(1, -1, 1, 1)
     return x
 
 
-def conv_backward_weight(x, gy, g):
+def conv_backward_weight(x, gy, g, cols=None):
     """Kernel 3, the weight gradient: ``dW = gy @ im2col(x)^T`` per group (a sum over the
-    batch and every output pixel, done by the GEMM)."""
+    batch and every output pixel, done by the GEMM). ``cols``: ``im2col(x)`` if known."""
     xp = backend.xp_of(x)
     c = x.shape[1]
     o = gy.shape[1]
     kh, kw = g.kernel
-    cols = im2col(x, g)                                   # (G, K, N*Ho*Wo)
+    if cols is None:
+        cols = im2col(x, g)                               # (G, K, Ho*Wo*N)
     gw = xp.matmul(_grouped_rows(gy, g.groups), cols.transpose(0, 2, 1))  # (G, O/G, K)
     return gw.reshape(o, c // g.groups, kh, kw)
 
@@ -227,15 +232,17 @@ class Conv2d(Function):
 
     def __init__(self, geometry):
         self.g = geometry
+        self.cols = None
 
     def forward(self, x, w, b=None):
-        return conv_forward(x, w, self.g, b)
+        y, self.cols = conv_forward(x, w, self.g, b)     # keep im2col(x) for the weight grad
+        return y
 
     def backward(self, gy):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
         gx = ConvTranspose2d(self.g)(gy, w) if need[0] else None
-        gw = Conv2dWeightGrad(self.g)(x, gy) if need[1] else None
+        gw = Conv2dWeightGrad(self.g, self.cols)(x, gy) if need[1] else None
         if len(self.inputs) == 2:
             return gx, gw
         return gx, gw, _bias_grad(gy) if need[2] else None
@@ -254,8 +261,10 @@ class ConvTranspose2d(Function):
     def backward(self, gy):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
-        gx = Conv2d(self.g)(gy, w) if need[0] else None
-        gw = Conv2dWeightGrad(self.g)(gy, x) if need[1] else None
+        conv = Conv2d(self.g)
+        gx = conv(gy, w) if need[0] else None
+        # both gradients gather the windows of gy: reuse the columns conv just built
+        gw = Conv2dWeightGrad(self.g, conv.cols)(gy, x) if need[1] else None
         if len(self.inputs) == 2:
             return gx, gw
         return gx, gw, _bias_grad(gy) if need[2] else None
@@ -268,11 +277,14 @@ class Conv2dWeightGrad(Function):
     ``<ggw, Wgrad(x, dy)> = <conv(x, ggw), dy> = <x, conv^T(dy, ggw)>``.
     """
 
-    def __init__(self, geometry):
+    def __init__(self, geometry, cols=None):
         self.g = geometry
+        self.cols = cols                  # im2col(x), when the caller already has it
 
     def forward(self, x, gy):
-        return conv_backward_weight(x, gy, self.g)
+        gw = conv_backward_weight(x, gy, self.g, self.cols)
+        self.cols = None
+        return gw
 
     def backward(self, ggw):
         x, gy = self.inputs
