@@ -168,13 +168,17 @@ class _BatchNorm(Module):
     _expected_dims = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
+                 track_running_stats=True, device=None, dtype=None, bias=True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
+        self.use_bias = affine and bias
         if affine:
             self.weight = Parameter(_empty(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(_empty(num_features, dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(_empty(num_features, dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -202,7 +206,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, x):
         if x.ndim not in self._expected_dims:
@@ -217,16 +222,18 @@ class _BatchNorm(Module):
             self.num_batches_tracked._bump_version()
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.item())
+        # Batch statistics in training, and in eval when no running stats are kept; the
+        # running stats are updated only in training with tracking on (as PyTorch).
         use_batch = self.training or self.running_mean is None
-        # In training the running stats are updated only when tracked; in eval with tracking
-        # off, the batch statistics are used (as PyTorch).
-        return F.batch_norm(x, self.running_mean if (not self.training or self.track_running_stats) else None,
-                            self.running_var if (not self.training or self.track_running_stats) else None,
+        pass_stats = not self.training or self.track_running_stats
+        return F.batch_norm(x, self.running_mean if pass_stats else None,
+                            self.running_var if pass_stats else None,
                             self.weight, self.bias, use_batch, factor, self.eps)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.use_bias}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
