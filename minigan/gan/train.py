@@ -37,7 +37,7 @@ from ..ops import reduce as R
 from ..ops import elementwise as E
 from .losses import clip_weights, get_objective, gradient_penalty
 
-__all__ = ["GANTrainer", "NonFiniteLossError", "every"]
+__all__ = ["GANTrainer", "NonFiniteLossError", "every", "fit_discriminator"]
 
 
 class NonFiniteLossError(RuntimeError):
@@ -88,12 +88,14 @@ class GANTrainer:
     checkpoint_path, checkpoint_every : save to this .npz every so many steps (and at the end
         of ``train``).
     progress : True / False / None (a bar only when stderr is a terminal).
+    schedulers : learning-rate schedulers (``minigan.optim.lr_scheduler``), stepped once per
+        generator step and saved in checkpoints.
     """
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, data, noise,
                  objective="nsgan", k=1, batch_size=128, clip_value=0.01, gp_lambda=10.0,
                  device=None, metrics=None, metrics_every=100, callbacks=(),
-                 checkpoint_path=None, checkpoint_every=None, progress=None):
+                 checkpoint_path=None, checkpoint_every=None, progress=None, schedulers=()):
         if int(k) < 1:
             raise ValueError(f"GANTrainer: k (discriminator steps per generator step) must be "
                              f">= 1, got {k}")
@@ -117,6 +119,7 @@ class GANTrainer:
         self.checkpoint_every = checkpoint_every
         self.last_checkpoint = None          # (path, step) of the last good save
         self.progress = progress
+        self.schedulers = list(schedulers)
         self.step = 0                        # generator steps done so far
         self.history = {"step": [], "d_loss": [], "g_loss": [], "d_real": [], "d_fake": [],
                         "metrics": []}
@@ -185,6 +188,8 @@ class GANTrainer:
             d_loss, d_real, d_fake = self.d_step(i)
             d_losses.append(d_loss)
         g_loss = self.g_step()
+        for sched in self.schedulers:
+            sched.step()
         self.step += 1
         h = self.history
         h["step"].append(self.step)
@@ -246,6 +251,7 @@ class GANTrainer:
             "discriminator": self.D.state_dict(),
             "g_optimizer": self.g_optimizer.state_dict(),
             "d_optimizer": self.d_optimizer.state_dict(),
+            "schedulers": [sch.state_dict() for sch in self.schedulers],
             "rng_json": json.dumps(backend.get_rng_state("cpu")),
             "history_json": json.dumps(self.history),
         }
@@ -255,6 +261,8 @@ class GANTrainer:
         self.D.load_state_dict(state["discriminator"])
         self.g_optimizer.load_state_dict(state["g_optimizer"])
         self.d_optimizer.load_state_dict(state["d_optimizer"])
+        for sch, st in zip(self.schedulers, state.get("schedulers", [])):
+            sch.load_state_dict(st)
         backend.set_rng_state(json.loads(str(state["rng_json"])), "cpu")
         self.history = json.loads(str(state["history_json"]))
         self.step = int(state["step"])
@@ -276,3 +284,51 @@ class GANTrainer:
         self.load_state_dict(serialization.load(path))
         self.last_checkpoint = (str(path), self.step)
         return self
+
+
+def fit_discriminator(discriminator, optimizer, data, fake, steps=2000, batch_size=512,
+                      final_lr_fraction=0.05, progress=None):
+    """Algorithm 1's inner loop run to convergence: train D with the generator held fixed.
+
+    ``data`` and ``fake`` are distributions (or callables n -> Tensor) for p_data and p_g.
+    The loss is the minimax D loss -V(D, G) on fresh batches every step, so this is stochastic
+    gradient descent on the *population* objective, whose maximiser is D* = p_data / (p_data
+    + p_g). The learning rate decays geometrically to ``final_lr_fraction`` of its start,
+    which lets the iterate settle instead of jittering around D* by the step noise.
+    Returns the list of losses.
+    """
+    from .losses import d_loss_minimax
+    params = list(discriminator.parameters())
+    device = params[0].device if params else backend.default_device()
+    sample_data, sample_fake = _sampler(data, "data"), _sampler(fake, "fake")
+    base = [g["lr"] for g in optimizer.param_groups]
+    gamma = final_lr_fraction ** (1.0 / max(steps, 1))
+    show = progress if progress is not None else sys.stderr.isatty()
+    bar = None
+    if show:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=steps, desc="fit D", unit="step", leave=False)
+    losses = []
+    try:
+        for t in range(int(steps)):
+            for g, lr0 in zip(optimizer.param_groups, base):
+                g["lr"] = lr0 * gamma ** t
+            x = sample_data(batch_size, device)
+            xf = sample_fake(batch_size, device)
+            loss = d_loss_minimax(discriminator(x), discriminator(xf))
+            value = float(loss.item())
+            if not math.isfinite(value):
+                raise NonFiniteLossError(f"the discriminator loss became {value} at step {t + 1} "
+                                         "of fit_discriminator; lower the learning rate")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(value)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        for g, lr0 in zip(optimizer.param_groups, base):
+            g["lr"] = lr0
+        if bar is not None:
+            bar.close()
+    return losses

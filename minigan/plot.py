@@ -1,0 +1,226 @@
+"""The figures of the theory lab, drawn from real runs (matplotlib, imported only when used).
+
+* ``take_snapshot``     — what a figure needs from a training run at one moment: p_data, p_g
+                          (exact, by the change of variables), the trained D, the analytic D*,
+                          and where G sends a row of z values.
+* ``figure1``           — Goodfellow et al. (2014), Figure 1, from a *real* run: p_data black
+                          dotted, p_g green solid, D blue dashed (D* thin grey next to it), and
+                          the z line below with arrows x = G(z); panels (a)-(d).
+* ``evolution_gif``     — the same picture, one frame per snapshot (Pillow writer).
+* ``saturation_figure`` — saturating vs non-saturating generator loss: the gradient with
+                          respect to D's logit, analytic curves with values measured in training.
+* ``criterion_figure``  — trained max_D V next to C(G) = -log 4 + 2 JSD for a family of p_g.
+* ``discriminator_fit_figure`` — a converged D against D*, with the sparse tails marked.
+
+``import minigan`` never imports matplotlib; this module does, on first call, with the Agg
+backend when there is no display, so figures render on a headless machine.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+__all__ = ["take_snapshot", "figure1", "evolution_gif", "saturation_figure",
+           "criterion_figure", "discriminator_fit_figure", "pyplot"]
+
+DATA_STYLE = dict(color="black", linestyle=":", linewidth=2.0, label=r"$p_{data}$")
+PG_STYLE = dict(color="green", linestyle="-", linewidth=2.0, label=r"$p_g$")
+D_STYLE = dict(color="blue", linestyle="--", linewidth=1.8, label="D (trained)")
+DSTAR_STYLE = dict(color="0.55", linestyle="-", linewidth=1.0, label=r"$D^*$ (analytic)")
+
+
+def pyplot():
+    """matplotlib.pyplot, with the Agg backend when no display is available."""
+    import matplotlib
+    if not os.environ.get("DISPLAY") and os.name != "nt":
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def take_snapshot(G, D, data, noise, x, n_arrows=15, label=""):
+    """Everything a Figure-1 panel shows, as host-side NumPy arrays.
+
+    p_g comes from ``theory.generator_density`` (exact for the network G), D(x) from the
+    trained discriminator, D* = p_data / (p_data + p_g) from the theory. The arrows start at
+    evenly spaced z (inside the central 95 % of p_z for unbounded noise).
+    """
+    from . import theory
+    from .gan.models import as_numpy_fn
+    g, d = as_numpy_fn(G), as_numpy_fn(D)
+    z_lo, z_hi = noise.support()
+    p_data = data.pdf(x)
+    p_g = theory.generator_density(g, x, noise.pdf, z_lo, z_hi, n_z=8001)
+    logits = d(x)
+    a_lo, a_hi = (z_lo, z_hi) if noise.name.startswith("U") else (-1.96, 1.96)
+    z_pts = np.linspace(a_lo, a_hi, n_arrows)
+    return {"label": label, "x": x, "p_data": p_data, "p_g": p_g,
+            "d": 1.0 / (1.0 + np.exp(-logits)),
+            "d_star": theory.optimal_discriminator(p_data, p_g),
+            "jsd": theory.jsd(p_data, p_g, x), "z": z_pts, "gz": g(z_pts),
+            "z_range": (a_lo, a_hi)}
+
+
+def _draw_panel(ax, snap, ymax=None, legend=False):
+    x = snap["x"]
+    ax.plot(x, snap["d_star"], **DSTAR_STYLE)
+    ax.plot(x, snap["d"], **D_STYLE)
+    ax.plot(x, snap["p_data"], **DATA_STYLE)
+    ax.plot(x, snap["p_g"], **PG_STYLE)
+    top = ymax or max(1.05, 1.1 * float(np.max(snap["p_data"])))
+    # The z line, drawn under the x axis and mapped onto its range, with arrows to G(z).
+    lo, hi = x[0], x[-1]
+    zl, zh = snap["z_range"]
+    y_z, y_x = -0.45 * top, -0.04 * top
+    z_on_axis = lo + (snap["z"] - zl) / (zh - zl) * (hi - lo) * 0.8 + 0.1 * (hi - lo)
+    ax.plot([z_on_axis[0], z_on_axis[-1]], [y_z, y_z], color="black", linewidth=1)
+    ax.axhline(y_x, color="black", linewidth=1)
+    for z0, x1 in zip(z_on_axis, snap["gz"]):
+        if lo <= x1 <= hi:
+            ax.annotate("", xy=(x1, y_x), xytext=(z0, y_z),
+                        arrowprops=dict(arrowstyle="->", color="0.3", linewidth=0.8))
+    ax.text(lo, y_z, "z ", ha="right", va="center")
+    ax.text(lo, y_x, "x ", ha="right", va="center")
+    ax.set_ylim(y_z - 0.08 * top, top)
+    ax.set_xlim(lo, hi)
+    ax.set_yticks([0, 0.5, 1.0])
+    ax.set_title(f"{snap['label']}  JSD={snap['jsd']:.3f}", fontsize=9)
+    if legend:
+        ax.legend(fontsize=7, loc="upper right")
+
+
+def figure1(snapshots, path, title=None):
+    """Goodfellow et al.'s Figure 1 from four snapshots of a real run, saved to ``path``.
+
+    (a) near convergence: p_g close to p_data, D a partially accurate classifier;
+    (b) after the inner loop, D ≈ D* = p_data / (p_data + p_g);
+    (c) after generator steps, the gradient of D has moved p_g towards the data;
+    (d) at the end p_g ≈ p_data and D ≈ 1/2 everywhere.
+    """
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(snapshots), figsize=(3.6 * len(snapshots), 3.4))
+    axes = np.atleast_1d(axes)
+    ymax = max(1.05, 1.1 * max(float(np.max(s["p_data"])) for s in snapshots))
+    for i, (ax, snap) in enumerate(zip(axes, snapshots)):
+        _draw_panel(ax, snap, ymax=ymax, legend=(i == 0))
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def evolution_gif(snapshots, path, fps=4):
+    """The D / p_g evolution as an animated GIF, one frame per snapshot (Pillow writer)."""
+    plt = pyplot()
+    from matplotlib import animation
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    ymax = max(1.05, 1.1 * max(float(np.max(s["p_data"])) for s in snapshots))
+
+    def draw(i):
+        ax.clear()
+        _draw_panel(ax, snapshots[i], ymax=ymax, legend=True)
+        return []
+    anim = animation.FuncAnimation(fig, draw, frames=len(snapshots), blit=False)
+    anim.save(path, writer=animation.PillowWriter(fps=fps))
+    plt.close(fig)
+    return path
+
+
+def saturation_figure(path, measured=None, runs=None):
+    """Why the non-saturating generator loss: gradients with respect to D's logit t.
+
+    With D = sigmoid(t): d/dt log(1 - D) = -D (vanishes when D rejects the fakes, D → 0) and
+    d/dt [-log D] = -(1 - D) (≈ -1 there). ``measured`` maps a loss name ("gan", "nsgan") to
+    (D(G(z)) values, |dL/dt| values) taken early in a real run; they must lie on the curves.
+    ``runs`` maps a loss name to (steps, mean D(G(z)) per step) of runs where D won early.
+    """
+    plt = pyplot()
+    ncols = 3 if runs else 2
+    fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols, 3.5))
+    dg = np.linspace(1e-4, 1 - 1e-4, 400)
+    ax = axes[0]
+    ax.plot(dg, np.log1p(-dg), label=r"saturating $\log(1-D)$", color="red")
+    ax.plot(dg, -np.log(dg), label=r"non-saturating $-\log D$", color="blue")
+    ax.set_xlabel("D(G(z))")
+    ax.set_ylabel("generator cost")
+    ax.set_ylim(-5, 5)
+    ax.legend(fontsize=8)
+    ax.set_title("the two generator costs", fontsize=9)
+    ax = axes[1]
+    ax.semilogy(dg, dg, color="red", label=r"$|\partial \log(1-D)/\partial t| = D$")
+    ax.semilogy(dg, 1 - dg, color="blue", label=r"$|\partial(-\log D)/\partial t| = 1-D$")
+    for name, color in (("gan", "red"), ("nsgan", "blue")):
+        if measured and name in measured:
+            d_vals, g_vals = measured[name]
+            ax.scatter(d_vals, g_vals, s=8, color=color, alpha=0.6, marker="o",
+                       label=f"measured ({name}, early training)")
+    ax.set_xlabel("D(G(z))")
+    ax.set_ylabel("|gradient w.r.t. the logit|")
+    ax.legend(fontsize=7)
+    ax.set_title("gradient reaching G", fontsize=9)
+    if runs:
+        ax = axes[2]
+        for name, color in (("gan", "red"), ("nsgan", "blue")):
+            if name in runs:
+                steps, vals = runs[name]
+                ax.plot(steps, vals, color=color, label=name)
+        ax.set_xlabel("generator step")
+        ax.set_ylabel("JSD(p_data, p_g) [nats]")
+        ax.set_title("a run where D wins early", fontsize=9)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def criterion_figure(rows, path):
+    """C(G) against JSD: the line -log 4 + 2 JSD and, on it, the trained max_D V estimates.
+
+    ``rows`` is a list of dicts with "jsd", "c_of_g" (analytic) and "v_trained" (sample
+    estimate of V with a discriminator trained to convergence), and a "label".
+    """
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3.8))
+    j = np.linspace(0, math.log(2), 100)
+    ax.plot(j, -math.log(4) + 2 * j, color="black", label=r"$C(G) = -\log 4 + 2\,JSD$")
+    js = [r["jsd"] for r in rows]
+    ax.scatter(js, [r["v_trained"] for r in rows], color="red", zorder=3,
+               label=r"trained $\max_D V(D,G)$")
+    for r in rows:
+        ax.annotate(r["label"], (r["jsd"], r["v_trained"]), fontsize=7,
+                    textcoords="offset points", xytext=(4, -10))
+    ax.set_xlabel(r"JSD($p_{data}$ || $p_g$) [nats]")
+    ax.set_ylabel("nats")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def discriminator_fit_figure(fits, path, mask_level=0.05):
+    """A converged D against D* for several p_g; where p_data + p_g < ``mask_level`` (grey)
+    too few samples fall for D to be pinned down."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(fits), figsize=(4 * len(fits), 3.3))
+    axes = np.atleast_1d(axes)
+    for ax, f in zip(axes, fits):
+        x = f["x"]
+        ax.fill_between(x, 0, 1, where=(f["p_data"] + f["p_g"]) < mask_level, color="0.9",
+                        label=f"$p_{{data}}+p_g<{mask_level}$")
+        ax.plot(x, f["p_data"], **DATA_STYLE)
+        ax.plot(x, f["p_g"], **PG_STYLE)
+        ax.plot(x, f["d_star"], **DSTAR_STYLE)
+        ax.plot(x, f["d"], **D_STYLE)
+        ax.set_title(f"{f['label']}: max|D-D*|={f['max_err']:.3f}", fontsize=9)
+        ax.set_ylim(0, 1.05)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
