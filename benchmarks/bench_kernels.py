@@ -16,6 +16,7 @@ memory-bound, so their GEMM fraction is small by nature; the PyTorch ratio is th
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -50,6 +51,29 @@ def _blas_threads():
     return os.cpu_count() or 1
 
 
+def _blas_note():
+    """Which BLAS and which CPU kernels it picked, with a hint when it under-uses the CPU."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return ""
+    blas = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    if not blas:
+        return ""
+    p = blas[0]
+    arch = p.get("architecture") or "?"
+    note = f"BLAS: {p.get('internal_api')} {p.get('version') or ''} kernels for {arch}"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            avx512 = " avx512f" in fh.read()
+    except OSError:
+        avx512 = False
+    if avx512 and p.get("internal_api") == "openblas" and arch.lower() in ("haswell", "zen"):
+        note += ("\n  (this CPU has AVX-512 but OpenBLAS chose AVX2 kernels; "
+                 "OPENBLAS_CORETYPE=SkylakeX may make every GEMM here up to ~2x faster)")
+    return note
+
+
 class Runner:
     def __init__(self, device):
         self.device = device
@@ -71,145 +95,88 @@ def conv_flops(n, o, cg, k, out_hw):
 
 
 # ---------------------------------------------------------------- the kernel table
-def kernels(r, n):
-    """(name, minigan closure, torch closure-factory or None, FLOPs of forward+backward)."""
-    out = []
-
-    def conv_case(name, cin, cout, k, s, p, hw, transposed):
-        x = r.randn(n, cin, hw, hw)
-        if transposed:
-            w = r.randn(cin, cout, k, k, scale=0.05)
-            ho = (hw - 1) * s - 2 * p + k
-            fwd_flops = conv_flops(n, cin, cout, (k, k), (hw, hw))   # the adjoint conv's FLOPs
-        else:
-            w = r.randn(cout, cin, k, k, scale=0.05)
-            ho = (hw + 2 * p - k) // s + 1
-            fwd_flops = conv_flops(n, cout, cin, (k, k), (ho, ho))
-        b = r.randn(cout)
-        gy = r.randn(n, cout, ho, ho, requires_grad=False)
-        op = F.conv_transpose2d if transposed else F.conv2d
-
-        def run():
-            for t in (x, w, b):
-                t.grad = None
-            y = op(x, w, b, stride=s, padding=p)
-            y.backward(gy)
-
-        def torch_factory(torch):
-            tf = torch.nn.functional
-            tx, tw, tb = (torch.tensor(t.numpy(), requires_grad=True) for t in (x, w, b))
-            tg = torch.tensor(gy.numpy())
-            top = tf.conv_transpose2d if transposed else tf.conv2d
-
-            def trun():
-                for t in (tx, tw, tb):
-                    t.grad = None
-                top(tx, tw, tb, stride=s, padding=p).backward(tg)
-            return trun
-        out.append((name, run, torch_factory, 3 * fwd_flops))
-
-    conv_case("G ConvT 100->256 k7 s1 p0 1->7", 100, 256, 7, 1, 0, 1, True)
-    conv_case("G ConvT 256->128 k4 s2 p1 7->14", 256, 128, 4, 2, 1, 7, True)
-    conv_case("G ConvT 128->1 k4 s2 p1 14->28", 128, 1, 4, 2, 1, 14, True)
-    conv_case("D Conv 1->64 k4 s2 p1 28->14", 1, 64, 4, 2, 1, 28, False)
-    conv_case("D Conv 64->128 k4 s2 p1 14->7", 64, 128, 4, 2, 1, 14, False)
-
-    # Linear(6272 -> 1)
-    x, w, b = r.randn(n, 6272), r.randn(1, 6272, scale=0.01), r.randn(1)
-    gy = r.randn(n, 1, requires_grad=False)
-
-    def run_linear():
-        for t in (x, w, b):
+def fwd_bwd_case(name, inputs, gy, ours, theirs, flops):
+    """One table row: ``ours(*inputs)`` (minigan) and ``theirs(torch, *inputs)`` (PyTorch,
+    on copies of the same values), each followed by a backward pass with gradient ``gy``."""
+    def run():
+        for t in inputs:
             t.grad = None
-        F.linear(x, w, b).backward(gy)
+        ours(*inputs).backward(gy)
 
-    def torch_linear(torch):
-        tx, tw, tb = (torch.tensor(t.numpy(), requires_grad=True) for t in (x, w, b))
+    def torch_factory(torch):
+        tts = [torch.tensor(t.numpy(), requires_grad=t.requires_grad) for t in inputs]
         tg = torch.tensor(gy.numpy())
 
         def trun():
-            for t in (tx, tw, tb):
+            for t in tts:
                 t.grad = None
-            torch.nn.functional.linear(tx, tw, tb).backward(tg)
+            theirs(torch, *tts).backward(tg)
         return trun
-    out.append(("D Linear 6272->1", run_linear, torch_linear, 3 * 2.0 * n * 6272))
+    return (name, run, torch_factory, flops)
+
+
+def kernels(r, n):
+    """Rows of (name, minigan closure, torch closure-factory, FLOPs of forward+backward)."""
+    out = []
+    for name, cin, cout, k, s, p, hw, transposed in (
+            ("G ConvT 100->256 k7 s1 p0 1->7", 100, 256, 7, 1, 0, 1, True),
+            ("G ConvT 256->128 k4 s2 p1 7->14", 256, 128, 4, 2, 1, 7, True),
+            ("G ConvT 128->1 k4 s2 p1 14->28", 128, 1, 4, 2, 1, 14, True),
+            ("D Conv 1->64 k4 s2 p1 28->14", 1, 64, 4, 2, 1, 28, False),
+            ("D Conv 64->128 k4 s2 p1 14->7", 64, 128, 4, 2, 1, 14, False)):
+        if transposed:
+            w = r.randn(cin, cout, k, k, scale=0.05)
+            ho = (hw - 1) * s - 2 * p + k
+            flops = conv_flops(n, cin, cout, (k, k), (hw, hw))   # the adjoint conv's FLOPs
+        else:
+            w = r.randn(cout, cin, k, k, scale=0.05)
+            ho = (hw + 2 * p - k) // s + 1
+            flops = conv_flops(n, cout, cin, (k, k), (ho, ho))
+        name_fn = "conv_transpose2d" if transposed else "conv2d"
+        ours = functools.partial(getattr(F, name_fn), stride=s, padding=p)
+
+        def theirs(torch, x, w, b, _fn=name_fn, _s=s, _p=p):
+            return getattr(torch.nn.functional, _fn)(x, w, b, stride=_s, padding=_p)
+        out.append(fwd_bwd_case(name, [r.randn(n, cin, hw, hw), w, r.randn(cout)],
+                                r.randn(n, cout, ho, ho, requires_grad=False), ours, theirs,
+                                3 * flops))
+
+    out.append(fwd_bwd_case(
+        "D Linear 6272->1", [r.randn(n, 6272), r.randn(1, 6272, scale=0.01), r.randn(1)],
+        r.randn(n, 1, requires_grad=False), F.linear,
+        lambda torch, x, w, b: torch.nn.functional.linear(x, w, b), 3 * 2.0 * n * 6272))
 
     missing = [name for name in ("batch_norm", "scaled_dot_product_attention", "leaky_relu")
                if not hasattr(F, name)]
     if hasattr(F, "batch_norm"):
-        out.append(_batch_norm_case(r, n))
+        c, hw = 128, 14                   # the BN after G's second ConvT
+        inputs = [r.randn(n, c, hw, hw), r.randn(c), r.randn(c),
+                  minigan.Tensor(r.xp.zeros(c, dtype=np.float32)),
+                  minigan.Tensor(r.xp.ones(c, dtype=np.float32))]
+        out.append(fwd_bwd_case(
+            f"F.batch_norm train ({n},{c},{hw},{hw})", inputs,
+            r.randn(n, c, hw, hw, requires_grad=False),
+            lambda x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b, training=True),
+            lambda torch, x, w, b, rm, rv: torch.nn.functional.batch_norm(
+                x, rm, rv, w, b, training=True),
+            20.0 * n * c * hw * hw))
     if hasattr(F, "leaky_relu"):
-        out.append(_leaky_case(r, n))
+        shape = (n, 64, 14, 14)           # D's first activation
+        out.append(fwd_bwd_case(
+            f"F.leaky_relu {shape}", [r.randn(*shape)], r.randn(*shape, requires_grad=False),
+            lambda x: F.leaky_relu(x, 0.2),
+            lambda torch, x: torch.nn.functional.leaky_relu(x, 0.2),
+            3.0 * n * 64 * 14 * 14))
     if hasattr(F, "scaled_dot_product_attention"):
-        out.append(_attention_case(r, n))
+        # SAGAN-style self-attention over D's 14x14 feature map: L = 196, d_k = 16, d_v = 64
+        L, dk, dv = 196, 16, 64
+        out.append(fwd_bwd_case(
+            f"F.sdp_attention L={L} dk={dk} dv={dv}",
+            [r.randn(n, L, dk), r.randn(n, L, dk), r.randn(n, L, dv)],
+            r.randn(n, L, dv, requires_grad=False), F.scaled_dot_product_attention,
+            lambda torch, q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v),
+            3 * 2.0 * n * L * L * (dk + dv)))
     return out, missing
-
-
-def _batch_norm_case(r, n):
-    c, hw = 128, 14                       # the BN after G's second ConvT
-    x, w, b = r.randn(n, c, hw, hw), r.randn(c), r.randn(c)
-    gy = r.randn(n, c, hw, hw, requires_grad=False)
-    rm = minigan.Tensor(r.xp.zeros(c, dtype=np.float32))
-    rv = minigan.Tensor(r.xp.ones(c, dtype=np.float32))
-
-    def run():
-        for t in (x, w, b):
-            t.grad = None
-        F.batch_norm(x, rm, rv, w, b, training=True).backward(gy)
-
-    def torch_factory(torch):
-        tx, tw, tb = (torch.tensor(t.numpy(), requires_grad=True) for t in (x, w, b))
-        trm, trv, tg = torch.zeros(c), torch.ones(c), torch.tensor(gy.numpy())
-
-        def trun():
-            for t in (tx, tw, tb):
-                t.grad = None
-            torch.nn.functional.batch_norm(tx, trm, trv, tw, tb, training=True).backward(tg)
-        return trun
-    return (f"F.batch_norm train ({n},{c},{hw},{hw})", run, torch_factory, 20.0 * x.numel())
-
-
-def _leaky_case(r, n):
-    shape = (n, 64, 14, 14)               # D's first activation
-    x = r.randn(*shape)
-    gy = r.randn(*shape, requires_grad=False)
-
-    def run():
-        x.grad = None
-        F.leaky_relu(x, 0.2).backward(gy)
-
-    def torch_factory(torch):
-        tx, tg = torch.tensor(x.numpy(), requires_grad=True), torch.tensor(gy.numpy())
-
-        def trun():
-            tx.grad = None
-            torch.nn.functional.leaky_relu(tx, 0.2).backward(tg)
-        return trun
-    return (f"F.leaky_relu {shape}", run, torch_factory, 3.0 * x.numel())
-
-
-def _attention_case(r, n):
-    # SAGAN-style self-attention over D's 14x14 feature map: L = 196, d_k = 16, d_v = 64
-    L, dk, dv = 196, 16, 64
-    q, k, v = r.randn(n, L, dk), r.randn(n, L, dk), r.randn(n, L, dv)
-    gy = r.randn(n, L, dv, requires_grad=False)
-
-    def run():
-        for t in (q, k, v):
-            t.grad = None
-        F.scaled_dot_product_attention(q, k, v).backward(gy)
-
-    def torch_factory(torch):
-        tq, tk, tv = (torch.tensor(t.numpy(), requires_grad=True) for t in (q, k, v))
-        tg = torch.tensor(gy.numpy())
-
-        def trun():
-            for t in (tq, tk, tv):
-                t.grad = None
-            torch.nn.functional.scaled_dot_product_attention(tq, tk, tv).backward(tg)
-        return trun
-    flops = 3 * 2.0 * n * L * L * (dk + dv)
-    return (f"F.sdp_attention L={L} dk={dk} dv={dv}", run, torch_factory, flops)
 
 
 def gemm_case(r, flops):
@@ -234,10 +201,22 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=9, help="timed repetitions (median; >= 7)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="BLAS (and PyTorch) threads; default: what BLAS uses now. 1 gives "
+                         "stable numbers on a shared machine")
+    ap.add_argument("--stat", choices=("median", "min"), default="median",
+                    help="summary of the reps (min is robust to other load on the machine)")
     args = ap.parse_args(argv)
     reps = max(7, args.reps)
     r = Runner(args.device)
     torch = None
+    limiter = None
+    if args.threads is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+            limiter = threadpool_limits(limits=args.threads, user_api="blas")
+        except ImportError:
+            print("(threadpoolctl is not installed: set OPENBLAS_NUM_THREADS instead of --threads)")
     threads = _blas_threads()
     if not args.no_torch and r.device == "cpu":
         try:
@@ -246,8 +225,12 @@ def main(argv=None):
         except ImportError:
             torch = None
     table, missing = kernels(r, args.batch)
+    summary = statistics.median if args.stat == "median" else min
     print(f"minigan kernels, forward+backward, batch {args.batch}, float32, device {args.device}, "
-          f"{threads} BLAS thread(s), median of {reps}")
+          f"{threads} BLAS thread(s), {args.stat} of {reps}")
+    note = _blas_note()
+    if note:
+        print(note)
     if torch is not None:
         print(f"PyTorch {torch.__version__} on the CPU with {torch.get_num_threads()} thread(s)")
     head = f"{'kernel':40s} {'ms':>9s} {'GFLOP/s':>9s} {'GEMM GF/s':>10s} {'of GEMM':>8s}"
@@ -268,16 +251,18 @@ def main(argv=None):
             ref.append(_timed(gemm, r.sync))
             if trun:
                 tt.append(_timed(trun, lambda: None))
-        ms = statistics.median(mine) * 1e3
+        ms = summary(mine) * 1e3
         gf = flops / (ms * 1e-3) / 1e9
-        gemm_gf = gemm_flops / statistics.median(ref) / 1e9
+        gemm_gf = gemm_flops / summary(ref) / 1e9
         line = f"{name:40s} {ms:9.3f} {gf:9.1f} {gemm_gf:10.1f} {gf / gemm_gf:8.0%}"
         if trun:
-            tms = statistics.median(tt) * 1e3
+            tms = summary(tt) * 1e3
             line += f" {tms:9.3f} {ms / tms:8.2f}"
         print(line, flush=True)
     for name in missing:
         print(f"(F.{name} is not in minigan.functional yet: skipped)")
+    if limiter is not None:
+        limiter.restore_original_limits()
     return 0
 
 

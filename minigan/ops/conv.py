@@ -21,7 +21,7 @@ the ``C/G`` input channels of its own group, so the weight is ``(O, C/G, kH, kW)
 
 2. im2col: a convolution is one matrix product
 ----------------------------------------------
-Gather every patch into a column: ``cols[(c, a, e), (n, i, j)] = xpad[n, c, i*s + a*d, j*s + e*d]``.
+Gather every patch into a column: ``cols[(c, a, e), (i, j, n)] = xpad[n, c, i*s + a*d, j*s + e*d]``.
 Then the formula above is a plain matrix product
 
     Y (O, N*Ho*Wo) = W (O, C*kH*kW) @ cols (C*kH*kW, N*Ho*Wo)
@@ -31,6 +31,8 @@ pixels to build ``cols``: for fixed ``(c, a, e)`` the entries form a regular gri
 ``as_strided`` describes the whole 6-D array ``(N, C, kH, kW, Ho, Wo)`` as a *view* of
 ``xpad`` (only strides, no copy); one copy makes it contiguous for the GEMM. With groups,
 the product is a batch of G matrix products (``matmul`` over a leading group axis).
+(The columns are ordered ``(i, j, n)``, batch last, for speed: NumPy copies and adds
+contiguous runs, and a run of N = 64 images is long where a row of Wo = 7 pixels is short.)
 
 3. The gradients, and why they are convolutions again
 -----------------------------------------------------
