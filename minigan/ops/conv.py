@@ -245,6 +245,7 @@ class Conv2d(Function):
         need = self.needs_input_grad
         gx = ConvTranspose2d(self.g)(gy, w) if need[0] else None
         gw = Conv2dWeightGrad(self.g, self.cols)(x, gy) if need[1] else None
+        self.cols = None          # free it; a second backward (retain_graph) re-gathers
         if len(self.inputs) == 2:
             return gx, gw
         return gx, gw, _bias_grad(gy) if need[2] else None
