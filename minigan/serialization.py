@@ -28,6 +28,7 @@ import math
 import os
 import tempfile
 import zipfile
+from collections import OrderedDict
 
 from . import backend
 from .autograd import Tensor
@@ -96,8 +97,11 @@ class _Encoder:
             return {"$array": self._add_array(np.array(arr, copy=True)), "kind": "ndarray",
                     "device": dev}
         if isinstance(obj, dict):
-            return {"$dict": [[self.key(k), self.encode(v, f"{path}[{k!r}]")]
+            node = {"$dict": [[self.key(k), self.encode(v, f"{path}[{k!r}]")]
                               for k, v in obj.items()]}
+            if isinstance(obj, OrderedDict):
+                node["ordered"] = True          # state_dict() returns an OrderedDict
+            return node
         if isinstance(obj, tuple):
             return {"$tuple": [self.encode(v, f"{path}[{i}]") for i, v in enumerate(obj)]}
         if isinstance(obj, list):
@@ -130,7 +134,8 @@ def _decode(obj, arrays, map_location):
     if not isinstance(obj, dict):
         return obj
     if "$dict" in obj:
-        return {_decode_key(k): _decode(v, arrays, map_location) for k, v in obj["$dict"]}
+        kind = OrderedDict if obj.get("ordered") else dict
+        return kind((_decode_key(k), _decode(v, arrays, map_location)) for k, v in obj["$dict"])
     if "$tuple" in obj:
         return tuple(_decode(v, arrays, map_location) for v in obj["$tuple"])
     if "$float" in obj:
