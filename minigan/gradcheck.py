@@ -106,6 +106,17 @@ def analytical_jacobian(fn, inputs, wrt):
 
 
 def _report(kind, index, shape, a, n, atol, rtol):
+    if a.shape != n.shape:
+        return (f"{kind} check failed for input {index}: analytic Jacobian of shape {a.shape} vs "
+                f"numeric {n.shape}")
+    finite = np.isfinite(a) & np.isfinite(n)
+    if not finite.all():
+        r, c = np.argwhere(~finite)[0]
+        where = tuple(int(v) for v in np.unravel_index(c, shape)) if shape else ()
+        return (f"{kind} check failed for input {index} (shape {shape}): non-finite values at "
+                f"element {where}, output element {int(r)}: analytic {a[r, c]} vs numeric "
+                f"{n[r, c]}. Is the function infinite or undefined there (log(0), a window "
+                "that lies entirely in padding ...)?")
     bad = np.abs(a - n) > atol + rtol * np.abs(n)
     r, c = np.argwhere(bad)[0]
     worst = np.unravel_index(np.argmax(np.abs(a - n)), a.shape)

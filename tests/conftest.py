@@ -30,3 +30,10 @@ def to_np(x):
     if isinstance(x, minigan.Tensor):
         x = x.data
     return np.asarray(backend.to_numpy(x), dtype=np.float64)
+
+
+def fixture_settings(n):
+    """Hypothesis settings for a test that also takes the (function-scoped) device fixture."""
+    from hypothesis import HealthCheck, settings
+    return settings(max_examples=n, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])

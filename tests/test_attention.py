@@ -4,19 +4,14 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import minigan
 import minigan.functional as F
 
-from .conftest import to_np
+from .conftest import fixture_settings, to_np
 
 sdpa = F.scaled_dot_product_attention
-
-
-def fixture_settings(n):
-    return settings(max_examples=n, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def plain_attention(q, k, v, mask=None, scale=None):

@@ -2,18 +2,13 @@
 running statistics, first- and second-order gradient checks, dtypes and errors."""
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import minigan
 import minigan.functional as F
 from minigan.ops.norm import batch_norm, layer_norm
 
-from .conftest import to_np
-
-def fixture_settings(n):
-    """Hypothesis settings for a test that also takes the (function-scoped) device fixture."""
-    return settings(max_examples=n, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+from .conftest import fixture_settings, to_np
 
 
 def plain_batch_norm(x, mean, var, w, b, eps=1e-5):

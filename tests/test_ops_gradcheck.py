@@ -236,3 +236,9 @@ def test_gradgradcheck_catches_a_backward_made_of_constants():
     assert minigan.gradcheck(lambda x: FrozenBackward()(x), (x,))
     with pytest.raises(minigan.GradcheckError):
         minigan.gradgradcheck(lambda x: FrozenBackward()(x), (x,))
+
+
+def test_gradcheck_explains_non_finite_values():
+    x = minigan.tensor([0.0, 1.0], dtype="float64", requires_grad=True)
+    with pytest.raises(minigan.GradcheckError, match="non-finite values at element"):
+        minigan.gradcheck(minigan.log, (x,))

@@ -2,17 +2,12 @@
 first- and second-order gradient checks over hypothesis-drawn geometries, dtypes and errors."""
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import minigan
 import minigan.functional as F
 
-from .conftest import to_np
-
-
-def fixture_settings(n):
-    return settings(max_examples=n, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+from .conftest import fixture_settings, to_np
 
 
 def plain_pool(x, k, s, p, d=(1, 1), kind="avg", count_include_pad=True):
@@ -132,6 +127,8 @@ def test_max_pool2d_gradcheck_first_and_second_order(geom, seed):
     assume(np.prod(shape) <= 24)
     x = minigan.tensor(distinct_values(shape, seed), dtype="float64", requires_grad=True)
     f = lambda x: F.max_pool2d(x, k, s, p, d) ** 2  # noqa: E731
+    # A window lying entirely in the padding gives -inf (as in PyTorch): nothing to check there.
+    assume(np.all(np.isfinite(F.max_pool2d(x, k, s, p, d).numpy())))
     assert minigan.gradcheck(f, (x,))
     assert minigan.gradgradcheck(f, (x,))
 

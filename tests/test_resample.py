@@ -2,18 +2,13 @@
 (and PyTorch), first- and second-order gradient checks, dtypes and errors."""
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import minigan
 import minigan.functional as F
 from minigan.ops.shape import pad as numpy_style_pad
 
-from .conftest import to_np
-
-
-def fixture_settings(n):
-    return settings(max_examples=n, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+from .conftest import fixture_settings, to_np
 
 
 def plain_bilinear(x, oh, ow, align_corners):
