@@ -153,3 +153,13 @@ def test_same_results_on_every_backend(device):
         assert x.grad.device == dev
     for a, b in zip(out["cpu"], out[device]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_shape_mismatch_names_the_op_and_both_shapes():
+    a, b = minigan.zeros(2, 3), minigan.zeros(4)
+    with pytest.raises(ValueError, match=r"mul: shapes \(2, 3\) and \(4,\) cannot be broadcast"):
+        a * b
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 1\) do not fit"):
+        a @ minigan.zeros(4, 1)
+    with pytest.raises(ValueError, match=r"reshape: cannot view a tensor of shape \(2, 3\)"):
+        a.reshape(4, 2)

@@ -56,6 +56,17 @@ def _pair(a, b):
 class _Binary(Function):
     """Broadcasting binary op: ``grads`` gives the un-reduced gradients, summed to shape here."""
 
+    def __call__(self, a, b):
+        try:
+            return Function.__call__(self, a, b)
+        except ValueError:
+            try:
+                np.broadcast_shapes(a.shape, b.shape)
+            except ValueError:
+                raise ValueError(f"{type(self).__name__.lower()}: shapes {a.shape} and {b.shape} "
+                                 "cannot be broadcast together") from None
+            raise
+
     def backward(self, gy):
         a, b = self.inputs
         ga, gb = self.grads(gy, a, b)
