@@ -545,3 +545,23 @@ def test_minibatch_discrimination_definition_and_gradcheck():
     # a collapsed batch (identical rows) gets the maximal feature N - 1
     same = Tensor(np.tile(x.numpy()[:1], (4, 1)))
     np.testing.assert_allclose(mbd(same).numpy()[:, 4:], 3.0)
+
+
+def test_deepcopy_and_hooks():
+    """A copied model (e.g. the EMA generator) is independent, spectral norm included."""
+    import copy
+    m = nn.Sequential(nn.spectral_norm(nn.Linear(3, 2)), nn.BatchNorm1d(2))
+    m2 = copy.deepcopy(m)
+    x = minigan.randn(4, 3)
+    np.testing.assert_array_equal(m(x).numpy(), m2(x).numpy())
+    assert m2[0].weight_orig is not m[0].weight_orig
+    assert isinstance(m2[0].weight_orig, nn.Parameter)
+    with minigan.no_grad():
+        m2[0].weight_orig.mul_(2.0)
+    assert not np.array_equal(m[0].weight_orig.numpy(), m2[0].weight_orig.numpy())
+    calls = []
+    h = m.register_forward_hook(lambda mod, args, out: calls.append(out.shape))
+    m(x)
+    h.remove()
+    m(x)
+    assert calls == [(4, 2)]
