@@ -21,7 +21,7 @@ from __future__ import annotations
 from . import backend
 from .autograd import Tensor
 
-__all__ = ["digits", "DataLoader", "TensorDataset", "upsample_bilinear", "DIGITS_SPLIT_SEED",
+__all__ = ["digits", "mnist", "DataLoader", "TensorDataset", "upsample_bilinear", "DIGITS_SPLIT_SEED",
            "N_TEST_PER_CLASS"]
 
 np = backend.np
@@ -168,3 +168,59 @@ class DataLoader:
         stop = (n // self.batch_size) * self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
             yield self.dataset[order[start:start + self.batch_size]]
+
+
+# ------------------------------------------------------------------------------------ MNIST
+MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+               "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def _find_idx(folder, stem):
+    """The file for ``stem`` in ``folder``: raw or .gz, with '-idx' or '.idx' spellings."""
+    import os
+    names = [stem, stem.replace("-idx", ".idx")]
+    for name in names:
+        for suffix in ("", ".gz"):
+            path = os.path.join(folder, name + suffix)
+            if os.path.isfile(path):
+                return path
+    raise FileNotFoundError(f"mnist: no {stem}[.gz] in {folder} (MNIST's four IDX files are "
+                            f"{', '.join(a for pair in MNIST_FILES.values() for a in pair)}; "
+                            "minigan never downloads them)")
+
+
+def mnist(path, split="train", dtype=None, device=None, as_tensor=True):
+    """MNIST from its IDX files in the folder ``path`` (raw or .gz), as ``(images, labels)``.
+
+    images: (N, 1, 28, 28) in [-1, 1] (0..255 scaled), labels: (N,) int64 in 0..9; ``split``
+    is ``'train'`` (60 000) or ``'test'`` (10 000). Files that are not well-formed IDX (wrong
+    magic number, truncated, broken gzip) raise ``minigan.idx.IDXError`` naming the file;
+    images and labels that do not fit together (counts, shapes, label values) too.
+    """
+    import os
+    from .idx import IDXError, read_idx
+    if split not in MNIST_FILES:
+        raise ValueError(f"mnist: split must be 'train' or 'test', not {split!r}")
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"mnist: {path} is not a folder holding MNIST's IDX files")
+    img_path, lab_path = (_find_idx(path, stem) for stem in MNIST_FILES[split])
+    images, labels = read_idx(img_path), read_idx(lab_path)
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise IDXError(f"{img_path}: expected unsigned-byte images (N, rows, cols), got "
+                       f"{images.dtype} of shape {images.shape}")
+    if labels.ndim != 1 or labels.dtype != np.uint8:
+        raise IDXError(f"{lab_path}: expected unsigned-byte labels (N,), got {labels.dtype} "
+                       f"of shape {labels.shape}")
+    if len(images) != len(labels):
+        raise IDXError(f"mnist: {len(images)} images in {img_path} but {len(labels)} labels "
+                       f"in {lab_path}")
+    if labels.size and labels.max() > 9:
+        raise IDXError(f"{lab_path}: labels must be digits 0..9, found {int(labels.max())}")
+    dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    x = (images.astype(np.float64) / 127.5 - 1.0)[:, None].astype(dtype)
+    y = labels.astype(np.int64)
+    if not as_tensor:
+        return x, y
+    return (Tensor(backend.as_array(x, device=device)),
+            Tensor(backend.as_array(y, device=device)))
