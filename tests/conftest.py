@@ -37,3 +37,12 @@ def fixture_settings(n):
     from hypothesis import HealthCheck, settings
     return settings(max_examples=n, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def pytest_configure(config):
+    # Under pytest-xdist each worker is one process: with 2 workers on 2 cores, a BLAS pool of
+    # 2 threads per worker oversubscribes the machine (measured: a 6 s training test took 44 s).
+    import os
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from threadpoolctl import threadpool_limits
+        config._minigan_blas_limit = threadpool_limits(1)
