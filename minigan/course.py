@@ -52,8 +52,14 @@ def summary_line(path):
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
-def lesson_args(doc, argv=None, defaults=None):
-    """Parse the flags every lesson takes: --quick, --device, --seed, --out."""
+def lesson_args(doc, argv=None, defaults=None, blas_threads=None):
+    """Parse the flags every lesson takes: --quick, --device, --seed, --out.
+
+    ``blas_threads=1`` keeps BLAS on one thread for the rest of the lesson (via threadpoolctl,
+    when installed): lessons that train tiny MLPs multiply matrices of a few thousand numbers,
+    and waking BLAS threads for each costs more than the maths (several times slower on a
+    busy 2-core machine).
+    """
     caller = pathlib.Path(_caller_file())
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
@@ -72,6 +78,13 @@ def lesson_args(doc, argv=None, defaults=None):
     args.out.mkdir(parents=True, exist_ok=True)
     args.name = caller.stem
     args.started = time.perf_counter()
+    args.blas_limit = None
+    if blas_threads is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+            args.blas_limit = threadpool_limits(limits=int(blas_threads), user_api="blas")
+        except ImportError:
+            pass
     import minigan
     minigan.manual_seed(args.seed)
     if args.device != "cpu":
