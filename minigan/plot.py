@@ -12,6 +12,16 @@
 * ``criterion_figure``  — trained max_D V next to C(G) = -log 4 + 2 JSD for a family of p_g.
 * ``discriminator_fit_figure`` — a converged D against D*, with the sparse tails marked.
 
+Mode collapse (``minigan toy --dist ring8/grid25/mix1d``):
+
+* ``samples_row_figure`` — Metz et al. (2017), Figure 1: one row per method, p_g (samples)
+                           at a few training steps, the mode centres marked.
+* ``hopping_figure``     — 1-D: the histogram of G's samples at every snapshot, stacked
+                           over training (a collapsing GAN's mass hops between modes).
+* ``discriminator_heatmap`` — 2-D: D's output, the fakes, and the generator-loss gradient
+                           on each fake as an arrow (GAN Lab's view).
+* ``mode_curves_figure`` — modes covered, high-quality % (and JSD in 1-D) over training.
+
 ``import minigan`` never imports matplotlib; this module does, on first call, with the Agg
 backend when there is no display, so figures render on a headless machine.
 """
@@ -23,7 +33,8 @@ import os
 import numpy as np
 
 __all__ = ["take_snapshot", "figure1", "evolution_gif", "saturation_figure",
-           "criterion_figure", "discriminator_fit_figure", "pyplot"]
+           "criterion_figure", "discriminator_fit_figure", "pyplot", "samples_row_figure",
+           "hopping_figure", "discriminator_heatmap", "mode_curves_figure"]
 
 DATA_STYLE = dict(color="black", linestyle=":", linewidth=2.0, label=r"$p_{data}$")
 PG_STYLE = dict(color="green", linestyle="-", linewidth=2.0, label=r"$p_g$")
@@ -220,6 +231,154 @@ def discriminator_fit_figure(fits, path, mask_level=0.05):
         ax.set_title(f"{f['label']}: max|D-D*|={f['max_err']:.3f}", fontsize=9)
         ax.set_ylim(0, 1.05)
     axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+# ------------------------------------------------------------------------- mode collapse
+def _centres(data):
+    from .modes import centres_of
+    return centres_of(data)[0]
+
+
+def samples_row_figure(rows, data, path, title=None):
+    """Metz et al.'s Figure 1: ``rows`` = [(label, [(step, samples (n, 2)), ...]), ...].
+
+    One row per method, one panel per snapshot: the generated samples (green) over the mode
+    centres (red crosses). A collapsed row shows one or a few clusters hopping between modes.
+    """
+    plt = pyplot()
+    n_cols = max(len(snaps) for _, snaps in rows)
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(1.9 * n_cols, 1.9 * len(rows) + 0.3),
+                             squeeze=False)
+    c = _centres(data)
+    lo, hi = data.support()
+    pad = 0.15 * (hi - lo)
+    for r, (label, snaps) in enumerate(rows):
+        for j in range(n_cols):
+            ax = axes[r, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlim(lo - pad, hi + pad)
+            ax.set_ylim(lo - pad, hi + pad)
+            ax.set_aspect("equal")
+            if j >= len(snaps):
+                ax.axis("off")
+                continue
+            step, x = snaps[j]
+            ax.scatter(c[:, 0], c[:, 1], marker="x", color="red", s=12, linewidths=0.8)
+            ax.scatter(x[:, 0], x[:, 1], s=1.0, color="green", alpha=0.4)
+            if r == 0:
+                ax.set_title(f"step {step}", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(label, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def hopping_figure(snapshots, data, path, bins=200, title=None):
+    """1-D mode hopping: each row the histogram of G's samples at one snapshot (step on y).
+
+    ``snapshots`` = [(step, samples (n,) or (n, 1)), ...]. The data's modes are the dotted
+    vertical lines; a GAN that collapses puts its mass under one or two of them, and the
+    bright band jumps sideways from snapshot to snapshot as D chases it.
+    """
+    plt = pyplot()
+    lo, hi = data.support()
+    edges = np.linspace(lo, hi, bins + 1)
+    img = np.stack([np.histogram(np.ravel(x), edges)[0] / max(len(np.ravel(x)), 1)
+                    for _, x in snapshots])
+    steps = [s for s, _ in snapshots]
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.6), gridspec_kw=dict(width_ratios=[3, 1]))
+    ax.imshow(np.sqrt(img), aspect="auto", origin="lower", cmap="viridis",
+              extent=(lo, hi, -0.5, len(steps) - 0.5), interpolation="nearest")
+    ticks = np.linspace(0, len(steps) - 1, min(len(steps), 6)).round().astype(int)
+    ax.set_yticks(ticks)
+    ax.set_yticklabels([str(steps[t]) for t in ticks])
+    ax.set_ylabel("training step")
+    ax.set_xlabel("x")
+    for m in _centres(data)[:, 0]:
+        ax.axvline(m, color="white", linestyle=":", linewidth=0.8)
+    ax.set_title("histogram of G(z) over training (sqrt scale)", fontsize=9)
+    xs = np.linspace(lo, hi, 1000)
+    ax2.plot(xs, data.pdf(xs), **DATA_STYLE)
+    ax2.hist(np.ravel(snapshots[-1][1]), bins=edges, density=True, color="green", alpha=0.5,
+             label=r"$p_g$ (end)")
+    ax2.legend(fontsize=7)
+    ax2.set_yticks([])
+    ax2.set_title("the end", fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def discriminator_heatmap(axes_xy, logits, fakes, arrows, data, path, title=None):
+    """GAN Lab's view: D(x) = sigmoid(logit) as a heatmap, the mode centres, the fake samples
+    and, on each fake, the arrow -dL_G/dx (where the generator loss pushes it)."""
+    plt = pyplot()
+    ax_x, ax_y = axes_xy
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    d = 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+    im = ax.pcolormesh(ax_x, ax_y, d, cmap="RdBu", vmin=0, vmax=1, shading="auto")
+    fig.colorbar(im, ax=ax, label="D(x)")
+    c = _centres(data)
+    ax.scatter(c[:, 0], c[:, 1], marker="x", color="black", s=20, label="modes")
+    ax.scatter(fakes[:, 0], fakes[:, 1], s=4, color="lime", edgecolors="none", label="G(z)")
+    norms = np.linalg.norm(arrows, axis=1, keepdims=True)
+    scale = np.percentile(norms, 90) if len(norms) else 1.0
+    u = arrows / max(float(scale), 1e-12) * 0.08 * (ax_x[-1] - ax_x[0])
+    ax.quiver(fakes[:, 0], fakes[:, 1], u[:, 0], u[:, 1], angles="xy", scale_units="xy",
+              scale=1, color="black", width=0.003)
+    ax.set_aspect("equal")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(title or "discriminator and generator gradients", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def mode_curves_figure(tracks, path, n_modes, title=None):
+    """Modes covered and high-quality % over training; JSD too when tracked (1-D).
+
+    ``tracks`` is one run's list of {step, modes, hq, [jsd]} rows, or {label: rows} for
+    several runs on the same axes.
+    """
+    plt = pyplot()
+    if not isinstance(tracks, dict):
+        tracks = {"": tracks}
+    has_jsd = any("jsd" in r for rows in tracks.values() for r in rows)
+    n = 3 if has_jsd else 2
+    fig, axes = plt.subplots(1, n, figsize=(4 * n, 3.2))
+    for label, rows in tracks.items():
+        steps = [r["step"] for r in rows]
+        axes[0].plot(steps, [r["modes"] for r in rows], label=label or None)
+        axes[1].plot(steps, [100 * r["hq"] for r in rows], label=label or None)
+        if has_jsd:
+            axes[2].plot(steps, [r.get("jsd", np.nan) for r in rows], label=label or None)
+    axes[0].axhline(n_modes, color="0.5", linestyle=":")
+    axes[0].set_ylabel("modes covered")
+    axes[0].set_ylim(0, n_modes + 0.5)
+    axes[1].set_ylabel("high-quality samples (%)")
+    axes[1].set_ylim(0, 101)
+    if has_jsd:
+        axes[2].set_ylabel("JSD(p_data, p_g) (nats)")
+        axes[2].set_yscale("log")
+    for ax in axes:
+        ax.set_xlabel("generator step")
+    if len(tracks) > 1:
+        axes[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -22,8 +22,9 @@ import math
 
 import numpy as np
 
-__all__ = ["Distribution", "Gaussian1D", "Mixture1D", "UniformNoise", "GaussianNoise",
-           "DISTRIBUTIONS", "NOISES", "get_distribution", "get_noise"]
+__all__ = ["Distribution", "Gaussian1D", "Mixture1D", "MixtureGrid2D", "UniformNoise",
+           "GaussianNoise", "separated_mixture", "ring8", "grid25", "DISTRIBUTIONS", "NOISES",
+           "get_distribution", "get_noise"]
 
 _SQRT2PI = math.sqrt(2.0 * math.pi)
 
@@ -130,6 +131,82 @@ class Mixture1D(Distribution):
         return float((self.weights * self.means).sum())
 
 
+def separated_mixture(k=4, spacing=4.0, sigma=0.5):
+    """K equal-weight Gaussians N(mu_j, sigma) with centres ``spacing`` apart, centred on 0.
+
+    With the defaults the modes sit 8 standard deviations apart: the density between two of
+    them is ~e^-8 of a peak, so a generator that covers two modes must put (almost) no mass
+    in the gap -- it has to *tear* its smooth image of z, which is exactly what a GAN finds
+    hard, and why it tends to settle on a subset of the modes. ``k=2`` is the theory lab's
+    mix1d (centres ±2).
+    """
+    if int(k) < 1:
+        raise ValueError(f"separated_mixture: need k >= 1 modes, got {k}")
+    k = int(k)
+    means = spacing * (np.arange(k) - (k - 1) / 2.0)
+    m = Mixture1D(means=means, stds=sigma)
+    m.name = f"{k} Gaussians {spacing:g} apart (sigma {sigma:g})"
+    return m
+
+
+class MixtureGrid2D(Distribution):
+    """Equal-weight isotropic 2-D Gaussians N(c_j, sigma^2 I) at the given centres.
+
+    The two standard mode-collapse benchmarks (Metz et al. 2017; PacGAN, Lin et al. 2018):
+
+    * ``ring8()``:  8 centres (cos 2 pi k/8, sin 2 pi k/8), sigma = 0.01 -- tiny, far apart;
+    * ``grid25()``: 25 centres {-4, -2, 0, 2, 4}^2, sigma = 0.05.
+
+    ``centres`` (J, 2) and ``sigma`` are what ``minigan.modes`` scores samples against.
+    ``pdf`` takes an (n, 2) array (or (..., 2)) and returns (n,) (or (...)).
+    """
+    dim = 2
+
+    def __init__(self, centres, sigma, name="2-D mixture"):
+        self.centres = np.asarray(centres, dtype=np.float64).reshape(-1, 2)
+        self.sigma = float(sigma)
+        if self.sigma <= 0:
+            raise ValueError(f"MixtureGrid2D: sigma must be positive, got {sigma}")
+        self.name = name
+
+    @property
+    def k(self):
+        return len(self.centres)
+
+    def pdf(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        d2 = ((x[..., None, :] - self.centres) ** 2).sum(-1)
+        norm = 1.0 / (2.0 * math.pi * self.sigma ** 2 * self.k)
+        return norm * np.exp(-0.5 * d2 / self.sigma ** 2).sum(-1)
+
+    def sample_numpy(self, n, rng):
+        comp = rng.integers(0, self.k, size=n)
+        return self.centres[comp] + self.sigma * rng.standard_normal((n, 2))
+
+    def support(self):
+        lo = float(self.centres.min()) - 6 * self.sigma
+        hi = float(self.centres.max()) + 6 * self.sigma
+        return (lo, hi)
+
+    def mean(self):
+        return self.centres.mean(0)
+
+
+def ring8(sigma=0.01, radius=1.0):
+    """8 Gaussians on a circle: centres (r cos 2 pi k/8, r sin 2 pi k/8), k = 0..7."""
+    t = 2.0 * math.pi * np.arange(8) / 8.0
+    return MixtureGrid2D(np.stack([radius * np.cos(t), radius * np.sin(t)], 1), sigma,
+                         name=f"ring of 8 Gaussians (sigma {sigma:g})")
+
+
+def grid25(sigma=0.05, spacing=2.0):
+    """25 Gaussians on the grid {-4, -2, 0, 2, 4}^2 (``spacing`` 2)."""
+    g = spacing * (np.arange(5) - 2.0)
+    xx, yy = np.meshgrid(g, g, indexing="ij")
+    return MixtureGrid2D(np.stack([xx.ravel(), yy.ravel()], 1), sigma,
+                         name=f"grid of 25 Gaussians (sigma {sigma:g})")
+
+
 class UniformNoise(Distribution):
     """z ~ U(lo, hi)^dim: the noise of Goodfellow et al.'s Figure 1 (the z line)."""
 
@@ -172,10 +249,12 @@ class GaussianNoise(Distribution):
         return 0.0
 
 
-# The names the CLI accepts. Add ring8 / grid25 (2-D) here when they exist.
+# The names the CLI accepts. mix1d takes the number of modes (2: the theory lab's ±2).
 DISTRIBUTIONS = {
     "gauss1d": lambda: Gaussian1D(4.0, 0.5),
-    "mix1d": lambda: Mixture1D(means=(-2.0, 2.0), stds=0.5),
+    "mix1d": lambda k=2: separated_mixture(k),
+    "ring8": ring8,
+    "grid25": grid25,
 }
 
 NOISES = {
@@ -184,13 +263,19 @@ NOISES = {
 }
 
 
-def get_distribution(name):
-    """A toy p_data by its CLI name (``gauss1d``, ``mix1d``)."""
+def get_distribution(name, modes=None):
+    """A toy p_data by its CLI name (``gauss1d``, ``mix1d``, ``ring8``, ``grid25``).
+
+    ``modes`` sets K for ``mix1d`` (default 2).
+    """
     try:
-        return DISTRIBUTIONS[name]()
+        factory = DISTRIBUTIONS[name]
     except KeyError:
         raise ValueError(f"unknown distribution {name!r}; choose from "
                          f"{', '.join(sorted(DISTRIBUTIONS))}") from None
+    if modes is not None and name == "mix1d":
+        return factory(int(modes))
+    return factory()
 
 
 def get_noise(name, dim=1):

@@ -57,5 +57,5 @@ def test_toy_saturating_mix1d_runs_without_figures(tmp_path, capsys):
 
 def test_toy_rejects_unknown_choices(capsys):
     with pytest.raises(SystemExit):
-        cli.main(["toy", "--dist", "ring8"])
+        cli.main(["toy", "--dist", "ring9"])
     assert cli.main(["toy", "--steps", "0", "--out", "/tmp/never"]) == 1

@@ -42,6 +42,9 @@ DIST_CONFIG = {
 # The methods this command trains: name -> GAN objective. Later: "minibatch", "unrolled",
 # "wgan", "wgan-gp", "pacgan" (each may also change the models or the trainer).
 METHODS = {"gan": "gan", "nsgan": "nsgan"}
+# The mode-collapse study (minigan/commands/toy_modes.py) adds the remedies.
+ALL_METHODS = ("gan", "nsgan", "minibatch", "unrolled", "unrolled1", "wgan", "wgan-gp",
+               "pacgan")
 
 FULL = dict(steps=3000, d_fit_steps=2000, d_fit_batch=512, family=4, snapshots=30)
 G_STEPS_PANEL_C = 5          # small SGD steps of G against the frozen D of panel (b)
@@ -49,12 +52,31 @@ QUICK = dict(steps=800, d_fit_steps=1000, d_fit_batch=512, family=1, snapshots=8
 
 
 def add_arguments(parser):
-    parser.add_argument("--dist", choices=sorted(DIST_CONFIG), default="gauss1d",
-                        help="the data distribution p_data")
-    parser.add_argument("--method", choices=sorted(METHODS), default="nsgan",
-                        help="gan: minimax (saturating G loss); nsgan: non-saturating")
+    parser.add_argument("--dist", choices=["gauss1d", "mix1d", "ring8", "grid25"],
+                        default="gauss1d", help="the data distribution p_data")
+    parser.add_argument("--method", choices=list(ALL_METHODS), default=None,
+                        help="gan: minimax (saturating G loss); nsgan: non-saturating; "
+                             "minibatch, unrolled (unrolled1: first order), wgan, wgan-gp, "
+                             "pacgan: the mode-collapse remedies (default: the recommended "
+                             "method of the distribution, nsgan)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="generator steps (default 3000, or 800 with --quick)")
+                        help="generator steps (default 3000, or 800 with --quick; the mode "
+                             "study has its own per-distribution defaults)")
+    parser.add_argument("--modes", type=int, default=None,
+                        help="mix1d: number of modes K (2: the theory lab; > 2 runs the "
+                             "mode-collapse study, default 4 there)")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="mode study: sweep seeds S..S+N-1 and write table.md")
+    parser.add_argument("--long", action="store_true",
+                        help="mode study: the longer budget used for the tables")
+    parser.add_argument("--hidden", type=int, default=None, help="mode study: MLP width")
+    parser.add_argument("--depth", type=int, default=None, help="mode study: hidden layers")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="mode study: Adam learning rate of G and D (default 1e-3)")
+    parser.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
+                        help="mode study: cosine decay to 1e-5, or a constant learning rate")
+    parser.add_argument("--pack", type=int, default=4, help="pacgan: pack size m")
+    parser.add_argument("--unroll", type=int, default=5, help="unrolled: D steps K")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/toy", help="output folder")
     parser.add_argument("--device", default=None, help="cpu or cuda")
@@ -63,7 +85,8 @@ def add_arguments(parser):
     parser.add_argument("--noise", choices=["gaussian", "uniform"], default=None,
                         help="p_z (default: gaussian; uniform is Goodfellow's Figure 1)")
     parser.add_argument("--k", type=int, default=3, help="D steps per G step")
-    parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="minibatch size (default 512; mode study: per distribution)")
     parser.add_argument("--lr-g", type=float, default=5e-4)
     parser.add_argument("--lr-d", type=float, default=2e-3)
     parser.add_argument("--no-figures", action="store_true", help="measure only")
@@ -122,7 +145,15 @@ def _one_blas_thread():
 
 
 def run(args):
+    from . import toy_modes
+    args.batch_size_modes = args.batch_size
     with _one_blas_thread():
+        if toy_modes.is_mode_study(args):
+            return toy_modes.run(args)
+        if args.method is None:
+            args.method = "nsgan"
+        if args.batch_size is None:
+            args.batch_size = 512
         return _run(args)
 
 

@@ -1,0 +1,285 @@
+"""The mode-collapse study of ``minigan toy``: mixtures of Gaussians, each remedy, the metrics.
+
+    python -m minigan toy --dist ring8                         # the recommended method
+    python -m minigan toy --dist grid25 --method gan           # watch it collapse
+    python -m minigan toy --dist mix1d --modes 4 --method unrolled
+    python -m minigan toy --dist grid25 --method nsgan --seeds 10 --no-figures  # the table
+
+One run trains G and D with the chosen method, then scores 2500 samples of the final G with
+``minigan.modes`` (high-quality fraction, modes covered, reverse KL; the JSD in 1-D), prints
+them, and writes ``samples.npy`` (2500 x d), ``history.json`` and the figures:
+
+* ``modes_over_training.png``: modes covered / HQ % (and JSD in 1-D) against the step;
+* ``rows.png`` (2-D): Metz et al.'s Figure 1 row -- p_g (samples) at a few steps;
+* ``hopping.png`` (1-D): the histogram of G's samples over training, step on the y axis;
+  a collapsing GAN shows up as mass jumping from mode to mode;
+* ``discriminator.png`` (2-D): D's output as a heatmap, the fakes, and the gradient of the
+  generator loss on each fake as an arrow (GAN Lab's view).
+
+``--seeds N`` runs seeds 0..N-1 (no figures) and writes ``table.md``: one row per seed and the
+summary (how many seeds cover every mode, mean modes / HQ / reverse KL, wall time).
+
+What every method shares (the same budget): the MLP sizes, batch, z ~ N(0, I), the number of
+generator steps, Adam with beta1 = 0.5 and a cosine learning-rate decay to 1e-5. The only
+thing that changes is the method. ``--schedule constant`` (and ``--lr 2e-4``) gives the
+classic constant-learning-rate setting under which GANs collapse on these toys.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+# Per distribution: standardisation of the networks, default sizes and step budgets. The
+# recommended method (the default --method) is what reached the goal in our sweeps.
+MODE_CONFIG = {
+    "mix1d": dict(x_dim=1, z_dim=1, hidden=64, depth=3, batch=256, shift=0.0, scale=4.0,
+                  steps=3000, long_steps=8000, quick_steps=400, recommended="nsgan",
+                  activation="relu"),
+    "ring8": dict(x_dim=2, z_dim=2, hidden=128, depth=3, batch=512, shift=0.0, scale=1.0,
+                  steps=4000, long_steps=12000, quick_steps=300, recommended="nsgan",
+                  activation="relu"),
+    "grid25": dict(x_dim=2, z_dim=2, hidden=128, depth=3, batch=512, shift=0.0, scale=2.0,
+                   steps=8000, long_steps=20000, quick_steps=300, recommended="nsgan",
+                   activation="relu"),
+}
+
+# Method-specific knobs on top of the shared budget (k = D steps per G step).
+METHOD_K = {"wgan": 5, "wgan-gp": 5}
+
+
+def is_mode_study(args):
+    """The mode study runs for 2-D toys, mixtures of > 2 modes, the remedies, and sweeps."""
+    from ..gan.remedies import METHODS
+    return (args.dist in ("ring8", "grid25")
+            or (args.dist == "mix1d" and (args.modes or 2) > 2)
+            or (args.method not in (None, "gan", "nsgan") and args.method in METHODS)
+            or bool(getattr(args, "seeds", None)))
+
+
+def settings(args):
+    """The resolved settings of a run (a dict, saved in history.json)."""
+    cfg = MODE_CONFIG.get(args.dist)
+    if cfg is None:
+        raise ValueError(f"--dist {args.dist}: the mode study needs one of "
+                         f"{', '.join(MODE_CONFIG)}")
+    method = args.method or cfg["recommended"]
+    if args.quick:
+        steps = cfg["quick_steps"]
+    elif args.long:
+        steps = cfg["long_steps"]
+    else:
+        steps = cfg["steps"]
+    if args.steps is not None:
+        steps = args.steps
+    if steps < 1:
+        raise ValueError(f"--steps must be positive, got {steps}")
+    s = dict(dist=args.dist, method=method, steps=int(steps),
+             modes=(args.modes or 4) if args.dist == "mix1d" else None,
+             hidden=args.hidden or cfg["hidden"], depth=args.depth or cfg["depth"],
+             batch=args.batch_size_modes or cfg["batch"], z_dim=cfg["z_dim"],
+             x_dim=cfg["x_dim"], activation=cfg["activation"], shift=cfg["shift"],
+             scale=cfg["scale"], lr=args.lr or 1e-3, lr_min=1e-5, schedule=args.schedule,
+             betas=(0.5, 0.999), k=METHOD_K.get(method, 1), pack=args.pack,
+             unroll=args.unroll, quick=bool(args.quick), long=bool(args.long))
+    if args.quick and args.hidden is None:
+        s["hidden"] = min(s["hidden"], 64)
+    return s
+
+
+def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False):
+    """Train one seed with settings ``s``; returns a result dict (score, samples, times...)."""
+    import numpy as np
+
+    import minigan
+    from .. import gan, modes, optim, toy
+    from ..gan.remedies import build_method
+    from ..optim import lr_scheduler
+
+    minigan.manual_seed(seed)
+    data = toy.get_distribution(s["dist"], modes=s["modes"])
+    noise = toy.GaussianNoise(s["z_dim"])
+    G, D, objective, trainer_cls, extra = build_method(
+        s["method"], s["x_dim"], s["z_dim"], s["hidden"], s["depth"], s["activation"],
+        s["shift"], s["scale"], pack=s["pack"], unroll=s["unroll"])
+    G, D = G.to(device), D.to(device)
+    opt_g = optim.Adam(G.parameters(), lr=s["lr"], betas=s["betas"])
+    opt_d = optim.Adam(D.parameters(), lr=s["lr"], betas=s["betas"])
+    steps = s["steps"]
+    scheds = []
+    if s["schedule"] == "cosine":
+        scheds = [lr_scheduler.CosineAnnealingLR(o, steps, eta_min=s["lr_min"])
+                  for o in (opt_g, opt_d)]
+    rng = np.random.default_rng(10_000 + seed)
+    z_eval = noise.sample_numpy(modes.N_SAMPLES, rng)
+    g_fn = gan.as_numpy_fn(G, device=device)
+
+    def score_now():
+        return modes.mode_metrics(g_fn(z_eval).reshape(len(z_eval), -1), data)
+
+    track, snaps = [], []
+    snap_steps = set()
+    if snapshots:
+        snap_steps = {int(round(v)) for v in np.linspace(0, steps, snapshots)}
+
+    def callback(tr):
+        if track_every and (tr.step % track_every == 0 or tr.step == steps):
+            sc = score_now()
+            row = dict(step=tr.step, modes=sc["modes"], hq=sc["hq"], rev_kl=sc["rev_kl"])
+            if s["x_dim"] == 1:
+                row["jsd"] = modes.jsd_1d(g_fn(z_eval[:2500]), data)
+            track.append(row)
+        if tr.step in snap_steps:
+            snaps.append((tr.step, g_fn(z_eval[:1000]).reshape(1000, -1)))
+
+    pack = s["pack"] if s["method"] == "pacgan" else 1
+    batch = (s["batch"] // pack) * pack
+    trainer = trainer_cls(G, D, opt_g, opt_d, data, noise, objective=objective, k=s["k"],
+                          batch_size=batch, device=device, callbacks=[callback],
+                          progress=progress, schedulers=scheds, **extra)
+    if 0 in snap_steps:
+        snaps.append((0, g_fn(z_eval[:1000]).reshape(1000, -1)))
+    if track_every:
+        sc = score_now()
+        track.append(dict(step=0, modes=sc["modes"], hq=sc["hq"], rev_kl=sc["rev_kl"]))
+    t0 = time.perf_counter()
+    trainer.train(steps)
+    seconds = time.perf_counter() - t0
+    samples = g_fn(z_eval).reshape(len(z_eval), -1).astype(np.float32)
+    score = modes.mode_metrics(samples, data)
+    if s["x_dim"] == 1:
+        score["jsd"] = modes.jsd_1d(samples, data)
+    return dict(seed=seed, score=score, seconds=seconds, samples=samples, track=track,
+                snapshots=snaps, trainer=trainer, data=data, noise=noise, G=G, D=D)
+
+
+def _row(seed, score, seconds):
+    jsd = f" | {score['jsd']:.4f}" if "jsd" in score else ""
+    return (f"| {seed} | {score['modes']}/{score['n_modes']} | {100 * score['hq']:.1f} | "
+            f"{score['rev_kl']:.4f}{jsd} | {seconds:.1f} |")
+
+
+def run(args):
+    import numpy as np
+
+    from .. import modes
+    s = settings(args)
+    device = args.device or "cpu"
+    os.makedirs(args.out, exist_ok=True)
+    t_start = time.perf_counter()
+    desc = (f"{s['method']} on {s['dist']}" + (f" (K={s['modes']})" if s["modes"] else "")
+            + f": {s['steps']} G steps, k={s['k']}, batch {s['batch']}, MLP {s['depth']}x"
+            f"{s['hidden']} {s['activation']}, z_dim {s['z_dim']}, Adam lr {s['lr']:g} "
+            f"betas {s['betas']}, schedule {s['schedule']}"
+            + (f" to {s['lr_min']:g}" if s["schedule"] == "cosine" else ""))
+    print(desc)
+    if args.seeds:
+        return _sweep(args, s, desc, device, t_start)
+    n_snap = 0 if args.no_figures else (6 if s["x_dim"] == 2 else 40)
+    res = train_one(s, args.seed, device, snapshots=n_snap,
+                    track_every=max(1, s["steps"] // 40), progress=bool(args.progress))
+    np.save(os.path.join(args.out, "samples.npy"), res["samples"])
+    sc = res["score"]
+    line = f"  seed {args.seed}: {modes.format_score(sc)}"
+    if "jsd" in sc:
+        line += f", JSD {sc['jsd']:.4f} nats"
+    print(line + f"  ({res['seconds']:.1f} s training)")
+    if not args.no_figures:
+        _figures(args, s, res)
+    total = time.perf_counter() - t_start
+    with open(os.path.join(args.out, "history.json"), "w") as f:
+        json.dump({"summary": dict(settings=s, seed=args.seed, score=dict(sc),
+                                   seconds_train=res["seconds"], seconds_total=total),
+                   "track": res["track"], "history": res["trainer"].history}, f)
+    print(f"  total {total:.1f} s; wrote {args.out}/samples.npy, history.json"
+          + ("" if args.no_figures else ", figures"))
+    return 0
+
+
+def _sweep(args, s, desc, device, t_start):
+    import numpy as np
+    rows, results = [], []
+    for seed in range(args.seed, args.seed + args.seeds):
+        r = train_one(s, seed, device)
+        sc = r["score"]
+        results.append(dict(seed=seed, seconds=r["seconds"], **{k: v for k, v in sc.items()}))
+        rows.append(_row(seed, sc, r["seconds"]))
+        print("  " + rows[-1], flush=True)
+        if seed == args.seed:
+            np.save(os.path.join(args.out, "samples.npy"), r["samples"])
+    n = len(results)
+    j = results[0]["n_modes"]
+    full = sum(r["modes"] == j for r in results)
+    goal = sum(r["modes"] == j and r["hq"] >= 0.98 and (j < 25 or r["rev_kl"] <= 0.01)
+               for r in results)
+    mean = lambda key: float(np.mean([r[key] for r in results]))  # noqa: E731
+    has_jsd = "jsd" in results[0]
+    head = "| seed | modes | HQ % | rev-KL |" + (" JSD |" if has_jsd else "") + " train s |"
+    sep = "|---|---|---|---|" + ("---|" if has_jsd else "") + "---|"
+    summary = (f"| mean | {mean('modes'):.2f}/{j} | {100 * mean('hq'):.1f} | "
+               f"{mean('rev_kl'):.4f} |" + (f" {mean('jsd'):.4f} |" if has_jsd else "")
+               + f" {mean('seconds'):.1f} |")
+    text = "\n".join([f"### {desc}", "", head, sep] + rows + [summary, "",
+                     f"All {j} modes in {full}/{n} seeds; the goal (all modes, >= 98 % HQ"
+                     + (", rev-KL <= 0.01" if j >= 25 else "") + f") in {goal}/{n}.", ""])
+    with open(os.path.join(args.out, "table.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(args.out, "history.json"), "w") as f:
+        json.dump({"summary": dict(settings=s, results=results, all_modes=full, goal=goal,
+                                   seconds_total=time.perf_counter() - t_start)}, f)
+    print(f"  all {j} modes in {full}/{n} seeds, goal met in {goal}/{n}; wrote "
+          f"{args.out}/table.md")
+    return 0
+
+
+def _figures(args, s, res):
+    from .. import plot
+    out, data = args.out, res["data"]
+    title = f"{s['method']} on {data.name}"
+    plot.mode_curves_figure(res["track"], os.path.join(out, "modes_over_training.png"),
+                            n_modes=data.k, title=title)
+    if s["x_dim"] == 2:
+        plot.samples_row_figure([(s["method"], res["snapshots"])], data,
+                                os.path.join(out, "rows.png"))
+        grid, logits, fakes, arrows = discriminator_field(res["G"], res["D"], res["noise"],
+                                                          data, objective=s["method"])
+        plot.discriminator_heatmap(grid, logits, fakes, arrows, data,
+                                   os.path.join(out, "discriminator.png"), title=title)
+    else:
+        plot.hopping_figure(res["snapshots_hist"] if "snapshots_hist" in res
+                            else res["snapshots"], data, os.path.join(out, "hopping.png"),
+                            title=title)
+
+
+def discriminator_field(G, D, noise, data, objective="nsgan", n_fake=200, n_grid=120):
+    """What GAN Lab draws: D's logit on a grid, fakes, and -dL_G/dx on each fake (arrows).
+
+    The arrow on a fake G(z) is the direction the generator loss pushes that sample: minus the
+    gradient of L_G with respect to the sample, computed with ``minigan.grad``. Packed or
+    minibatch discriminators see the grid in batches, so their map is indicative only.
+    """
+    import numpy as np
+
+    import minigan
+    from .. import backend
+    from ..gan.losses import g_loss_nonsaturating
+    lo, hi = data.support()
+    pad = 0.25 * (hi - lo)
+    ax = np.linspace(lo - pad, hi + pad, n_grid)
+    xx, yy = np.meshgrid(ax, ax)
+    pts = np.stack([xx.ravel(), yy.ravel()], 1)
+    pts = pts[:len(pts) - len(pts) % 8]
+    dtype = next(iter(D.parameters())).dtype
+    with minigan.no_grad():
+        logits = [backend.to_numpy(D(minigan.tensor(pts[i:i + 512].astype(dtype))).data)
+                  for i in range(0, len(pts), 512)]
+    logit_vals = np.concatenate([np.repeat(l.reshape(-1), len(pts[i * 512:(i + 1) * 512])
+                                           // max(l.size, 1))
+                                 for i, l in enumerate(logits)])
+    full = np.full(n_grid * n_grid, np.nan)
+    full[:len(logit_vals)] = logit_vals
+    with minigan.no_grad():
+        fake = G(noise.sample(n_fake - n_fake % 8))
+    x = minigan.tensor(fake.numpy(), requires_grad=True)
+    (g,) = minigan.grad(g_loss_nonsaturating(D(x)) * float(len(fake)), x)
+    return ((ax, ax), full.reshape(n_grid, n_grid), fake.numpy(), -g.numpy())

@@ -1,0 +1,242 @@
+"""Remedies for mode collapse: unrolled GANs, PacGAN packing, minibatch discrimination, WGAN.
+
+Mode collapse (lecture notes 003): G finds a few outputs that fool the current D and sends
+most z there. D then learns to reject exactly those points, G *hops* to other ones, and the
+two chase each other around the modes instead of converging. Each remedy attacks one cause:
+
+* **Unrolled GAN** (Metz et al. 2017). G's myopia is the cause: it optimises against the
+  current D, not against how D will *react*. So G's loss is evaluated against a D unrolled K
+  optimisation steps ahead, theta_K(theta_G), and G backpropagates *through those K updates*::
+
+      theta_0 = theta_D,   theta_{k+1} = theta_k - eta * grad_theta L_D(theta_k; x_k, G(z_k))
+      L_G^unrolled(theta_G) = L_G(D_{theta_K}(G(z)))
+
+  dL/dtheta_G then contains the term "if I move here, D will move there, and then I lose":
+  the derivative of grad_theta L_D with respect to the fakes, a *second-order* gradient
+  (``minigan.grad(..., create_graph=True)``). ``second_order=False`` drops that term (each
+  theta_{k+1} is computed from detached gradients): G still plays against the look-ahead D
+  but no longer sees how its own move shapes it -- cheaper, and weaker.
+  Only G uses the unrolled D; the real D is updated as usual.
+
+* **PacGAN** (Lin et al. 2018). D judges *packs* of m samples concatenated, (x_1, ..., x_m):
+  a collapsed G's packs are m near-copies of one another, easy to tell from real packs of m
+  independent draws. ``Packed(D_inner, m)`` reshapes (N, d) -> (N/m, m d) before D.
+
+* **Minibatch discrimination** (Salimans et al. 2016): ``nn.MinibatchDiscrimination`` gives D
+  features measuring how close each sample is to the rest of its batch (the same idea as
+  packing, with a learned closeness).
+
+* **WGAN / WGAN-GP** (Arjovsky et al. 2017; Gulrajani et al. 2017): the critic estimates the
+  Wasserstein distance, whose gradient does not vanish when the supports are disjoint, so G
+  is pulled towards *every* mode it misses (``losses.wasserstein_*`` with weight clipping or
+  the gradient penalty; the trainer already applies both).
+
+``build_method(name, ...)`` assembles G, D and the trainer class for each method, for the
+``minigan toy`` command and the lessons.
+"""
+from __future__ import annotations
+
+import contextlib
+
+from .. import autograd
+from .losses import get_objective
+from .train import GANTrainer
+
+__all__ = ["functional_call", "unrolled_d_params", "unrolled_generator_loss",
+           "UnrolledGANTrainer", "Packed", "minibatch_discriminator", "METHODS",
+           "build_method"]
+
+
+# ------------------------------------------------------------------ functional parameters
+@contextlib.contextmanager
+def _swapped(module, params):
+    """Temporarily replace ``module``'s parameters by the Tensors in ``params`` (by name)."""
+    saved = []
+    owners = dict(module.named_modules())
+    try:
+        for name, value in params.items():
+            owner_name, _, leaf = name.rpartition(".")
+            owner = owners[owner_name]
+            saved.append((owner, leaf, owner._parameters[leaf]))
+            owner._parameters[leaf] = value
+        yield module
+    finally:
+        for owner, leaf, old in reversed(saved):
+            owner._parameters[leaf] = old
+
+
+def functional_call(module, params, *args, **kwargs):
+    """``module(*args)`` computed with the parameters ``params`` ({name: Tensor}) instead of
+    its own -- as ``torch.func.functional_call``. The Tensors may be non-leaf results of a
+    graph (theta_k of an unrolled optimiser), so the output is differentiable with respect to
+    whatever produced them."""
+    with _swapped(module, params):
+        return module(*args, **kwargs)
+
+
+def unrolled_d_params(D, d_loss, real_batches, fake_batches, lr, second_order=True):
+    """theta_K after K plain gradient steps on D's loss, as {name: Tensor}.
+
+    ``real_batches``/``fake_batches`` are K batches each; the fakes should *not* be detached
+    (they carry G's graph). With ``second_order`` the gradients are computed with
+    ``create_graph=True`` so theta_K is a differentiable function of G's parameters (through
+    the fakes); otherwise each gradient is a constant and only the first step's fakes would
+    matter -- so we detach them too and theta_K is just a look-ahead copy of D.
+    """
+    names = [n for n, _ in D.named_parameters()]
+    theta = {n: p.detach().requires_grad_(True) for n, p in D.named_parameters()}
+    for x, fake in zip(real_batches, fake_batches):
+        if not second_order:
+            fake = fake.detach()
+        loss = d_loss(functional_call(D, theta, x), functional_call(D, theta, fake))
+        grads = autograd.grad(loss, [theta[n] for n in names], create_graph=second_order)
+        if second_order:
+            theta = {n: theta[n] - lr * g for n, g in zip(names, grads)}
+        else:
+            theta = {n: (theta[n] - lr * g).detach().requires_grad_(True)
+                     for n, g in zip(names, grads)}
+    return theta
+
+
+def unrolled_generator_loss(G, D, objective, real_batches, z_batches, z, lr,
+                            second_order=True):
+    """L_G evaluated against D unrolled len(real_batches) steps ahead (Metz et al. 2017).
+
+    Backpropagating this loss into G's parameters includes the second-order term (how G's
+    fakes steer D's next updates) when ``second_order`` is true.
+    """
+    obj = get_objective(objective)
+    fakes = [G(zk) for zk in z_batches]
+    theta = unrolled_d_params(D, obj.d_loss, real_batches, fakes, lr, second_order)
+    return obj.g_loss(functional_call(D, theta, G(z)))
+
+
+class UnrolledGANTrainer(GANTrainer):
+    """Algorithm 1 with the unrolled generator step; D's own updates are unchanged.
+
+    ``unroll`` K (Metz et al. use 5-10), ``unroll_lr`` the step size of the unrolled SGD
+    (default: the D optimizer's current learning rate), ``second_order`` as above.
+    """
+
+    def __init__(self, *args, unroll=5, unroll_lr=None, second_order=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if int(unroll) < 1:
+            raise ValueError(f"UnrolledGANTrainer: unroll must be >= 1, got {unroll}")
+        self.unroll, self.unroll_lr, self.second_order = int(unroll), unroll_lr, second_order
+
+    def g_step(self):
+        m = self.batch_size
+        lr = self.unroll_lr
+        if lr is None:
+            lr = self.d_optimizer.param_groups[0]["lr"]
+        xs = [self.sample_data(m, self.device) for _ in range(self.unroll)]
+        zs = [self.sample_noise(m, self.device) for _ in range(self.unroll)]
+        z = self.sample_noise(m, self.device)
+        loss = unrolled_generator_loss(self.G, self.D, self.objective, xs, zs, z, lr,
+                                       self.second_order)
+        value = self._guard(loss, "generator")
+        self.g_optimizer.zero_grad()
+        self.D.zero_grad()
+        loss.backward()
+        self.D.zero_grad()            # theta_0 was detached, but be safe: D learns only in d_step
+        self.g_optimizer.step()
+        return value
+
+
+# ------------------------------------------------------------------------------- PacGAN
+def _packed_module():
+    from .. import nn
+
+    class Packed(nn.Module):
+        """PacGAN: D sees packs of ``m`` samples, (N, d) -> (N/m, m*d) -> D_inner.
+
+        N must be a multiple of m. Real packs hold m independent draws from p_data, fake
+        packs m independent draws from p_g; a collapsed G makes packs of near-duplicates.
+        """
+
+        def __init__(self, inner, m):
+            super().__init__()
+            if int(m) < 1:
+                raise ValueError(f"Packed: pack size m must be >= 1, got {m}")
+            self.inner, self.m = inner, int(m)
+
+        def forward(self, x):
+            n = x.shape[0]
+            if n % self.m:
+                raise ValueError(f"Packed(m={self.m}): batch of {n} is not a multiple of "
+                                 f"the pack size")
+            return self.inner(x.reshape(n // self.m, -1))
+
+        def extra_repr(self):
+            return f"m={self.m}"
+    return Packed
+
+
+def Packed(inner, m):                                    # noqa: N802 (a class factory)
+    """PacGAN's packing wrapper around a discriminator (see the module docstring)."""
+    return _packed_module()(inner, m)
+
+
+def minibatch_discriminator(x_dim=2, hidden=128, depth=3, activation="relu", kernels=8,
+                            kernel_dims=4, shift=0.0, scale=1.0):
+    """An MLP D whose last hidden features go through minibatch discrimination.
+
+    (N, x_dim) -> MLP -> (N, hidden) -> MinibatchDiscrimination(hidden, kernels,
+    kernel_dims) -> (N, hidden + kernels) -> Linear -> one logit. ``mean=True`` keeps the
+    closeness features O(1) whatever the batch size.
+    """
+    from .. import nn
+    from .models import _activation, affine
+    layers = []
+    if shift != 0.0 or scale != 1.0:
+        layers.append(affine(shift, scale))
+    sizes = [x_dim] + [hidden] * depth
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), _activation(nn, activation)]
+    layers += [nn.MinibatchDiscrimination(hidden, kernels, kernel_dims, mean=True),
+               nn.Linear(hidden + kernels, 1)]
+    return nn.Sequential(*layers)
+
+
+# ------------------------------------------------------------------------------- methods
+# name -> (objective, description). The toy command builds models from these.
+METHODS = {
+    "gan": ("gan", "minimax GAN, saturating G loss log(1 - D(G(z)))"),
+    "nsgan": ("nsgan", "non-saturating GAN, G loss -log D(G(z))"),
+    "minibatch": ("nsgan", "non-saturating GAN, D with minibatch discrimination"),
+    "unrolled": ("nsgan", "non-saturating GAN, G against D unrolled K steps (2nd order)"),
+    "unrolled1": ("nsgan", "unrolled GAN, first-order variant (no gradient through D's steps)"),
+    "wgan": ("wgan", "WGAN, critic weights clipped to [-c, c], RMSprop"),
+    "wgan-gp": ("wgan-gp", "WGAN-GP, gradient penalty lambda = 10"),
+    "pacgan": ("nsgan", "non-saturating GAN, PacGAN D on packs of m samples"),
+}
+
+
+def build_method(method, x_dim, z_dim, hidden, depth, activation="relu", shift=0.0, scale=1.0,
+                 pack=4, unroll=5, mbd_kernels=8, mbd_dims=4):
+    """(G, D, objective, trainer class, trainer kwargs) for a method name in ``METHODS``."""
+    from .models import mlp_discriminator, mlp_generator
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    objective = METHODS[method][0]
+    G = mlp_generator(z_dim=z_dim, x_dim=x_dim, hidden=hidden, depth=depth,
+                      activation=activation, shift=shift, scale=scale)
+    if method == "minibatch":
+        D = minibatch_discriminator(x_dim, hidden, depth, activation, mbd_kernels, mbd_dims,
+                                    shift, scale)
+    elif method == "pacgan":
+        from .models import affine
+        from .. import nn
+        inner = mlp_discriminator(x_dim * pack, hidden=hidden, depth=depth,
+                                  activation=activation)
+        D = Packed(inner, pack)
+        if shift != 0.0 or scale != 1.0:
+            D = nn.Sequential(affine(shift, scale), D)
+    else:
+        D = mlp_discriminator(x_dim, hidden=hidden, depth=depth, activation=activation,
+                              shift=shift, scale=scale)
+    trainer_cls, kwargs = GANTrainer, {}
+    if method in ("unrolled", "unrolled1"):
+        trainer_cls = UnrolledGANTrainer
+        kwargs = dict(unroll=unroll, second_order=(method == "unrolled"))
+    return G, D, objective, trainer_cls, kwargs
