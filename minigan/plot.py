@@ -147,7 +147,9 @@ def saturation_figure(path, measured=None, runs=None):
     With D = sigmoid(t): d/dt log(1 - D) = -D (vanishes when D rejects the fakes, D → 0) and
     d/dt [-log D] = -(1 - D) (≈ -1 there). ``measured`` maps a loss name ("gan", "nsgan") to
     (D(G(z)) values, |dL/dt| values) taken early in a real run; they must lie on the curves.
-    ``runs`` maps a loss name to (steps, mean D(G(z)) per step) of runs where D won early.
+    ``runs`` maps a run's label to (steps, JSD(p_data, p_g) per step) of runs started where D
+    won early, optionally with a third item, a dict of line styles; labels starting with "gan"
+    are red and the others blue unless the style says otherwise.
     """
     plt = pyplot()
     ncols = 3 if runs else 2
@@ -175,10 +177,11 @@ def saturation_figure(path, measured=None, runs=None):
     ax.set_title("gradient reaching G", fontsize=9)
     if runs:
         ax = axes[2]
-        for name, color in (("gan", "red"), ("nsgan", "blue")):
-            if name in runs:
-                steps, vals = runs[name]
-                ax.plot(steps, vals, color=color, label=name)
+        for name, (steps, vals, *style) in runs.items():
+            kw = dict(color="red" if name.split()[0] == "gan" else "blue", label=name)
+            kw.update(style[0] if style else {})
+            ax.plot(steps, vals, **kw)
+        ax.axhline(math.log(2), color="0.6", linestyle=":", linewidth=1, label="log 2 (no overlap)")
         ax.set_xlabel("generator step")
         ax.set_ylabel("JSD(p_data, p_g) [nats]")
         ax.set_title("a run where D wins early", fontsize=9)
@@ -228,8 +231,9 @@ def discriminator_fit_figure(fits, path, mask_level=0.05):
         ax.plot(x, f["p_g"], **PG_STYLE)
         ax.plot(x, f["d_star"], **DSTAR_STYLE)
         ax.plot(x, f["d"], **D_STYLE)
-        ax.set_title(f"{f['label']}: max|D-D*|={f['max_err']:.3f}", fontsize=9)
+        ax.set_title(f"p_g = {f['label']}: max|D-D*|={f['max_err']:.3f}", fontsize=9)
         ax.set_ylim(0, 1.05)
+        ax.set_xlabel("x")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
