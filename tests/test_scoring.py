@@ -1,0 +1,99 @@
+"""The classifier-based scores: cache location, real-vs-real sanity, collapse and noise."""
+import numpy as np
+import pytest
+
+from minigan import scoring
+
+
+@pytest.fixture(scope="module")
+def scorer(tmp_path_factory):
+    """One scorer for the module, trained into a private cache (so the test also covers the
+    'retrain when missing' path, and never depends on the user's cache)."""
+    import os
+    old = os.environ.get("MINIGAN_CACHE")
+    os.environ["MINIGAN_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    try:
+        s = scoring.Scorer("digits", 8)
+        yield s
+    finally:
+        if old is None:
+            os.environ.pop("MINIGAN_CACHE", None)
+        else:
+            os.environ["MINIGAN_CACHE"] = old
+
+
+def test_cache_dir_honours_overrides(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path / "a"))
+    assert scoring.cache_dir() == tmp_path / "a" and (tmp_path / "a").is_dir()
+    monkeypatch.delenv("MINIGAN_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert scoring.cache_dir() == tmp_path / "xdg" / "minigan"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert scoring.cache_dir() == tmp_path / "home" / ".cache" / "minigan"
+
+
+def test_trained_and_cached_then_loaded(scorer):
+    assert scorer.trained_now and scorer.path.exists()
+    assert scorer.test_accuracy > 0.95
+    again = scoring.Scorer("digits", 8)              # same cache: loads, does not retrain
+    assert not again.trained_now
+    x = scorer.x_test[:50]
+    np.testing.assert_allclose(again.features(x), scorer.features(x), atol=1e-5)
+
+
+def test_a_corrupt_cache_file_is_retrained(scorer, tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
+    path = tmp_path / scorer.path.name
+    path.write_bytes(b"not a checkpoint")
+    s = scoring.Scorer("digits", 8, epochs=1)
+    assert s.trained_now and path.stat().st_size > 1000
+
+
+def test_features_are_at_most_32_dims_and_standardised(scorer):
+    f = scorer.features(scorer.x_train)
+    assert f.shape == (len(scorer.x_train), scoring.FEATURE_DIM) and scoring.FEATURE_DIM <= 32
+    np.testing.assert_allclose(f.mean(0), 0, atol=1e-4)
+    assert abs(np.sqrt((f ** 2).mean()) - 1) < 1e-3
+
+
+def test_real_vs_real_is_near_zero_and_far_from_bad_batches(scorer):
+    base = scorer.baseline()
+    assert base["coverage"] == 10 and base["confidence"] > 0.95
+    assert base["digit_score"] > 8.5 and base["kl_uniform"] < 0.02
+    assert base["frechet"] < 0.5 and abs(base["kid"]) < 0.05
+    assert base["precision"] > 0.9 and base["recall"] > 0.9
+    noise = np.random.default_rng(0).uniform(-1, 1, (1000, 1, 8, 8)).astype(np.float32)
+    s = scorer.score(noise)
+    assert s["frechet"] > 20 * base["frechet"] and s["kid"] > 0.3
+    assert s["recall"] < 0.5
+
+
+def test_a_collapsed_batch_covers_one_class(scorer):
+    one = np.repeat(scorer.x_test[:1], 400, axis=0)
+    s = scorer.score(one)
+    assert s["coverage"] == 1
+    assert s["digit_score"] < 1.01                    # every sample the same class
+    assert s["kl_uniform"] > 2.0                      # log 10 = 2.30 for a single class
+    assert s["recall"] < 0.1 and s["prdc_coverage"] < 0.1
+    base = scorer.baseline()
+    assert s["frechet"] > 50 * base["frechet"]
+
+
+def test_two_classes_only_is_seen_as_such(scorer):
+    keep = np.isin(scorer.y_test, [0, 1])
+    s = scorer.score(scorer.x_test[keep])
+    assert s["coverage"] == 2
+    assert s["frechet"] > 10 * scorer.baseline()["frechet"]
+
+
+def test_bad_input_is_refused(scorer):
+    with pytest.raises(ValueError, match=r"\(N, 1, 8, 8\)"):
+        scorer.score(np.zeros((10, 1, 16, 16), np.float32))
+    with pytest.raises(ValueError, match="unknown data"):
+        scoring.Scorer("cifar")
+
+
+def test_format_scores_prints_the_baseline(scorer):
+    text = scoring.format_scores(scorer.baseline(), scorer.baseline(), title="real")
+    assert "Fréchet distance" in text and text.count("\n") >= 10
