@@ -50,6 +50,7 @@ class LabWindow:
         self.playing = False
         self.iterations_per_frame = int(iterations_per_frame)
         self.message = ""
+        self._interactive = _is_interactive(plt)
         fig = self.fig = plt.figure(figsize=figsize)
         fig.canvas.manager and fig.canvas.manager.set_window_title("minigan lab")
         # the game: one axes (and its twin for D) in 1-D, another in 2-D; one shows at a time
@@ -212,7 +213,8 @@ class LabWindow:
             text = f"stopped: {self.message}"
         self.status.set_text(text)
         self.status.set_color("#c0392b" if self.message else "0.25")
-        self.fig.canvas.draw_idle()
+        if self._interactive:                # (Agg's draw_idle renders at once: skip it)
+            self.fig.canvas.draw_idle()
 
     def redraw(self):
         """Recompute every view from the lab and redraw the panels."""
@@ -353,7 +355,7 @@ class LabWindow:
 
     def show(self):
         """Open the window and block until it is closed; a no-op on a non-interactive backend."""
-        if _is_interactive(self.plt):
+        if self._interactive:
             self.plt.show()
             return True
         return False
