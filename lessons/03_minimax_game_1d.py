@@ -31,7 +31,6 @@ args = course.lesson_args(__doc__, blas_threads=1)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-import minigan  # noqa: E402
 from minigan import gan, optim, theory, toy  # noqa: E402
 from minigan.optim import lr_scheduler  # noqa: E402
 

@@ -192,7 +192,7 @@ def saturation_figure(path, measured=None, runs=None):
     return path
 
 
-def criterion_figure(rows, path):
+def criterion_figure(rows, path, title=None):
     """C(G) against JSD: the line -log 4 + 2 JSD and, on it, the trained max_D V estimates.
 
     ``rows`` is a list of dicts with "jsd", "c_of_g" (analytic) and "v_trained" (sample
@@ -210,6 +210,8 @@ def criterion_figure(rows, path):
                     textcoords="offset points", xytext=(4, -10))
     ax.set_xlabel(r"JSD($p_{data}$ || $p_g$) [nats]")
     ax.set_ylabel("nats")
+    if title:
+        ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
