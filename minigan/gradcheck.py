@@ -21,7 +21,7 @@ from . import backend
 from .autograd import Tensor, grad, no_grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "numerical_jacobian",
-           "analytical_jacobian"]
+           "analytical_jacobian", "jacobian_errors"]
 
 np = backend.np
 
@@ -147,10 +147,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     return True
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
-                  raise_exception=True, seed=0):
-    """Check second derivatives: gradcheck of ``v -> d(fn)/d(inputs) . v`` built with
-    ``create_graph=True``. The output gradients ``v`` are random (seeded) unless given."""
+def _first_derivative_problem(fn, inputs, grad_outputs, seed):
+    """Turn a second-order check into a first-order one.
+
+    Returns ``(g, args)`` where ``g(*args)`` = d(fn)/d(inputs) . v, built with
+    ``create_graph=True``; ``args`` are the float64 inputs followed by the output gradients ``v``
+    (random, seeded, unless given), all of which ``g`` is differentiated with respect to.
+    """
     inputs, wrt = _prepare(_as_tuple(inputs))
     with no_grad():
         outs = _outputs(fn, inputs)
@@ -171,5 +174,29 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         return grad([y for y, _ in live], [xs[i] for i in wrt],
                     grad_outputs=[v for _, v in live], create_graph=True)
 
-    return gradcheck(first_derivatives, tuple(inputs) + tuple(grad_outputs), eps=eps,
-                     atol=atol, rtol=rtol, raise_exception=raise_exception)
+    return first_derivatives, tuple(inputs) + tuple(grad_outputs)
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  raise_exception=True, seed=0):
+    """Check second derivatives: gradcheck of ``v -> d(fn)/d(inputs) . v`` built with
+    ``create_graph=True``. The output gradients ``v`` are random (seeded) unless given."""
+    g, args = _first_derivative_problem(fn, inputs, grad_outputs, seed)
+    return gradcheck(g, args, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
+
+
+def jacobian_errors(fn, inputs, eps=1e-6, seed=0):
+    """The largest |analytic - numeric| Jacobian entry at first and at second order.
+
+    What a gradient check measures, as numbers to print in class: in float64 both are
+    typically 1e-8 or smaller for a correct rule, and O(1) for a wrong one.
+    """
+    def worst(f, args):
+        prepared, wrt = _prepare(_as_tuple(args))
+        a = analytical_jacobian(f, prepared, wrt)
+        n = numerical_jacobian(f, prepared, wrt, eps)
+        return max((float(np.abs(x - y).max()) if x.size else 0.0) for x, y in zip(a, n))
+
+    first = worst(fn, inputs)
+    second = worst(*_first_derivative_problem(fn, inputs, None, seed))
+    return first, second
