@@ -67,42 +67,12 @@ def one_blas_thread():
 
 
 # ---------------------------------------------------------------------------- distributions
-def _fallback_2d():
-    """2-D toys for when ``minigan.toy`` has none yet: a ring of 8 and a grid of 25 Gaussians."""
-    from . import toy
-
-    class _GaussianMixture2D(toy.Distribution):
-        dim = 2
-
-        def __init__(self, means, std, name):
-            self.means, self.std, self.name = np.asarray(means, np.float64), float(std), name
-
-        def pdf(self, x):
-            x = np.asarray(x, dtype=np.float64)
-            d2 = ((x[:, None, :] - self.means[None]) ** 2).sum(-1)
-            norm = 2.0 * math.pi * self.std ** 2 * len(self.means)
-            return np.exp(-0.5 * d2 / self.std ** 2).sum(-1) / norm
-
-        def sample_numpy(self, n, rng):
-            comp = rng.integers(len(self.means), size=n)
-            return self.means[comp] + self.std * rng.standard_normal((n, 2))
-
-        def mean(self):
-            return self.means.mean(0)
-
-    angles = 2 * math.pi * np.arange(8) / 8
-    ring = np.stack([2 * np.cos(angles), 2 * np.sin(angles)], 1)
-    grid = np.array([(i, j) for i in (-4, -2, 0, 2, 4) for j in (-4, -2, 0, 2, 4)], float)
-    return {"ring8": lambda: _GaussianMixture2D(ring, 0.05, "ring of 8 Gaussians"),
-            "grid25": lambda: _GaussianMixture2D(grid, 0.05, "grid of 25 Gaussians")}
-
-
 def distributions():
     """{name: factory} of every toy p_data the lab can show (1-D and 2-D).
 
     Everything in ``minigan.toy.DISTRIBUTIONS`` (and ``minigan.toy2d.DISTRIBUTIONS`` if that
-    module exists) with ``dim`` 1 or 2; the ring and the grid are added here only if neither
-    module defines them yet. A new toy appears in the lab by being added there.
+    module exists): gauss1d, mix1d, ring8, grid25 ... A new toy appears in the lab (its radio
+    buttons and ``--dist``) by being added there; it must have ``dim`` 1 or 2.
     """
     import importlib
     found = {}
@@ -114,8 +84,6 @@ def distributions():
                 raise
             continue
         found.update(getattr(mod, "DISTRIBUTIONS", {}))
-    for name, factory in _fallback_2d().items():
-        found.setdefault(name, factory)
     return found
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+from .backend import np      # host-side NumPy (the window draws NumPy arrays)
 
 __all__ = ["LabWindow", "REAL", "FAKE"]
 
@@ -249,15 +249,15 @@ class LabWindow:
         ax.plot(real, np.full_like(real, y_real), "|", color=REAL, ms=9, alpha=0.35)
         fake = dens["fake"][:, 0]
         ax.plot(fake, np.full_like(fake, y_fake), "|", color=FAKE, ms=9, alpha=0.35)
-        # arrows on fakes at evenly spaced quantiles of z, on 4 staggered rows so they do
+        # arrows on fakes at evenly spaced quantiles of z, on 8 staggered rows so they do
         # not hide one another where G crowds its samples
         idx = np.linspace(0, len(fake) - 1, N_ARROWS_1D).astype(int)
         f = arr["force"][idx, 0]
         fmax = float(np.abs(arr["force"]).max())
         width = x[-1] - x[0]
         scale = 0.12 * width / fmax if fmax > 0 else 0.0
-        rows = y_fake - top * (0.06 + 0.035 * (np.arange(len(idx)) % 4))
-        ax.plot(arr["x"][idx, 0], rows, "o", color=FAKE, ms=3)
+        rows = y_fake - top * (0.05 + 0.017 * (np.arange(len(idx)) % 8))
+        ax.plot(arr["x"][idx, 0], rows, "o", color=FAKE, ms=2.5)
         ax.quiver(arr["x"][idx, 0], rows, f * scale, np.zeros(len(idx)), angles="xy",
                   scale_units="xy", scale=1, color=FAKE, width=0.003, headwidth=4,
                   headlength=4.5)
@@ -338,14 +338,16 @@ class LabWindow:
         t, val = np.asarray(h["jsd"]).T
         ax.plot(t, val, color="#d35400", lw=1.5)
         ax.axhline(math.log(2), color="0.5", ls=":", lw=0.9)
-        ax.text(t[0], math.log(2), " log 2: no overlap", fontsize=8, va="bottom", color="0.4")
-        ax.set_ylim(0, 0.78)
-        ax.set_title("JSD(p_data, p_g)" + (" exact" if lab.dim == 1 else
-                                           " (binned estimate)"), fontsize=10)
+        ax.text(0.01, math.log(2), " log 2: no overlap", fontsize=8, va="bottom", color="0.4",
+                transform=ax.get_yaxis_transform())
+        ax.set_ylim(0, 0.8)
+        ax.set_title(f"JSD(p_data, p_g) = {val[-1]:.3f} nats"
+                     + (" (exact)" if lab.dim == 1 else " (binned estimate)"), fontsize=10)
         ax.set_xlabel("updates (D + G)", fontsize=9)
         ax.tick_params(labelsize=8)
-        ax.text(0.98, 0.92, f"now {val[-1]:.3f} nats", transform=ax.transAxes, ha="right",
-                fontsize=9, va="top")
+        right = max(10, lab.updates)
+        for a in (self.ax_loss, ax):
+            a.set_xlim(0, right)
 
     # ------------------------------------------------------------------------------- output
     def save(self, path, dpi=100):

@@ -57,6 +57,9 @@ def _run(args):
         raise ValueError(f"--snapshots must be >= 1, got {args.snapshots}")
     headless = args.headless or (not os.environ.get("DISPLAY") and os.name != "nt")
     if headless:
+        if not args.headless:
+            print(f"minigan lab: no display; running headless ({args.steps} iterations, "
+                  f"PNGs in {args.out})")
         matplotlib.use("Agg")
     from minigan.lab_window import LabWindow
     lab = Lab(args.dist, loss=args.loss, optimizer=args.optimizer, lr=args.lr, k=args.k,
