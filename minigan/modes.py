@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-__all__ = ["ModeScore", "mode_metrics", "centres_of", "jsd_1d", "format_score"]
+__all__ = ["ModeScore", "mode_metrics", "centres_of", "jsd_1d", "binned_kde", "format_score"]
 
 N_SAMPLES = 2500          # the protocol's sample count
 
@@ -88,7 +88,8 @@ def mode_metrics(samples, data=None, centres=None, sigma=None, threshold=3.0):
 def jsd_1d(samples_or_density, data, x=None, bandwidth=None):
     """JSD(p_data, p_g) in nats by quadrature on a fine grid over the data's support.
 
-    Pass either 1-D samples (p_g is then a Gaussian KDE, which blurs by its bandwidth) or a
+    Pass either 1-D samples (p_g is then a binned Gaussian KDE with a kernel a quarter of a
+    mode's sigma wide, which blurs the true JSD of 2500 true samples to ~0.003) or a
     callable ``x -> p_g(x)`` (e.g. the exact change-of-variables density of a 1-D G).
     """
     from . import theory
@@ -101,12 +102,36 @@ def jsd_1d(samples_or_density, data, x=None, bandwidth=None):
     else:
         s = np.asarray(samples_or_density, dtype=np.float64).reshape(-1)
         s = s[np.isfinite(s)]
-        if bandwidth is None and hasattr(data, "stds"):
+        if bandwidth is None:
             # Scott's rule on a multi-modal sample is far too wide (it sees the whole spread);
-            # use a kernel a quarter of a mode's width instead.
-            bandwidth = 0.25 * float(np.min(data.stds)) / max(float(s.std()), 1e-12)
-        p_g = theory.kde_density(s, x, bandwidth)
+            # use a kernel a quarter of the narrowest mode's width instead.
+            bandwidth = 0.25 * float(np.min(centres_of(data)[1]))
+        p_g = binned_kde(s, x, bandwidth)
     return theory.jsd(data.pdf(x), p_g, x)
+
+
+def binned_kde(samples, x, bandwidth):
+    """A Gaussian kernel density of ``samples`` on the uniform grid ``x``, by binning.
+
+    The samples are histogrammed onto the grid (linear binning) and the histogram convolved
+    with a sampled Gaussian of standard deviation ``bandwidth``: O(len(x) * kernel width)
+    instead of O(len(x) * len(samples)), and equal to the exact KDE to well under 1 % when
+    the grid step is much smaller than the bandwidth. Mass outside the grid is dropped.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    s = np.asarray(samples, dtype=np.float64).reshape(-1)
+    dx = x[1] - x[0]
+    pos = (s - x[0]) / dx
+    inside = (pos >= 0) & (pos <= len(x) - 1)
+    pos = pos[inside]
+    lo = np.minimum(np.floor(pos).astype(int), len(x) - 2)
+    frac = pos - lo
+    hist = np.bincount(lo, 1 - frac, len(x)) + np.bincount(lo + 1, frac, len(x))
+    half = int(np.ceil(5 * bandwidth / dx))
+    t = np.arange(-half, half + 1) * dx
+    kernel = np.exp(-0.5 * (t / bandwidth) ** 2)
+    kernel /= kernel.sum() * dx
+    return np.convolve(hist, kernel, mode="same") / max(len(s), 1)
 
 
 def format_score(score):

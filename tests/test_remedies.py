@@ -141,3 +141,14 @@ def test_unrolled_trainer_does_not_update_d_in_g_step():
 def test_build_method_rejects_unknown():
     with pytest.raises(ValueError, match="unknown method"):
         remedies.build_method("magic", 2, 2, 8, 1)
+
+
+def test_grouped_minibatch_discrimination_equals_the_layer_on_each_group():
+    minigan.manual_seed(0)
+    M = remedies._grouped_mbd()(6, 3, 2, group=4)
+    x = minigan.randn(8, 6)
+    ref = np.concatenate([M.layer(x[:4]).numpy(), M.layer(x[4:]).numpy()])
+    np.testing.assert_allclose(M(x).numpy(), ref, rtol=1e-5, atol=1e-6)
+    # collapse is visible: identical samples get the maximal closeness feature (1)
+    same = minigan.tensor(np.tile(x.numpy()[:1], (8, 1)))
+    np.testing.assert_allclose(M(same).numpy()[:, 6:], 1.0, rtol=1e-6)

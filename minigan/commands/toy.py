@@ -67,6 +67,9 @@ def add_arguments(parser):
                              "mode-collapse study, default 4 there)")
     parser.add_argument("--seeds", type=int, default=None,
                         help="mode study: sweep seeds S..S+N-1 and write table.md")
+    parser.add_argument("--compare", default=None, metavar="M1,M2,...",
+                        help="mode study: train these methods on the same seed and budget and "
+                             "draw Metz et al.'s Figure 1 rows (rows.png)")
     parser.add_argument("--long", action="store_true",
                         help="mode study: the longer budget used for the tables")
     parser.add_argument("--hidden", type=int, default=None, help="mode study: MLP width")

@@ -54,7 +54,7 @@ def is_mode_study(args):
     return (args.dist in ("ring8", "grid25")
             or (args.dist == "mix1d" and (args.modes or 2) > 2)
             or (args.method not in (None, "gan", "nsgan") and args.method in METHODS)
-            or bool(getattr(args, "seeds", None)))
+            or bool(getattr(args, "seeds", None)) or bool(getattr(args, "compare", None)))
 
 
 def settings(args):
@@ -175,6 +175,8 @@ def run(args):
     print(desc)
     if args.seeds:
         return _sweep(args, s, desc, device, t_start)
+    if getattr(args, "compare", None):
+        return _compare(args, s, device, t_start)
     n_snap = 0 if args.no_figures else (6 if s["x_dim"] == 2 else 40)
     res = train_one(s, args.seed, device, snapshots=n_snap,
                     track_every=max(1, s["steps"] // 40), progress=bool(args.progress))
@@ -229,6 +231,43 @@ def _sweep(args, s, desc, device, t_start):
                                    seconds_total=time.perf_counter() - t_start)}, f)
     print(f"  all {j} modes in {full}/{n} seeds, goal met in {goal}/{n}; wrote "
           f"{args.out}/table.md")
+    return 0
+
+
+def _compare(args, s, device, t_start):
+    """Metz et al.'s Figure 1: every method in ``--compare`` on the same seed and budget."""
+    from .. import modes, plot
+    methods = [m.strip() for m in args.compare.split(",") if m.strip()]
+    from ..gan.remedies import METHODS
+    bad = [m for m in methods if m not in METHODS]
+    if bad:
+        raise ValueError(f"--compare: unknown method(s) {', '.join(bad)}")
+    rows, tracks, lines = [], {}, []
+    data = None
+    for m in methods:
+        sm = dict(s, method=m, k=METHOD_K.get(m, 1))
+        r = train_one(sm, args.seed, device, snapshots=6 if s["x_dim"] == 2 else 40,
+                      track_every=max(1, s["steps"] // 40))
+        data = r["data"]
+        rows.append((m, r["snapshots"]))
+        tracks[m] = r["track"]
+        line = f"  {m:<10} {modes.format_score(r['score'])}"
+        if "jsd" in r["score"]:
+            line += f", JSD {r['score']['jsd']:.4f}"
+        lines.append(line + f"  ({r['seconds']:.1f} s)")
+        print(lines[-1], flush=True)
+        if s["x_dim"] == 1:
+            plot.hopping_figure(r["snapshots"], data,
+                                os.path.join(args.out, f"hopping_{m}.png"), title=m)
+    if s["x_dim"] == 2:
+        plot.samples_row_figure(rows, data, os.path.join(args.out, "rows.png"),
+                                title=f"{data.name}, seed {args.seed}, {s['steps']} steps")
+    plot.mode_curves_figure(tracks, os.path.join(args.out, "modes_over_training.png"),
+                            n_modes=data.k, title=data.name)
+    with open(os.path.join(args.out, "compare.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"  total {time.perf_counter() - t_start:.1f} s; wrote {args.out}/rows.png, "
+          "modes_over_training.png, compare.txt")
     return 0
 
 

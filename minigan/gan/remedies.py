@@ -177,13 +177,50 @@ def Packed(inner, m):                                    # noqa: N802 (a class f
     return _packed_module()(inner, m)
 
 
+def _grouped_mbd():
+    from .. import nn
+    from ..ops import elementwise as E
+    from ..ops import shape as S
+
+    class GroupedMinibatchDiscrimination(nn.Module):
+        """``nn.MinibatchDiscrimination`` computed within groups of ``group`` samples.
+
+        The closeness features o(x_i)_b = mean_{j != i} exp(-||M_{i,b} - M_{j,b}||_1) compare
+        each sample with the others of its group (the whole batch when ``group`` >= N). The
+        pairwise tensor costs N * group * B * C numbers instead of N^2 * B * C, which is what
+        makes batch 512 affordable on a CPU; a collapsed G is just as visible in a group of
+        64 near-duplicates. The learned tensor T is the wrapped layer's, so the maths (and
+        the layer's own tests) are shared.
+        """
+
+        def __init__(self, in_features, out_features, kernel_dims, group=64):
+            super().__init__()
+            self.layer = nn.MinibatchDiscrimination(in_features, out_features, kernel_dims,
+                                                    mean=True)
+            self.group = int(group)
+
+        def forward(self, x):
+            n = x.shape[0]
+            if n <= self.group or n % self.group:
+                return self.layer(x)
+            a, b, c = (self.layer.in_features, self.layer.out_features,
+                       self.layer.kernel_dims)
+            gsz, ng = self.group, n // self.group
+            m = (x @ self.layer.T.reshape(a, b * c)).reshape(ng, gsz, 1, b, c)
+            diff = m - S.reshape(m, (ng, 1, gsz, b, c))
+            o = (E.exp(-diff.abs().sum(axis=4)).sum(axis=2) - 1.0) * (1.0 / (gsz - 1))
+            return S.cat([x, o.reshape(n, b)], dim=1)
+    return GroupedMinibatchDiscrimination
+
+
 def minibatch_discriminator(x_dim=2, hidden=128, depth=3, activation="relu", kernels=8,
-                            kernel_dims=4, shift=0.0, scale=1.0):
+                            kernel_dims=4, shift=0.0, scale=1.0, group=64):
     """An MLP D whose last hidden features go through minibatch discrimination.
 
-    (N, x_dim) -> MLP -> (N, hidden) -> MinibatchDiscrimination(hidden, kernels,
-    kernel_dims) -> (N, hidden + kernels) -> Linear -> one logit. ``mean=True`` keeps the
-    closeness features O(1) whatever the batch size.
+    (N, x_dim) -> MLP -> (N, hidden) -> minibatch discrimination (``kernels`` closeness
+    features, ``kernel_dims`` each, within groups of ``group`` samples) -> (N, hidden +
+    kernels) -> Linear -> one logit. The features are means over the group (``mean=True``),
+    so they stay O(1) whatever the batch size.
     """
     from .. import nn
     from .models import _activation, affine
@@ -193,7 +230,7 @@ def minibatch_discriminator(x_dim=2, hidden=128, depth=3, activation="relu", ker
     sizes = [x_dim] + [hidden] * depth
     for a, b in zip(sizes[:-1], sizes[1:]):
         layers += [nn.Linear(a, b), _activation(nn, activation)]
-    layers += [nn.MinibatchDiscrimination(hidden, kernels, kernel_dims, mean=True),
+    layers += [_grouped_mbd()(hidden, kernels, kernel_dims, group),
                nn.Linear(hidden + kernels, 1)]
     return nn.Sequential(*layers)
 
