@@ -114,8 +114,10 @@ def jsd(p, q, x):
     against the mixture m, which is positive wherever p or q is, so no term is infinite.
     """
     p, q = _density(p, x), _density(q, x)
-    m = 0.5 * (p + q)
-    val = 0.5 * integrate(_xlogy_ratio(p, m), x) + 0.5 * integrate(_xlogy_ratio(q, m), x)
+    # p log(p / m) = ½ (2p) log(2p / (p + q)): no halving, because (p + q) / 2 of a denormal
+    # p rounds to 0 and would turn a finite term into inf.
+    s = p + q
+    val = 0.25 * (integrate(_xlogy_ratio(2 * p, s), x) + integrate(_xlogy_ratio(2 * q, s), x))
     return float(min(max(val, 0.0), math.log(2.0)))   # clip tiny quadrature excursions
 
 

@@ -139,3 +139,13 @@ def test_toy_distributions_sample_and_pdf():
     assert float(np.asarray(z).min()) >= -1 and float(np.asarray(z).max()) <= 1
     with pytest.raises(ValueError, match="unknown distribution"):
         toy.get_distribution("ring9")
+
+
+def test_jsd_is_finite_with_denormal_densities():
+    """(p + q) / 2 of a denormal rounds to 0; the JSD must not turn infinite (or log 2) there."""
+    x = np.linspace(-5, 5, 2001)
+    p = np.exp(-x ** 2 / 2) / np.sqrt(2 * np.pi)
+    q = np.exp(-(x - 1) ** 2 / 2) / np.sqrt(2 * np.pi)
+    base = theory.jsd(p, q, x)
+    p[0], q[0] = 5e-324, 0.0
+    assert abs(theory.jsd(p, q, x) - base) < 1e-8 and base < 0.2
