@@ -35,7 +35,7 @@ from minigan import gan, optim, theory, toy  # noqa: E402
 from minigan.optim import lr_scheduler  # noqa: E402
 
 dev = args.device
-STEPS = 1500 if args.quick else 4000
+STEPS = 1000 if args.quick else 4000
 EVAL_EVERY = STEPS // 25
 
 # %% [markdown]
@@ -56,11 +56,16 @@ opt_d = optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
 scheds = [lr_scheduler.ExponentialLR(o, 0.1 ** (1.0 / STEPS)) for o in (opt_g, opt_d)]
 
 
+_cache = {}
+
+
 def densities(tr):
     """p_g (exact, change of variables) and D's logits on the grid, for the current players."""
-    p_g = theory.generator_density(gan.as_numpy_fn(tr.G, device=dev), x, noise.pdf, -8, 8,
-                                   n_z=8001)
-    return p_g, gan.as_numpy_fn(tr.D, device=dev)(x)
+    if _cache.get("step") != tr.step:
+        p_g = theory.generator_density(gan.as_numpy_fn(tr.G, device=dev), x, noise.pdf, -8, 8,
+                                       n_z=8001)
+        _cache.update(step=tr.step, value=(p_g, gan.as_numpy_fn(tr.D, device=dev)(x)))
+    return _cache["value"]
 
 
 def value_now(tr):
