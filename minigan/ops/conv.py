@@ -195,31 +195,36 @@ def conv_forward(x, w, g, bias=None):
     return out, cols
 
 
-def conv_backward_data(gy, w, g, bias=None):
+def conv_backward_data(gy, w, g, bias=None, rows=None):
     """Kernel 2, the input gradient of the conv = the transposed conv's forward:
-    ``cols = W^T @ gy`` per group, then ``col2im``."""
+    ``cols = W^T @ gy`` per group, then ``col2im``. ``rows``: ``_grouped_rows(gy)`` if known."""
     xp = backend.xp_of(gy)
     n = gy.shape[0]
     o, cg, kh, kw = w.shape
     ho, wo = g.out_hw
     wg = w.reshape(g.groups, o // g.groups, cg * kh * kw)
-    cols = xp.matmul(wg.transpose(0, 2, 1), _grouped_rows(gy, g.groups))   # (G, K, Ho*Wo*N)
+    if rows is None:
+        rows = _grouped_rows(gy, g.groups)
+    cols = xp.matmul(wg.transpose(0, 2, 1), rows)                 # (G, K, Ho*Wo*N)
     x = col2im(cols.reshape(cg * g.groups, kh, kw, ho, wo, n), g)
     if bias is not None:
         x += bias.reshape(1, -1, 1, 1)
     return x
 
 
-def conv_backward_weight(x, gy, g, cols=None):
+def conv_backward_weight(x, gy, g, cols=None, rows=None):
     """Kernel 3, the weight gradient: ``dW = gy @ im2col(x)^T`` per group (a sum over the
-    batch and every output pixel, done by the GEMM). ``cols``: ``im2col(x)`` if known."""
+    batch and every output pixel, done by the GEMM). ``cols``: ``im2col(x)`` if known;
+    ``rows``: ``_grouped_rows(gy)`` if known."""
     xp = backend.xp_of(x)
     c = x.shape[1]
     o = gy.shape[1]
     kh, kw = g.kernel
     if cols is None:
         cols = im2col(x, g)                               # (G, K, Ho*Wo*N)
-    gw = xp.matmul(_grouped_rows(gy, g.groups), cols.transpose(0, 2, 1))  # (G, O/G, K)
+    if rows is None:
+        rows = _grouped_rows(gy, g.groups)
+    gw = xp.matmul(rows, cols.transpose(0, 2, 1))         # (G, O/G, K)
     return gw.reshape(o, c // g.groups, kh, kw)
 
 
@@ -230,21 +235,33 @@ def _bias_grad(gy):
 
 class Conv2d(Function):
     """``y = conv(x, w) + b``. Backward: ``dx = ConvTranspose2d(dy, w)``,
-    ``dw = Conv2dWeightGrad(x, dy)``, ``db = dy`` summed over N, H, W."""
+    ``dw = Conv2dWeightGrad(x, dy)``, ``db = dy`` summed over N, H, W.
 
-    def __init__(self, geometry):
+    Memory versus time: ``im2col(x)`` serves the weight gradient again, but it is
+    ``kH*kW / (sH*sW)`` times larger than ``x`` (4x for DCGAN's k4 s2 layers), and a network
+    keeps every layer's saved tensors alive until its backward pass. So the forward keeps the
+    columns only when they are no larger than ``x`` (or when ``keep_cols=True``: the caller
+    uses them at once); otherwise the backward gathers them again (one cheap copy).
+    """
+
+    def __init__(self, geometry, keep_cols=False):
         self.g = geometry
+        self.keep_cols = keep_cols
         self.cols = None
 
     def forward(self, x, w, b=None):
-        y, self.cols = conv_forward(x, w, self.g, b)     # keep im2col(x) for the weight grad
+        y, cols = conv_forward(x, w, self.g, b)
+        if self.keep_cols or cols.size <= x.size:
+            self.cols = cols                              # im2col(x), for the weight grad
         return y
 
     def backward(self, gy):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
-        gx = ConvTranspose2d(self.g)(gy, w) if need[0] else None
-        gw = Conv2dWeightGrad(self.g, self.cols)(x, gy) if need[1] else None
+        # both gradients read dy as GEMM rows (O, Ho*Wo*N): lay it out once
+        rows = _grouped_rows(gy.data, self.g.groups) if need[0] and need[1] else None
+        gx = ConvTranspose2d(self.g, rows)(gy, w) if need[0] else None
+        gw = Conv2dWeightGrad(self.g, self.cols, rows)(x, gy) if need[1] else None
         self.cols = None          # free it; a second backward (retain_graph) re-gathers
         if len(self.inputs) == 2:
             return gx, gw
@@ -255,16 +272,19 @@ class ConvTranspose2d(Function):
     """``y = conv^T(x, w) + b`` (the adjoint of the convolution described by the geometry).
     Backward: ``dx = Conv2d(dy, w)``, ``dw = Conv2dWeightGrad(dy, x)``, ``db = sum(dy)``."""
 
-    def __init__(self, geometry):
+    def __init__(self, geometry, rows=None):
         self.g = geometry
+        self.rows = rows                  # _grouped_rows(x), when the caller already has it
 
     def forward(self, x, w, b=None):
-        return conv_backward_data(x, w, self.g, b)
+        y = conv_backward_data(x, w, self.g, b, self.rows)
+        self.rows = None
+        return y
 
     def backward(self, gy):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
-        conv = Conv2d(self.g)
+        conv = Conv2d(self.g, keep_cols=need[1])
         gx = conv(gy, w) if need[0] else None
         # both gradients gather the windows of gy: reuse the columns conv just built
         gw = Conv2dWeightGrad(self.g, conv.cols)(gy, x) if need[1] else None
@@ -280,13 +300,14 @@ class Conv2dWeightGrad(Function):
     ``<ggw, Wgrad(x, dy)> = <conv(x, ggw), dy> = <x, conv^T(dy, ggw)>``.
     """
 
-    def __init__(self, geometry, cols=None):
+    def __init__(self, geometry, cols=None, rows=None):
         self.g = geometry
         self.cols = cols                  # im2col(x), when the caller already has it
+        self.rows = rows                  # _grouped_rows(gy), likewise
 
     def forward(self, x, gy):
-        gw = conv_backward_weight(x, gy, self.g, self.cols)
-        self.cols = None
+        gw = conv_backward_weight(x, gy, self.g, self.cols, self.rows)
+        self.cols = self.rows = None
         return gw
 
     def backward(self, ggw):

@@ -247,6 +247,34 @@ class Sigmoid(Function):
         return gy * y * (1.0 - y)
 
 
+_UINT_OF_SIZE = {2: "uint16", 4: "uint32", 8: "uint64"}
+
+
+def _select(xp, condition, a, b):
+    """``xp.where(condition, a, b)`` on arrays, bit for bit, but without a branch per element.
+
+    NumPy's ``where`` picks each element with a data-dependent branch; with a random mask
+    (the sign pattern of a layer's activations) the CPU mispredicts half of them and ``where``
+    runs ~10x slower than an addition. For two floats of the same type we select the *bits*
+    instead: ``(a & M) | (b & ~M)`` with ``M`` all ones where the condition holds, which is
+    branch-free and gives exactly the same numbers (NaNs and signed zeros included).
+    """
+    dtype = getattr(a, "dtype", None)
+    if (xp is not np or dtype is None or getattr(b, "dtype", None) != dtype
+            or dtype.kind != "f" or dtype.itemsize not in _UINT_OF_SIZE
+            or getattr(condition, "dtype", None) != bool):
+        return xp.where(condition, a, b)
+    u = np.dtype(_UINT_OF_SIZE[dtype.itemsize])
+    mask = np.negative(condition.astype(u))            # 0 -> 0, 1 -> all ones
+    out = np.bitwise_and(a.view(u), mask)
+    other = np.bitwise_and(b.view(u), np.invert(mask))
+    if out.shape == other.shape:
+        out |= other
+    else:                                              # broadcasting: a fresh result
+        out = np.bitwise_or(out, other)
+    return out.view(dtype)
+
+
 class ReLU(Function):
     def forward(self, x):
         return backend.xp_of(x).maximum(x, 0)
@@ -257,16 +285,33 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    """max(x, slope·x) for 0 < slope <= 1 (which is x for x > 0 and slope·x otherwise).
+
+    The backward multiplies by a constant array of slopes, 1 where x > 0 and ``slope``
+    elsewhere: d/dx of the gradient is zero almost everywhere, so this is exact at any order.
+    """
+
     def __init__(self, negative_slope=0.01):
         self.slope = negative_slope
 
     def forward(self, x):
         xp = backend.xp_of(x)
-        return xp.where(x > 0, x, x * x.dtype.type(self.slope))
+        y = x * x.dtype.type(self.slope)
+        if 0 < self.slope <= 1:     # max(x, s x) is the definition, in two branch-free passes
+            return xp.maximum(x, y, out=y if y.ndim else None)
+        return xp.where(x > 0, x, y)
 
     def backward(self, gy):
-        x = self.inputs[0]
-        return where(_const(x.data > 0), gy, gy * self.slope)
+        x = self.inputs[0].data
+        xp = backend.xp_of(x)
+        s = gy.dtype.type(self.slope)
+        positive = (x > 0).astype(gy.dtype)               # 1 where x > 0, else 0
+        if 0 <= self.slope <= 1:
+            # 1 where x > 0, else s: exact
+            slopes = xp.maximum(positive, s, out=positive if positive.ndim else None)
+        else:
+            slopes = xp.where(x > 0, gy.dtype.type(1), s)
+        return gy * _const(slopes)
 
 
 class Softplus(Function):
@@ -350,7 +395,7 @@ class Where(_Binary):
         self.condition = condition
 
     def forward(self, a, b):
-        return backend.xp_of(a).where(self.condition, a, b)
+        return _select(backend.xp_of(a), self.condition, a, b)
 
     def grads(self, gy, a, b):
         need_a, need_b = self.needs_input_grad

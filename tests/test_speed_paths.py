@@ -1,0 +1,116 @@
+"""The fast paths give the same numbers as the plain definitions (first and second order).
+
+Speed work (issue 9) replaced a few array expressions by faster equivalents: a branch-free
+``where``, ``leaky_relu`` as ``max(x, s x)`` with a constant-slope backward, convolution
+gradients that share their GEMM layouts, a batch norm and an Adam step with fewer
+temporaries. Each test compares the fast path with the textbook expression, bit for bit
+where the arithmetic is the same, and checks the derivatives of the rewritten rules.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigan
+import minigan.functional as F
+from minigan.ops.elementwise import _select
+
+
+def _special(shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    flat[:6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-45 if dtype == np.float32 else 5e-324]
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_select_is_where_bit_for_bit(dtype):
+    rng = np.random.default_rng(1)
+    a = _special((6, 5), dtype)
+    b = _special((6, 5), dtype, seed=2)
+    cond = rng.random((6, 5)) > 0.5
+    for bb in (b, np.asarray(-0.0, dtype=dtype), b[:1]):
+        got, ref = _select(np, cond, a, bb), np.where(cond, a, bb)
+        assert got.dtype == ref.dtype and got.shape == ref.shape
+        assert np.array_equal(got.view(np.uint8), ref.view(np.uint8))
+    # broadcasting condition, and a mixed-dtype pair (falls back to np.where)
+    assert np.array_equal(_select(np, cond[:, :1], a, b), np.where(cond[:, :1], a, b),
+                          equal_nan=True)
+    mixed = _select(np, cond, a, np.asarray(0.0))
+    assert mixed.dtype == np.where(cond, a, np.asarray(0.0)).dtype
+
+
+@pytest.mark.parametrize("slope", [0.2, 0.01, 1.0, 0.0, 1.5, -0.3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_leaky_relu_matches_definition(slope, dtype):
+    x = _special((4, 3, 5), dtype)
+    gy = _special((4, 3, 5), dtype, seed=3)
+    with np.errstate(invalid="ignore"):
+        ref_y = np.where(x > 0, x, x * dtype(slope))
+        ref_gx = np.where(x > 0, gy, gy * dtype(slope))
+    t = minigan.Tensor(x, requires_grad=True)
+    with np.errstate(invalid="ignore"):          # inf * 0 for slope 0, as in the definition
+        y = F.leaky_relu(t, slope)
+        y.backward(minigan.Tensor(gy))
+    assert np.array_equal(y.data.view(np.uint8), ref_y.view(np.uint8))
+    assert np.array_equal(t.grad.data.view(np.uint8), ref_gx.view(np.uint8))
+
+
+def test_leaky_relu_zero_dim_and_second_order():
+    x = minigan.tensor(-1.5, dtype="float64", requires_grad=True)
+    assert F.leaky_relu(x, 0.2).item() == pytest.approx(-0.3)
+    rng = np.random.default_rng(4)
+    x = minigan.Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    assert minigan.gradcheck(lambda t: F.leaky_relu(t, 0.2), (x,))
+    assert minigan.gradgradcheck(lambda t: F.leaky_relu(t, 0.2) * t, (x,))
+    # the gradient is linear in the incoming gradient: d/d(gy) is the slope array
+    y = F.leaky_relu(x, 0.2)
+    gy = minigan.Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    (gx,) = minigan.grad(y, x, gy, create_graph=True)
+    (ggy,) = minigan.grad(gx.sum(), gy)
+    assert np.array_equal(ggy.data, np.where(x.data > 0, 1.0, 0.2))
+
+
+def test_relu_backward_keeps_where_semantics():
+    x = np.array([-1.0, 2.0, 0.0, -3.0], dtype=np.float32)
+    gy = np.array([np.inf, 1.0, np.nan, -2.0], dtype=np.float32)
+    t = minigan.Tensor(x, requires_grad=True)
+    F.relu(t).backward(minigan.Tensor(gy))
+    assert np.array_equal(t.grad.data, np.where(x > 0, gy, 0), equal_nan=True)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_conv_gradients_with_shared_layouts_match_separate_kernels(transposed):
+    """Conv2d.backward lays dy out once for both gradients, and the forward keeps the
+    im2col columns only when they are small: the gradients equal the raw kernels' ones."""
+    from minigan.ops import conv as C
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 4, 9, 9)).astype(np.float32)
+    if transposed:
+        w = rng.standard_normal((4, 6, 4, 4)).astype(np.float32)
+        xt, wt = minigan.Tensor(x, requires_grad=True), minigan.Tensor(w, requires_grad=True)
+        y = F.conv_transpose2d(xt, wt, stride=2, padding=1)
+        g = C._Geometry(y.shape[2:], (9, 9), (4, 4), (2, 2), (1, 1), (1, 1), 1)
+        gy = rng.standard_normal(y.shape).astype(np.float32)
+        y.backward(minigan.Tensor(gy))
+        ref_gx, _ = C.conv_forward(gy, w, g)
+        ref_gw = C.conv_backward_weight(gy, x, g)
+    else:
+        w = rng.standard_normal((6, 4, 4, 4)).astype(np.float32)
+        xt, wt = minigan.Tensor(x, requires_grad=True), minigan.Tensor(w, requires_grad=True)
+        y = F.conv2d(xt, wt, stride=2, padding=1)
+        g = C._Geometry((9, 9), y.shape[2:], (4, 4), (2, 2), (1, 1), (1, 1), 1)
+        gy = rng.standard_normal(y.shape).astype(np.float32)
+        y.backward(minigan.Tensor(gy))
+        ref_gx = C.conv_backward_data(gy, w, g)
+        ref_gw = C.conv_backward_weight(x, gy, g)
+    assert np.array_equal(xt.grad.data, ref_gx)
+    assert np.array_equal(wt.grad.data, ref_gw)
+
+
+def test_conv_second_order_through_shared_layouts():
+    rng = np.random.default_rng(6)
+    x = minigan.Tensor(rng.standard_normal((2, 2, 6, 6)), requires_grad=True)
+    w = minigan.Tensor(rng.standard_normal((3, 2, 4, 4)), requires_grad=True)
+    assert minigan.gradgradcheck(lambda a, b: F.conv2d(a, b, stride=2, padding=1), (x, w))
