@@ -8,6 +8,8 @@ where the arithmetic is the same, and checks the derivatives of the rewritten ru
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -114,3 +116,57 @@ def test_conv_second_order_through_shared_layouts():
     x = minigan.Tensor(rng.standard_normal((2, 2, 6, 6)), requires_grad=True)
     w = minigan.Tensor(rng.standard_normal((3, 2, 4, 4)), requires_grad=True)
     assert minigan.gradgradcheck(lambda a, b: F.conv2d(a, b, stride=2, padding=1), (x, w))
+
+
+@pytest.mark.parametrize("affine", [(True, True), (True, False), (False, True), (False, False)])
+def test_batch_norm_array_backward_matches_tensor_backward(affine):
+    """First order uses the array path (reused buffers); with create_graph the rule runs on
+    Tensors. Same formula, so the same gradients (to rounding: the graph path recomputes
+    the statistics from x)."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((6, 3, 4, 5)) * 2 + 1
+    gy = rng.standard_normal(x.shape)
+    grads = []
+    for create_graph in (False, True):
+        xt = minigan.Tensor(x, requires_grad=True)
+        w = minigan.Tensor(rng.standard_normal(3), requires_grad=True) if affine[0] else None
+        b = minigan.Tensor(np.arange(3.0), requires_grad=True) if affine[1] else None
+        rng = np.random.default_rng(7)          # the same weights both times
+        rng.standard_normal(x.size * 2)
+        y = F.batch_norm(xt, None, None, w, b, training=True)
+        y.backward(minigan.Tensor(gy), create_graph=create_graph)
+        grads.append([t.grad.data for t in (xt, w, b) if t is not None])
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_batch_norm_forward_mixed_dtype_affine_promotes_as_numpy():
+    x = minigan.Tensor(np.ones((4, 2), np.float32) * np.arange(4, dtype=np.float32)[:, None])
+    w = minigan.Tensor(np.ones(2, np.float64))
+    y = F.batch_norm(x, None, None, w, None, training=True)
+    assert y.dtype == np.float64
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_adam_in_place_step_is_the_formula_bit_for_bit(amsgrad, weight_decay):
+    from minigan import optim
+    rng = np.random.default_rng(8)
+    p0 = rng.standard_normal((5, 4)).astype(np.float32)
+    gs = [rng.standard_normal((5, 4)).astype(np.float32) for _ in range(4)]
+    p = minigan.Tensor(p0.copy(), requires_grad=True)
+    opt = optim.Adam([p], lr=1e-2, betas=(0.5, 0.999), weight_decay=weight_decay,
+                     amsgrad=amsgrad)
+    ref, m, v, vmax = p0.copy(), np.zeros_like(p0), np.zeros_like(p0), np.zeros_like(p0)
+    for t, g in enumerate(gs, 1):
+        p.grad = minigan.Tensor(g)
+        opt.step()
+        g = g + weight_decay * ref if weight_decay else g
+        m[...] = g - (g - m) * 0.5               # lerp_ with weight 1 - beta1 = 0.5
+        v *= 0.999
+        v += (1 - 0.999) * (g * g)
+        if amsgrad:
+            np.maximum(vmax, v, out=vmax)
+        denom = np.sqrt(vmax if amsgrad else v) / math.sqrt(1 - 0.999 ** t) + 1e-8
+        ref = ref - (1e-2 / (1 - 0.5 ** t)) * (m / denom)
+    np.testing.assert_array_equal(p.data, ref)

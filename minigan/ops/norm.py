@@ -58,20 +58,27 @@ class BatchNormTrain(Function):
         # The statistics in one sweep: the centred array is made once and serves both the
         # variance and x_hat (a textbook E[x^2] - E[x]^2 would also be one sweep, but it
         # cancels catastrophically in float32 when |mean| >> std).
+        xp = backend.xp_of(x)
         mean = x.mean(axis=axes, keepdims=True)
         xc = x - mean
-        var = (xc * xc).mean(axis=axes, keepdims=True)
-        invstd = 1 / backend.xp_of(x).sqrt(var + x.dtype.type(self.eps))
-        x_hat = xc * invstd
+        sq = xc * xc
+        var = sq.mean(axis=axes, keepdims=True)
+        invstd = 1 / xp.sqrt(var + x.dtype.type(self.eps))
+        x_hat = xp.multiply(xc, invstd, out=xc)         # the same numbers, one buffer fewer
         self.batch_mean, self.batch_var = mean.reshape(-1), var.reshape(-1)
         self.x_hat, self.invstd = x_hat, invstd
-        y = x_hat
-        i = 0
+        if not (self.has_weight or self.has_bias):
+            return x_hat
+        if any(a.dtype != x.dtype for a in affine):     # mixed dtypes: NumPy's promotion
+            y = x_hat * affine[0].reshape(cs) if self.has_weight else x_hat
+            return y + affine[-1].reshape(cs) if self.has_bias else y
+        y = sq                                          # reuse the squares' buffer for y
         if self.has_weight:
-            y = y * affine[i].reshape(cs)
-            i += 1
+            xp.multiply(x_hat, affine[0].reshape(cs), out=y)
+        else:
+            y[...] = x_hat
         if self.has_bias:
-            y = y + affine[i].reshape(cs)
+            xp.add(y, affine[-1].reshape(cs), out=y)
         return y
 
     def _stats(self):
@@ -85,8 +92,38 @@ class BatchNormTrain(Function):
         invstd = rsqrt(R.mean(xc * xc, axis=axes, keepdims=True) + self.eps)
         return xc * invstd, invstd
 
+    def _backward_arrays(self, gy):
+        """First order (no graph recorded): the formulas of ``backward`` below, operation for
+        operation, on arrays with reused buffers (a third of the temporaries)."""
+        x = self.inputs[0]
+        xp = backend.xp_of(gy)
+        axes = _stat_axes(x.ndim)
+        cs = _channel_shape(x.ndim, x.shape[1])
+        x_hat, invstd = self.x_hat, self.invstd
+        need = self.needs_input_grad
+        weight = self.inputs[1].data if self.has_weight else None
+        grads = []
+        tmp = xp.empty_like(gy)
+        if need[0]:
+            g = gy * weight.reshape(cs) if weight is not None else gy.copy()
+            mean_g = g.mean(axis=axes, keepdims=True)
+            mean_gx = xp.multiply(g, x_hat, out=tmp).mean(axis=axes, keepdims=True)
+            xp.subtract(g, mean_g, out=g)
+            g -= xp.multiply(x_hat, mean_gx, out=tmp)
+            grads.append(Tensor(xp.multiply(invstd, g, out=g)))
+        else:
+            grads.append(None)
+        if self.has_weight:
+            grads.append(Tensor(xp.multiply(gy, x_hat, out=tmp).sum(axis=axes))
+                         if need[1] else None)
+        if self.has_bias:
+            grads.append(Tensor(gy.sum(axis=axes)) if need[-1] else None)
+        return tuple(grads)
+
     def backward(self, gy):
         x = self.inputs[0]
+        if not is_grad_enabled():
+            return self._backward_arrays(gy.data)
         axes = _stat_axes(x.ndim)
         c = x.shape[1]
         cs = _channel_shape(x.ndim, c)
