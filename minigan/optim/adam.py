@@ -65,8 +65,12 @@ class Adam(Optimizer):
                     state["step"] += 1
                     t = state["step"]
                     self._lerp_(m, g, 1 - beta1)
+                    # The same operations as the formulas above, in one scratch buffer
+                    # (out=) instead of six fresh temporaries per parameter.
+                    tmp = xp.multiply(g, g)
                     v *= beta2
-                    v += (1 - beta2) * (g * g)
+                    tmp *= 1 - beta2
+                    v += tmp
                     for key in ("exp_avg", "exp_avg_sq"):
                         state[key]._bump_version()
                     bc1 = 1 - beta1 ** t
@@ -74,8 +78,11 @@ class Adam(Optimizer):
                     step_size = lr / bc1
                     if group["amsgrad"]:
                         xp.maximum(vmax, v, out=vmax)
-                        denom = xp.sqrt(vmax) / bc2_sqrt + eps
-                    else:
-                        denom = xp.sqrt(v) / bc2_sqrt + eps
-                    self._update(p, p.data - step_size * (m / denom))
+                    denom = xp.sqrt(vmax if group["amsgrad"] else v, out=tmp)
+                    denom /= bc2_sqrt
+                    denom += eps
+                    update = xp.divide(m, denom, out=denom)        # m / denom
+                    update *= step_size
+                    xp.subtract(p.data, update, out=p.data)
+                    p._bump_version()
         return loss
