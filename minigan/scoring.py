@@ -38,7 +38,7 @@ __all__ = ["cache_dir", "ScoringCNN", "Scorer", "get_scorer", "format_scores", "
            "FEATURE_DIM"]
 
 FEATURE_DIM = 32
-SCORER_VERSION = 2          # bump when the network or its training changes: old caches retrain
+SCORER_VERSION = 3          # bump when the network or its training changes: old caches retrain
 SCORE_KEYS = ("digit_score", "coverage", "confidence", "kl_uniform", "frechet", "kid",
               "precision", "recall", "density", "prdc_coverage", "sharpness")
 
@@ -144,7 +144,7 @@ class Scorer:
         self.model = ScoringCNN(size=self.size)
         opt = optim.Adam(self.model.parameters(), lr=2e-3)
         sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.85)
-        n_epochs = epochs or (12 if len(self.x_train) < 5000 else 2)
+        n_epochs = epochs or (20 if len(self.x_train) < 5000 else 2)
         loader = DataLoader((Tensor(self.x_train), Tensor(self.y_train)), batch_size=32,
                             shuffle=True)
         for epoch in range(n_epochs):

@@ -52,7 +52,8 @@ np = backend.np      # host-side bookkeeping only (samples.npy, JSON); the maths
 # 2-core CPU, --quick <= 20 s.
 DEFAULTS = {
     "dcgan": dict(steps=6000, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, z_dim=32,
-                  g_width=32, d_width=32, ema=0.999, objective="nsgan",
+                  g_width=32, d_width=32, ema=0.999, objective="nsgan", decay_from=0.5,
+                  final_lr=0.1,
                   inversion_images=200, inversion_steps=300, inversion_restarts=4),
     "ae": dict(steps=3000, batch_size=64, lr=1e-3, z_dim=32, width=32),
     "vae": dict(steps=3000, batch_size=64, lr=1e-3, z_dim=16, width=32, recon_weight=2.0,
@@ -261,6 +262,10 @@ class ImageRun:
             raise ValueError(f"--resume: {self.checkpoint_path} holds a {state.get('model_name')} "
                              f"run, not {self.name}")
         saved = json.loads(str(state["config_json"]))
+        if "decay_from" in saved and saved.get("steps") != self.config.get("steps"):
+            # the learning-rate schedule was planned for the first call's steps: keep it
+            self.config["steps_planned"] = saved.get("steps_planned", saved["steps"])
+            self.build()
         for key in ("z_dim", "width", "g_width", "d_width"):
             if key in saved and saved[key] != self.config.get(key):
                 raise ValueError(f"--resume: the checkpoint was trained with {key}={saved[key]}, "
@@ -441,10 +446,21 @@ class DCGANRun(ImageRun):
                                    d_width=c["d_width"], device=self.device)
             self.ema = EMA(self.G, shadow, c["ema"])
             callbacks.append(lambda trainer: self.ema.update())
+        # Learning rates: constant, then (from decay_from of the planned steps) linearly down to
+        # final_lr of the start at the planned end, and constant after it (resumed extra steps).
+        horizon = int(c.get("steps_planned", c["steps"]))
+        start = int(c.get("decay_from", 1.0) * horizon)
+        final = float(c.get("final_lr", 1.0))
+
+        def factor(t):
+            if t <= start or horizon <= start:
+                return 1.0
+            return 1.0 - (1.0 - final) * min(1.0, (t - start) / (horizon - start))
+        self.schedulers = [optim.lr_scheduler.LambdaLR(o, factor) for o in (self.opt_g, self.opt_d)]
         self.trainer = GANTrainer(
             self.G, self.D, self.opt_g, self.opt_d, data=_batch_sampler(self.data["x_train"]),
             noise=_noise_sampler(c["z_dim"], self.device), objective=c["objective"],
-            batch_size=c["batch_size"], callbacks=callbacks)
+            batch_size=c["batch_size"], callbacks=callbacks, schedulers=self.schedulers)
 
     @property
     def z_dim(self):
@@ -670,3 +686,6 @@ def _jsonable(obj):
     if isinstance(obj, (np.floating,)):
         return float(obj)
     return obj
+
+
+from . import images2  # noqa: E402,F401  (registers cgan, wgan, wgan-gp, sagan, ... in RUNS)
