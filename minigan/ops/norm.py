@@ -20,8 +20,10 @@ dL/dgamma = sum(dL/dy * x_hat), dL/dbeta = sum(dL/dy).
 Why this is *exact at second order* here (DeZero's is not): x_hat and 1/sqrt(var + eps) are
 functions of x. A backward rule that uses them as saved constant arrays gives the right first
 derivative but loses their dependence on x, so differentiating the gradient again (a WGAN-GP
-penalty through a critic with batch norm) is wrong. Our rule uses the saved arrays only when no
-graph is being recorded (first order, fast); under ``create_graph=True`` it rebuilds x_hat and
+penalty through a critic with batch norm) is wrong. Our rule uses the saved arrays (mean and
+1/std; x_hat is recomputed from them rather than kept, which saves one activation-sized array
+per layer until the backward pass) only when no graph is being recorded (first order, fast);
+under ``create_graph=True`` it rebuilds x_hat and
 the inverse standard deviation from x with Tensor ops, so the formula above is differentiated
 with every dependence in place.
 """
@@ -66,9 +68,11 @@ class BatchNormTrain(Function):
         invstd = 1 / xp.sqrt(var + x.dtype.type(self.eps))
         x_hat = xp.multiply(xc, invstd, out=xc)         # the same numbers, one buffer fewer
         self.batch_mean, self.batch_var = mean.reshape(-1), var.reshape(-1)
-        self.x_hat, self.invstd = x_hat, invstd
+        self.mean, self.invstd = mean, invstd
         if not (self.has_weight or self.has_bias):
+            self.x_hat = x_hat                          # it is the output: free to keep
             return x_hat
+        self.x_hat = None     # recomputed in backward: one activation-sized array less alive
         if any(a.dtype != x.dtype for a in affine):     # mixed dtypes: NumPy's promotion
             y = x_hat * affine[0].reshape(cs) if self.has_weight else x_hat
             return y + affine[-1].reshape(cs) if self.has_bias else y
@@ -81,12 +85,20 @@ class BatchNormTrain(Function):
             xp.add(y, affine[-1].reshape(cs), out=y)
         return y
 
+    def _x_hat_array(self):
+        """x_hat as the forward computed it (the same two operations, so the same numbers)."""
+        if self.x_hat is not None:
+            return self.x_hat
+        x = self.inputs[0].data
+        xc = x - self.mean
+        return backend.xp_of(x).multiply(xc, self.invstd, out=xc)
+
     def _stats(self):
         """(x_hat, invstd) as Tensors: constants for a first-order pass, functions of x when a
         graph is recorded (so that the gradient below can be differentiated exactly)."""
         x = self.inputs[0]
         if not (is_grad_enabled() and x.requires_grad):
-            return Tensor(self.x_hat), Tensor(self.invstd)
+            return Tensor(self._x_hat_array()), Tensor(self.invstd)
         axes = _stat_axes(x.ndim)
         xc = x - R.mean(x, axis=axes, keepdims=True)
         invstd = rsqrt(R.mean(xc * xc, axis=axes, keepdims=True) + self.eps)
@@ -99,7 +111,7 @@ class BatchNormTrain(Function):
         xp = backend.xp_of(gy)
         axes = _stat_axes(x.ndim)
         cs = _channel_shape(x.ndim, x.shape[1])
-        x_hat, invstd = self.x_hat, self.invstd
+        x_hat, invstd = self._x_hat_array(), self.invstd
         need = self.needs_input_grad
         weight = self.inputs[1].data if self.has_weight else None
         grads = []
