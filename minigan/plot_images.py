@@ -98,13 +98,16 @@ def arithmetic_figure(path, plus, minus, base, result, title=None):
     image decoded from mean(plus) - mean(minus) + mean(base)."""
     plt = _plt()
     groups = [("+", _images(plus)), ("-", _images(minus)), ("+", _images(base))]
-    fig, axes = plt.subplots(1, 4, figsize=(8, 2.2))
+    widths = [len(b) for _, b in groups] + [1]          # every image drawn at the same scale
+    fig, axes = plt.subplots(1, 4, figsize=(1.0 * sum(widths), 1.8),
+                             gridspec_kw={"width_ratios": widths})
     for ax, (sign, block) in zip(axes[:3], groups):
         ax.imshow(tile(block, nrow=len(block)), cmap="gray", vmin=-1, vmax=1,
                   interpolation="nearest")
         ax.set_title(sign, fontsize=12)
         ax.axis("off")
-    axes[3].imshow(_images(result)[0], cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
+    axes[3].imshow(tile(_images(result)[:1], nrow=1), cmap="gray", vmin=-1, vmax=1,
+                   interpolation="nearest")
     axes[3].set_title("=", fontsize=12)
     axes[3].axis("off")
     if title:

@@ -35,6 +35,9 @@ def add_arguments(parser):
                         help="learning rate (ae/vae; for dcgan sets both G's and D's)")
     parser.add_argument("--ema", type=float, default=None,
                         help="dcgan: EMA decay of G's weights (0 turns the EMA off)")
+    parser.add_argument("--compare-ae", default=None, metavar="DIR",
+                        help="dcgan: an --model ae run's folder to set the GAN inversion beside "
+                             "(default: OUT/../ae when it exists)")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS threads (default 1: these small matrices run fastest on "
                              "one thread, and do not collapse when the CPU is shared)")
@@ -65,5 +68,6 @@ def run(args):
         run_images(args.model, steps=args.steps, seed=args.seed,
                    device=None if args.device == "cpu" else args.device, out=out,
                    data=args.data, resume=args.resume, quick=args.quick,
+                   compare_ae=args.compare_ae if args.model == "dcgan" else None,
                    progress=False if args.no_progress else None, **overrides)
     return 0

@@ -649,8 +649,9 @@ def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images"
                 run.out / f"samples_{label}.png", samples[label][:100], nrow=10,
                 title=_grid_title(label, summary.get("scores", {}).get(label))))
         if scorer is not None:
-            if compare_ae is not None:
-                run.ae_reference = compare_ae
+            if model == "dcgan":
+                run.ae_reference = _load_ae_reference(compare_ae, run.out, dataset, device,
+                                                      say)
             run.extra(scorer, summary)
     summary["eval_seconds"] = time.perf_counter() - t
     summary["total_seconds"] = time.perf_counter() - t_start
@@ -667,6 +668,27 @@ def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images"
     say(f"{model}: {summary['total_seconds']:.1f} s in all; figures and summary.json in {run.out}")
     summary["run"] = run
     return summary
+
+
+def _load_ae_reference(compare_ae, out, dataset, device, say):
+    """The autoencoder the GAN inversion is compared with: an ``AutoencoderRun``, the folder
+    of a finished ``--model ae`` run, or (by default) a sibling folder ``OUT/../ae``."""
+    if isinstance(compare_ae, ImageRun):
+        return compare_ae
+    folder = pathlib.Path(compare_ae) if compare_ae else pathlib.Path(out).parent / "ae"
+    ck = folder / "checkpoint.npz"
+    if not ck.exists():
+        if compare_ae:
+            raise FileNotFoundError(f"--compare-ae: no autoencoder checkpoint at {ck}")
+        say(f"(no autoencoder run in {folder}: run --model ae --out {folder} first to see the "
+            "inversion next to AE reconstructions)")
+        return None
+    from .. import serialization
+    saved = json.loads(str(serialization.load(ck)["config_json"]))
+    run = AutoencoderRun(dataset, saved, folder, device=device)
+    run.resume()
+    say(f"comparing the inversion with the autoencoder in {folder} (step {run.step})")
+    return run
 
 
 def _grid_title(label, scores):
