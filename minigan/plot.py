@@ -297,6 +297,12 @@ def hopping_figure(snapshots, data, path, bins=200, title=None):
     """
     plt = pyplot()
     lo, hi = data.support()
+    every = np.concatenate([np.ravel(x) for _, x in snapshots])
+    every = every[np.isfinite(every)]
+    if len(every):              # show where G's mass went too (within twice the data range)
+        width = hi - lo
+        lo = max(min(lo, float(np.percentile(every, 0.5))), lo - width / 2)
+        hi = min(max(hi, float(np.percentile(every, 99.5))), hi + width / 2)
     edges = np.linspace(lo, hi, bins + 1)
     img = np.stack([np.histogram(np.ravel(x), edges)[0] / max(len(np.ravel(x)), 1)
                     for _, x in snapshots])

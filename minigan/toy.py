@@ -6,6 +6,9 @@ p_data(x) is known in closed form, the generator's density p_g(x) can be compute
 
 * ``Gaussian1D(4, 0.5)``: N(4, 0.5), the target of the classic 1-D GAN demos.
 * ``Mixture1D``: K Gaussians with weights, the simplest place where a GAN can drop modes.
+* ``separated_mixture(k, spacing)``: K equal Gaussians far apart -- the 1-D mode-collapse toy.
+* ``ring8()`` / ``grid25()``: the 2-D benchmarks of Metz et al. and PacGAN (``MixtureGrid2D``):
+  8 Gaussians (sigma 0.01) on the unit circle, 25 (sigma 0.05) on {-4, -2, 0, 2, 4}^2.
 * ``UniformNoise`` / ``GaussianNoise``: p_z. Goodfellow et al.'s Figure 1 draws z uniform on
   a line under the x axis; Gaussian z is the usual choice in deep GANs.
 
@@ -13,8 +16,8 @@ Every distribution has ``dim``, ``pdf(x)`` (host-side, NumPy, for theory and plo
 ``sample(n, device=None)`` (a Tensor, drawn from minigan's seeded generator so that a run and
 its checkpoint/resume repeat bit for bit) and ``support()`` (a range holding all but a
 negligible mass: the x axis of the figures). ``DISTRIBUTIONS`` maps the CLI names to
-factories; a 2-D distribution (a ring or grid of Gaussians, ``dim = 2``) plugs in by adding its
-class and a name there, with ``pdf`` taking an (n, 2) array.
+factories; the 2-D ones (``dim = 2``) take (n, 2) arrays in ``pdf``. The mode metrics that
+score samples against these mixtures live in ``minigan.modes``.
 """
 from __future__ import annotations
 
@@ -252,7 +255,7 @@ class GaussianNoise(Distribution):
 # The names the CLI accepts. mix1d takes the number of modes (2: the theory lab's ±2).
 DISTRIBUTIONS = {
     "gauss1d": lambda: Gaussian1D(4.0, 0.5),
-    "mix1d": lambda k=2: separated_mixture(k),
+    "mix1d": lambda k=2, spacing=4.0: separated_mixture(k, spacing),
     "ring8": ring8,
     "grid25": grid25,
 }
@@ -263,18 +266,19 @@ NOISES = {
 }
 
 
-def get_distribution(name, modes=None):
+def get_distribution(name, modes=None, spacing=None):
     """A toy p_data by its CLI name (``gauss1d``, ``mix1d``, ``ring8``, ``grid25``).
 
-    ``modes`` sets K for ``mix1d`` (default 2).
+    ``modes`` sets K for ``mix1d`` (default 2), ``spacing`` the distance between its centres
+    (default 4, i.e. 8 sigma).
     """
     try:
         factory = DISTRIBUTIONS[name]
     except KeyError:
         raise ValueError(f"unknown distribution {name!r}; choose from "
                          f"{', '.join(sorted(DISTRIBUTIONS))}") from None
-    if modes is not None and name == "mix1d":
-        return factory(int(modes))
+    if name == "mix1d" and (modes is not None or spacing is not None):
+        return factory(int(modes or 2), float(spacing or 4.0))
     return factory()
 
 

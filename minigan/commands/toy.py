@@ -14,9 +14,10 @@ What it does, in order (every number it measures is printed and saved in history
    non-saturating figure, the C(G) figure and the D-vs-D* figure; writes samples.npy
    (2500 x 1 from the final G) and history.json.
 
-Options are built so that later work can add 2-D toys (``--dist ring8/grid25``) and methods
-(minibatch discrimination, unrolled GANs, WGAN, WGAN-GP, PacGAN): ``DIST_CONFIG`` and
-``METHODS`` below are the two tables to extend.
+The 2-D toys (``--dist ring8/grid25``), mixtures of more than two modes (``--dist mix1d
+--modes 4``), the remedies (``--method minibatch/unrolled/wgan/wgan-gp/pacgan``), seed sweeps
+(``--seeds N``) and method comparisons (``--compare``) run the mode-collapse study instead:
+see ``minigan/commands/toy_modes.py``.
 """
 from __future__ import annotations
 
@@ -65,6 +66,9 @@ def add_arguments(parser):
     parser.add_argument("--modes", type=int, default=None,
                         help="mix1d: number of modes K (2: the theory lab; > 2 runs the "
                              "mode-collapse study, default 4 there)")
+    parser.add_argument("--spacing", type=float, default=None,
+                        help="mix1d mode study: distance between the modes' centres (sigma "
+                             "0.5; default 10)")
     parser.add_argument("--seeds", type=int, default=None,
                         help="mode study: sweep seeds S..S+N-1 and write table.md")
     parser.add_argument("--compare", default=None, metavar="M1,M2,...",
