@@ -181,3 +181,22 @@ def test_command_rejects_bad_data(tmp_path, capsys):
     rc = cli.main(["images", "--model", "ae", "--quick", "--data", "cifar", "--out",
                    str(tmp_path)])
     assert rc == 1 and "digits, digits16 or mnist:PATH" in capsys.readouterr().err
+
+
+def test_mnist_folder_runs_end_to_end(tmp_path, monkeypatch):
+    """The plumbing of --data mnist:PATH on a tiny fake MNIST (random pixels: no quality
+    asserted), with a private scorer cache."""
+    from minigan.idx import write_idx
+    from minigan import data as D
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 40), ("test", 20)):
+        img, lab = D.MNIST_FILES[split]
+        write_idx(tmp_path / (img + ".gz"), rng.integers(0, 256, (n, 28, 28)).astype(np.uint8))
+        write_idx(tmp_path / (lab + ".gz"), (np.arange(n) % 10).astype(np.uint8))
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path / "cache"))
+    summary = I.run_images("ae", steps=3, out=tmp_path / "run", data=f"mnist:{tmp_path}",
+                           quick=True, verbose=False, figures=False)
+    s = np.load(tmp_path / "run" / "samples.npy")
+    assert s.shape == (1000, 1, 28, 28) and s.dtype == np.float32
+    assert summary["config"]["width"] == I.SIZE28["ae"]["width"]
+    assert "frechet" in summary["scores"]["ae"]
