@@ -23,7 +23,7 @@ def _quick(model, tmp_path, **kw):
 
 
 def test_models_are_registered():
-    for name in ("cgan", "wgan", "wgan-gp"):
+    for name in ("cgan", "wgan", "wgan-gp", "sagan", "infogan"):
         assert name in I.RUNS and name in I.DEFAULTS and name in I.QUICK
 
 
@@ -42,7 +42,7 @@ def test_cgan_shapes_and_label_dependence():
 
 
 def test_quick_cgan_follows_the_requested_label(tmp_path):
-    s = _quick("cgan", tmp_path)
+    s = _quick("cgan", tmp_path, ema=0)          # one generator to score: faster
     labels = np.load(tmp_path / "cgan" / "labels.npy")
     samples = np.load(tmp_path / "cgan" / "samples.npy")
     assert samples.shape == (1000, 1, 8, 8) and labels.shape == (1000,)
@@ -85,3 +85,39 @@ def test_resume_continues_the_same_run(tmp_path, model):
     c.train_steps(3, progress=False)
     for (k, p), (_, q) in zip(a.G.state_dict().items(), c.G.state_dict().items()):
         np.testing.assert_array_equal(to_np(p), to_np(q), err_msg=k)
+
+
+# ----------------------------------------------------------------------------------- SAGAN
+def test_quick_sagan_attention_maps_and_spectral_norm(tmp_path):
+    s = _quick("sagan", tmp_path)
+    run = s["run"]
+    att = to_np(run.sample_modules["sagan"].attn.attention)
+    assert att.shape[1:] == (64, 64)                          # 8×8 map: 64 queries × 64 keys
+    np.testing.assert_allclose(att.sum(-1), 1.0, atol=1e-5)   # each row a softmax
+    assert abs(s["gamma_G"]) > 0 and abs(s["gamma_D"]) > 0    # γ left 0: attention is used
+    lin = [m for m in run.D.modules() if type(m).__name__ == "Linear"][0]
+    sigma = np.linalg.svd(to_np(lin.weight), compute_uv=False)[0]
+    assert abs(sigma - 1.0) < 0.1                             # spectral norm keeps σ ≈ 1
+    assert (tmp_path / "sagan" / "attention_G.png").exists()
+
+
+# --------------------------------------------------------------------------------- InfoGAN
+def test_code_purity_finds_the_best_permutation():
+    from minigan.gan.infogan import code_purity
+    codes = np.arange(100) % 10
+    classes = (codes * 3 + 1) % 10                            # a permutation of the classes
+    purity, match, _ = code_purity(codes, classes)
+    assert purity == 1.0 and match[0] == 1 and match[1] == 4
+    rng = np.random.default_rng(0)
+    assert code_purity(codes, rng.integers(0, 10, 100))[0] < 0.5
+
+
+def test_quick_infogan_q_reads_the_code_back(tmp_path):
+    s = _quick("infogan", tmp_path)
+    h = s["run"].history["losses"]
+    assert np.mean(h["info_cat"][:10]) > 2.0                  # log 10 = 2.30 at the start
+    assert np.mean(h["info_cat"][-20:]) < 0.5                 # Q recovers c1 from G(z, c)
+    assert np.mean(h["info_cont"][-20:]) < 0.5 * np.mean(h["info_cont"][:10])
+    assert 0.0 < s["code_purity"] <= 1.0
+    for name in ("c1", "c2", "c3"):
+        assert (tmp_path / "infogan" / f"infogan_{name}.png").exists()
