@@ -52,7 +52,7 @@ np = backend.np      # host-side bookkeeping only (samples.npy, JSON); the maths
 # Defaults chosen by measurement (see the report in the issue): a full run <= 5 minutes on a
 # 2-core CPU, --quick <= 20 s.
 DEFAULTS = {
-    "dcgan": dict(steps=6000, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, z_dim=32,
+    "dcgan": dict(steps=10000, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, z_dim=32,
                   g_width=32, d_width=32, ema=0.999, objective="nsgan", decay_from=0.5,
                   final_lr=0.1,
                   inversion_images=200, inversion_steps=300, inversion_restarts=4),
