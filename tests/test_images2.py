@@ -23,7 +23,7 @@ def _quick(model, tmp_path, **kw):
 
 
 def test_models_are_registered():
-    for name in ("cgan", "wgan", "wgan-gp", "sagan", "infogan"):
+    for name in ("cgan", "wgan", "wgan-gp", "sagan", "infogan", "cyclegan"):
         assert name in I.RUNS and name in I.DEFAULTS and name in I.QUICK
 
 
@@ -121,3 +121,21 @@ def test_quick_infogan_q_reads_the_code_back(tmp_path):
     assert 0.0 < s["code_purity"] <= 1.0
     for name in ("c1", "c2", "c3"):
         assert (tmp_path / "infogan" / f"infogan_{name}.png").exists()
+
+
+# -------------------------------------------------------------------------------- CycleGAN
+def test_thicken_adds_ink_and_keeps_the_range():
+    from minigan.gan.cyclegan import thicken
+    x = I.load_image_data("digits")["x_test"][:50]
+    t = thicken(x)
+    assert t.shape == x.shape and t.min() >= -1 and t.max() <= 1
+    assert (t >= x - 1e-6).all() and t.mean() > x.mean() + 0.05
+
+
+def test_quick_cyclegan_learns_the_cycle(tmp_path):
+    s = _quick("cyclegan", tmp_path)
+    h = s["run"].history["losses"]["cycle_l1"]
+    assert np.mean(h[-10:]) < np.mean(h[:5]) - 0.01         # the cycles close
+    assert s["cycle_l1_BAB"] < s["l1_A_vs_B"]                # closer than the other domain
+    assert s["agreement_BtoA"] > 0.5                          # translations keep the class
+    assert (tmp_path / "cyclegan" / "cyclegan_BtoA.png").exists()
