@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .plot_images import _images, _plt, _save, tile
 
-__all__ = ["wasserstein_curve_figure", "attention_figure", "labelled_rows_figure"]
+__all__ = ["wasserstein_curve_figure", "attention_figure", "labelled_rows_figure",
+           "rgb_rows_figure"]
 
 
 def _smooth(v, k):
@@ -94,4 +95,24 @@ def labelled_rows_figure(path, rows, ncol, title=None):
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
     if title:
         axes[0].set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+def rgb_rows_figure(path, rows, title=None):
+    """One row per label ({label: (N, 3, H, W) in [-1, 1]}), each image shown in colour
+    (channel c as colour c: the three stacked digits in red, green and blue)."""
+    import numpy as np
+    plt = _plt()
+    fig, axes = plt.subplots(len(rows), 1, figsize=(9, 0.75 * len(rows) + 0.5))
+    axes = np.atleast_1d(axes)
+    for ax, (label, x) in zip(axes, rows.items()):
+        x = (np.asarray(x, float) + 1) / 2
+        strip = np.concatenate([np.pad(im.transpose(1, 2, 0), ((1, 1), (1, 1), (0, 0)))
+                                for im in x], axis=1)
+        ax.imshow(strip.clip(0, 1), interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=8)
     return _save(fig, path)

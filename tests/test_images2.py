@@ -23,7 +23,7 @@ def _quick(model, tmp_path, **kw):
 
 
 def test_models_are_registered():
-    for name in ("cgan", "wgan", "wgan-gp", "sagan", "infogan", "cyclegan"):
+    for name in ("cgan", "wgan", "wgan-gp", "sagan", "infogan", "cyclegan", "stacked"):
         assert name in I.RUNS and name in I.DEFAULTS and name in I.QUICK
 
 
@@ -139,3 +139,25 @@ def test_quick_cyclegan_learns_the_cycle(tmp_path):
     assert s["cycle_l1_BAB"] < s["l1_A_vs_B"]                # closer than the other domain
     assert s["agreement_BtoA"] > 0.5                          # translations keep the class
     assert (tmp_path / "cyclegan" / "cyclegan_BtoA.png").exists()
+
+
+# ------------------------------------------------------------------------- stacked digits
+def test_mode_scores_real_vs_collapsed():
+    from minigan.gan.stacked import mode_scores, stack_digits
+    from minigan.scoring import get_scorer
+    scorer = get_scorer("digits", 8)
+    real = stack_digits(scorer.x_test, 3000, np.random.default_rng(0))
+    r = mode_scores(scorer, real)
+    assert r["modes_covered"] > 900 and r["kl_modes_uniform"] < 0.5   # 3000 draws of 1000 modes
+    collapsed = np.repeat(real[:1], 3000, axis=0)
+    c = mode_scores(scorer, collapsed)
+    assert c["modes_covered"] == 1 and abs(c["kl_modes_uniform"] - np.log(1000)) < 1e-9
+
+
+def test_stacked_run_packs_the_discriminator(tmp_path):
+    data = I.load_image_data("digits")
+    run = I.RUNS["stacked"](data, dict(I.DEFAULTS["stacked"]), tmp_path / "s")
+    assert run.modules["D_pacgan2"].channels == 6 and run.modules["D_dcgan"].channels == 3
+    run.train_steps(2, progress=False)
+    x = run.modules["G_dcgan"](minigan.randn(4, run.config["z_dim"]))
+    assert x.shape == (4, 3, 8, 8)
