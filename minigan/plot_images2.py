@@ -31,7 +31,8 @@ def wasserstein_curve_figure(path, train_steps, train_estimate, eval_steps, wass
     k = max(1, len(train_estimate) // 50)
     sm = _smooth(train_estimate, k)
     ax.plot(np.asarray(train_steps)[len(train_steps) - len(sm):], sm, color="tab:blue",
-            alpha=0.35, lw=1, label=f"-(critic loss) on training batches (mean of {k}; GP: minus the penalty)")
+            alpha=0.35, lw=1,
+            label=f"-(critic loss), training batches (mean of {k}; GP: minus penalty)")
     ax.plot(eval_steps, wasserstein, "o-", color="tab:blue", ms=3,
             label="critic estimate, held-out real vs fixed z")
     ax.set_xlabel("generator step")

@@ -145,9 +145,9 @@ class CycleGANRun(LoopRun):
                       ink_BtoA=ink(self.b_to_a), ink_AtoB=ink(self.a_to_b))
         report["frechet_B_untranslated"] = float(scorer.score(self.test_b)["frechet"])
         report["frechet_BtoA"] = float(scorer.score(self.b_to_a)["frechet"])
-        print(f"{self.name}: classifier agrees with the true class on {report['agreement_BtoA']:.1%}"
-              f" of B->A and {report['agreement_AtoB']:.1%} of A->B translations of "
-              f"{len(y)} held-out digits (real A {report['classifier_on_real_A']:.1%}, real "
+        print(f"{self.name}: classifier agrees with the true class on "
+              f"{report['agreement_BtoA']:.1%} of B->A and {report['agreement_AtoB']:.1%} of "
+              f"A->B translations of {len(y)} held-out digits (real A {report['classifier_on_real_A']:.1%}, real "
               f"B {report['classifier_on_real_B']:.1%}); cycle L1 A->B->A "
               f"{report['cycle_l1_ABA']:.4f}, B->A->B {report['cycle_l1_BAB']:.4f} (pixels in "
               f"[-1, 1]; |A - B| itself {report['l1_A_vs_B']:.4f}); ink A "

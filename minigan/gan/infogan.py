@@ -78,7 +78,7 @@ class _RandomCodes(nn.Module):
 
 
 class InfoGANRun(LoopRun):
-    """InfoGAN on DCGAN networks: non-saturating GAN loss + λ·(CE(c1) + λ_cont·½‖c - ĉ‖²)."""
+    """InfoGAN on DCGAN networks: non-saturating GAN loss + λ·CE(c1) + λ_cont·½‖c - ĉ‖²."""
 
     def _generator(self):
         from .dcgan import DCGANGenerator
