@@ -170,3 +170,16 @@ def test_adam_in_place_step_is_the_formula_bit_for_bit(amsgrad, weight_decay):
         denom = np.sqrt(vmax if amsgrad else v) / math.sqrt(1 - 0.999 ** t) + 1e-8
         ref = ref - (1e-2 / (1 - 0.5 ** t)) * (m / denom)
     np.testing.assert_array_equal(p.data, ref)
+
+
+def test_linear_with_one_output_gives_the_matmul_gradient():
+    rng = np.random.default_rng(9)
+    x = minigan.Tensor(rng.standard_normal((7, 5)).astype(np.float32), requires_grad=True)
+    w = minigan.Tensor(rng.standard_normal((1, 5)).astype(np.float32), requires_grad=True)
+    b = minigan.Tensor(np.zeros(1, np.float32), requires_grad=True)
+    gy = rng.standard_normal((7, 1)).astype(np.float32)
+    F.linear(x, w, b).backward(minigan.Tensor(gy))
+    assert np.array_equal(x.grad.data, np.matmul(gy, w.data))
+    x64 = minigan.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    w64 = minigan.Tensor(rng.standard_normal((1, 3)), requires_grad=True)
+    assert minigan.gradgradcheck(lambda a, c: F.linear(a, c), (x64, w64))
