@@ -156,6 +156,6 @@ class SAGANRun(LoopRun):
 
 
 register("sagan", SAGANRun,
-         dict(steps=2000, batch_size=64, lr_g=1e-4, lr_d=4e-4, beta1=0.0, beta2=0.9, z_dim=32,
+         dict(steps=1500, batch_size=64, lr_g=1e-4, lr_d=4e-4, beta1=0.0, beta2=0.9, z_dim=32,
               g_width=16, d_width=16),
          dict(steps=40))

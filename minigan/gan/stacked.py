@@ -17,6 +17,7 @@ reach 1000 or KL 0 either), for two models trained side by side on the same budg
 * ``pacgan2``: the same G, with PacGAN's remedy (Lin et al. 2018): D judges *packs* of two
   samples concatenated along the channel axis (6 channels), so a G that repeats itself is
   easy to spot (two near-identical fakes in one pack look unlike two independent real ones).
+  D sees ``batch_size`` packs (so 2 × batch_size samples) per step, as in the paper.
 """
 from __future__ import annotations
 
@@ -91,14 +92,15 @@ class StackedRun(LoopRun):
         out = {}
         for name in MODELS:
             G, D, pack = self.modules[f"G_{name}"], self.modules[f"D_{name}"], self.packs[name]
-            x = self._real(m)
+            n = m * pack             # m packs of `pack` samples (as in the PacGAN paper)
+            x = self._real(n)
             with no_grad():
-                fake = G(self.noise(m))
+                fake = G(self.noise(n))
             d_loss = losses.d_loss_minimax(D(self._packed(x, pack)), D(self._packed(fake, pack)))
             self.optims[f"D_{name}"].zero_grad()
             d_loss.backward()
             self.optims[f"D_{name}"].step()
-            g_loss = losses.g_loss_nonsaturating(D(self._packed(G(self.noise(m)), pack)))
+            g_loss = losses.g_loss_nonsaturating(D(self._packed(G(self.noise(n)), pack)))
             self.optims[f"G_{name}"].zero_grad()
             g_loss.backward()
             self.optims[f"G_{name}"].step()
