@@ -267,7 +267,11 @@ def _select(xp, condition, a, b):
     u = np.dtype(_UINT_OF_SIZE[dtype.itemsize])
     mask = np.negative(condition.astype(u))            # 0 -> 0, 1 -> all ones
     out = np.bitwise_and(a.view(u), mask)
-    other = np.bitwise_and(b.view(u), np.invert(mask))
+    b_bits = b.view(u)
+    if b_bits.ndim == 0 and b_bits == 0 and out.shape == np.broadcast_shapes(
+            condition.shape, b.shape):                 # b is +0.0 (ReLU's backward): done
+        return out.view(dtype)
+    other = np.bitwise_and(b_bits, np.invert(mask))
     if out.shape == other.shape:
         out |= other
     else:                                              # broadcasting: a fresh result
