@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import no_grad
 from .. import backend
 from .optimizer import Optimizer
 
@@ -38,51 +37,32 @@ class Adam(Optimizer):
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize))
 
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            from ..autograd import enable_grad
-            with enable_grad():
-                loss = closure()
-        with no_grad():
-            for group in self.param_groups:
-                beta1, beta2 = group["betas"]
-                lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    xp = backend.xp_of(p.data)
-                    g = self._grad(p, group["maximize"])
-                    if wd != 0:
-                        g = g + wd * p.data
-                    state = self.state.setdefault(p, {})
-                    if "step" not in state:
-                        state["step"] = 0
-                    m = self._state_array(state, "exp_avg", p.data)
-                    v = self._state_array(state, "exp_avg_sq", p.data)
-                    if group["amsgrad"]:
-                        vmax = self._state_array(state, "max_exp_avg_sq", p.data)
-                    state["step"] += 1
-                    t = state["step"]
-                    self._lerp_(m, g, 1 - beta1)
-                    # The same operations as the formulas above, in one scratch buffer
-                    # (out=) instead of six fresh temporaries per parameter.
-                    tmp = xp.multiply(g, g)
-                    v *= beta2
-                    tmp *= 1 - beta2
-                    v += tmp
-                    for key in ("exp_avg", "exp_avg_sq"):
-                        state[key]._bump_version()
-                    bc1 = 1 - beta1 ** t
-                    bc2_sqrt = math.sqrt(1 - beta2 ** t)
-                    step_size = lr / bc1
-                    if group["amsgrad"]:
-                        xp.maximum(vmax, v, out=vmax)
-                    denom = xp.sqrt(vmax if group["amsgrad"] else v, out=tmp)
-                    denom /= bc2_sqrt
-                    denom += eps
-                    update = xp.divide(m, denom, out=denom)        # m / denom
-                    update *= step_size
-                    xp.subtract(p.data, update, out=p.data)
-                    p._bump_version()
-        return loss
+    def _step_param(self, p, g, group):
+        xp = backend.xp_of(p.data)
+        beta1, beta2 = group["betas"]
+        state = self._count_step(p)
+        m = self._state_array(state, "exp_avg", p.data)
+        v = self._state_array(state, "exp_avg_sq", p.data)
+        if group["amsgrad"]:
+            vmax = self._state_array(state, "max_exp_avg_sq", p.data)
+        t = state["step"]
+        self._lerp_(m, g, 1 - beta1)
+        # The same operations as the formulas above, in one scratch buffer (out=) instead of
+        # six fresh temporaries per parameter.
+        tmp = xp.multiply(g, g)
+        v *= beta2
+        tmp *= 1 - beta2
+        v += tmp
+        for key in ("exp_avg", "exp_avg_sq"):
+            state[key]._bump_version()
+        bc2_sqrt = math.sqrt(1 - beta2 ** t)
+        step_size = group["lr"] / (1 - beta1 ** t)
+        if group["amsgrad"]:
+            xp.maximum(vmax, v, out=vmax)
+        denom = xp.sqrt(vmax if group["amsgrad"] else v, out=tmp)
+        denom /= bc2_sqrt
+        denom += group["eps"]
+        update = xp.divide(m, denom, out=denom)        # m / denom
+        update *= step_size
+        xp.subtract(p.data, update, out=p.data)
+        p._bump_version()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import Tensor, enable_grad, no_grad
 
 __all__ = ["Optimizer", "required"]
 
@@ -72,7 +72,37 @@ class Optimizer:
                     p.grad = Tensor(backend.xp_of(p.grad.data).zeros_like(p.grad.data))
 
     def step(self, closure=None):
+        """One update of every parameter that has a gradient.
+
+        ``closure`` (optional) re-evaluates the model and returns the loss, as in PyTorch.
+        The shared part lives here -- the gradient (negated to maximise), L2 weight decay
+        ``g + λ·p`` -- and each optimizer's own rule in ``_step_param``.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                wd = group["weight_decay"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    g = self._grad(p, group["maximize"])
+                    if wd != 0:
+                        g = g + wd * p.data
+                    self._step_param(p, g, group)
+        return loss
+
+    def _step_param(self, p, g, group):
+        """Update parameter ``p`` in place from its (decayed) gradient array ``g``."""
         raise NotImplementedError
+
+    def _count_step(self, p):
+        """The per-parameter state dict, with its ``step`` counter advanced by one."""
+        state = self.state.setdefault(p, {})
+        state["step"] = state.get("step", 0) + 1
+        return state
 
     # ------------------------------------------------------------------ state dict
     def state_dict(self):

@@ -14,7 +14,6 @@ PyTorch's update, exactly (α = alpha, μ = momentum, λ = weight decay)::
 from __future__ import annotations
 
 from .. import backend
-from ..autograd import no_grad
 from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
@@ -36,41 +35,23 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            from ..autograd import enable_grad
-            with enable_grad():
-                loss = closure()
-        with no_grad():
-            for group in self.param_groups:
-                lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-                wd, mu = group["weight_decay"], group["momentum"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    xp = backend.xp_of(p.data)
-                    g = self._grad(p, group["maximize"])
-                    if wd != 0:
-                        g = g + wd * p.data
-                    state = self.state.setdefault(p, {})
-                    if "step" not in state:
-                        state["step"] = 0
-                    s = self._state_array(state, "square_avg", p.data)
-                    state["step"] += 1
-                    s *= alpha
-                    s += (1 - alpha) * (g * g)
-                    if group["centered"]:
-                        ga = self._state_array(state, "grad_avg", p.data)
-                        self._lerp_(ga, g, 1 - alpha)
-                        avg = xp.sqrt(s - ga * ga) + eps
-                    else:
-                        avg = xp.sqrt(s) + eps
-                    if mu > 0:
-                        buf = self._state_array(state, "momentum_buffer", p.data)
-                        buf *= mu
-                        buf += g / avg
-                        self._update(p, p.data - lr * buf)
-                    else:
-                        self._update(p, p.data - lr * (g / avg))
-        return loss
+    def _step_param(self, p, g, group):
+        xp = backend.xp_of(p.data)
+        alpha, eps, mu, lr = group["alpha"], group["eps"], group["momentum"], group["lr"]
+        state = self._count_step(p)
+        s = self._state_array(state, "square_avg", p.data)
+        s *= alpha
+        s += (1 - alpha) * (g * g)
+        if group["centered"]:
+            ga = self._state_array(state, "grad_avg", p.data)
+            self._lerp_(ga, g, 1 - alpha)
+            avg = xp.sqrt(s - ga * ga) + eps
+        else:
+            avg = xp.sqrt(s) + eps
+        if mu > 0:
+            buf = self._state_array(state, "momentum_buffer", p.data)
+            buf *= mu
+            buf += g / avg
+            self._update(p, p.data - lr * buf)
+        else:
+            self._update(p, p.data - lr * (g / avg))

@@ -13,7 +13,7 @@ Note the first step copies g into b (no dampening): Sutskever et al.'s form, not
 """
 from __future__ import annotations
 
-from ..autograd import Tensor, no_grad
+from ..autograd import Tensor
 from .optimizer import Optimizer, required
 
 __all__ = ["SGD"]
@@ -34,29 +34,14 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            from ..autograd import enable_grad
-            with enable_grad():
-                loss = closure()
-        with no_grad():
-            for group in self.param_groups:
-                lr, mu = group["lr"], group["momentum"]
-                tau, wd = group["dampening"], group["weight_decay"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    g = self._grad(p, group["maximize"])
-                    if wd != 0:
-                        g = g + wd * p.data
-                    if mu != 0:
-                        state = self.state.setdefault(p, {})
-                        buf = state.get("momentum_buffer")
-                        if buf is None:
-                            buf = state["momentum_buffer"] = Tensor(g.copy())
-                        else:
-                            buf.data[...] = buf.data * mu + (1 - tau) * g
-                        g = g + mu * buf.data if group["nesterov"] else buf.data
-                    self._update(p, p.data - lr * g)
-        return loss
+    def _step_param(self, p, g, group):
+        mu, tau = group["momentum"], group["dampening"]
+        if mu != 0:
+            state = self.state.setdefault(p, {})
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = Tensor(g.copy())
+            else:
+                buf.data[...] = buf.data * mu + (1 - tau) * g
+            g = g + mu * buf.data if group["nesterov"] else buf.data
+        self._update(p, p.data - group["lr"] * g)
