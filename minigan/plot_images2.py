@@ -35,6 +35,10 @@ def wasserstein_curve_figure(path, train_steps, train_estimate, eval_steps, wass
             label=f"-(critic loss), training batches (mean of {k}; GP: minus penalty)")
     ax.plot(eval_steps, wasserstein, "o-", color="tab:blue", ms=3,
             label="critic estimate, held-out real vs fixed z")
+    if len(wasserstein) >= 3:       # the untrained critic at step 0 would squash the axis
+        lo, hi = float(np.min(wasserstein[1:])), float(np.max(wasserstein[1:]))
+        pad = 0.15 * (hi - lo or abs(hi) or 1.0)
+        ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("generator step")
     ax.set_ylabel("E f(x) - E f(G(z))", color="tab:blue")
     ax2 = ax.twinx()
