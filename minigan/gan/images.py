@@ -540,7 +540,9 @@ class DCGANRun(ImageRun):
                 title=f"DCGAN z-space walk ({method}): mean confidence "
                       f"{report[f'interp_{method}_confidence']:.3f}"))
         # vector arithmetic on stroke weight: bold a - thin a + thin b ≈ bold b
-        report.update(self._arithmetic(G, scorer, P))
+        arith = self._arithmetic(G, scorer, P)
+        report["figures"].append(arith.pop("figure"))
+        report.update(arith)
         # inversion of held-out digits, next to an autoencoder's reconstructions if given
         n = min(c["inversion_images"], len(self.data["x_test"]))
         x = self.data["x_test"][:n]
@@ -595,7 +597,7 @@ class DCGANRun(ImageRun):
                 "arithmetic_class": int(scorer.predict(out)[0]),
                 "arithmetic_ink_gain": res_ink - thin_b_ink,
                 "arithmetic_expected_gain": float(ink[bold_a].mean() - ink[thin_a].mean()),
-                "figures_arith": str(fig)}
+                "figure": fig}
 
 
 RUNS = {"ae": AutoencoderRun, "vae": VAERun, "dcgan": DCGANRun}
