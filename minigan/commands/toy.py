@@ -84,6 +84,9 @@ def add_arguments(parser):
                         help="mode study: cosine decay to 1e-5, or a constant learning rate")
     parser.add_argument("--pack", type=int, default=4, help="pacgan: pack size m")
     parser.add_argument("--unroll", type=int, default=5, help="unrolled: D steps K")
+    parser.add_argument("--unroll-lr", type=float, default=None,
+                        help="unrolled: SGD step of the unrolled D updates (default: D's "
+                             "learning rate)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/toy", help="output folder")
     parser.add_argument("--device", default=None, help="cpu or cuda")
