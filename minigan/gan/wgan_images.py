@@ -174,10 +174,10 @@ class WGANGPRun(WGANRun):
 
 
 register("wgan", WGANRun,
-         dict(steps=1500, batch_size=64, lr=5e-5, n_critic=5, clip=0.01, z_dim=32, g_width=32,
-              d_width=32, eval_every=75, eval_n=300),
+         dict(steps=2000, batch_size=64, lr=5e-5, n_critic=5, clip=0.01, z_dim=32, g_width=32,
+              d_width=32, eval_every=100, eval_n=300),
          dict(steps=60, eval_every=15))
 register("wgan-gp", WGANGPRun,
-         dict(steps=1200, batch_size=64, lr=1e-4, n_critic=5, gp_lambda=10.0, z_dim=32,
-              g_width=32, d_width=32, eval_every=60, eval_n=300),
+         dict(steps=2000, batch_size=64, lr=1e-4, n_critic=5, gp_lambda=10.0, z_dim=32,
+              g_width=32, d_width=32, eval_every=100, eval_n=300),
          dict(steps=40, eval_every=10))
