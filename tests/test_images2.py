@@ -161,3 +161,11 @@ def test_stacked_run_packs_the_discriminator(tmp_path):
     run.train_steps(2, progress=False)
     x = run.modules["G_dcgan"](minigan.randn(4, run.config["z_dim"]))
     assert x.shape == (4, 3, 8, 8)
+
+
+
+@pytest.mark.parametrize("model,keys", [("sagan", {"lr_g", "lr_d"}), ("cgan", {"lr_g", "lr_d"}),
+                                        ("ae", {"lr"}), ("dcgan", {"lr_g", "lr_d"})])
+def test_lr_flag_sets_every_rate_of_the_model(model, keys):
+    from minigan.commands.images import lr_overrides
+    assert lr_overrides(model, 0.5) == {k: 0.5 for k in keys}

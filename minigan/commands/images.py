@@ -32,7 +32,7 @@ def add_arguments(parser):
                         help="a short run (seconds) that exercises everything; for tests")
     parser.add_argument("--batch-size", type=int, default=None, help="minibatch size")
     parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate (ae/vae; for dcgan sets both G's and D's)")
+                        help="learning rate (for GANs: sets G's and D's alike, overriding a two-rate default)")
     parser.add_argument("--ema", type=float, default=None,
                         help="dcgan: EMA decay of G's weights (0 turns the EMA off)")
     parser.add_argument("--compare-ae", default=None, metavar="DIR",
@@ -44,16 +44,22 @@ def add_arguments(parser):
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
+def lr_overrides(model, lr):
+    """``--lr`` as settings: one learning rate, or G's and D's alike for a two-rate run."""
+    from minigan.gan.images import DEFAULTS
+    keys = [k for k in DEFAULTS[model] if k == "lr" or k.startswith("lr_")]
+    if not keys:
+        raise ValueError(f"--lr: the {model} run has no learning-rate setting")
+    return {k: lr for k in keys}
+
+
 def run(args):
     from minigan.gan.images import DEFAULTS, run_images
     overrides = {}
     if args.batch_size is not None:
         overrides["batch_size"] = args.batch_size
     if args.lr is not None:
-        if args.model == "dcgan":
-            overrides.update(lr_g=args.lr, lr_d=args.lr)
-        else:
-            overrides["lr"] = args.lr
+        overrides.update(lr_overrides(args.model, args.lr))
     if args.ema is not None:
         if "ema" not in DEFAULTS[args.model]:
             raise ValueError(f"--ema applies to dcgan, not {args.model}")
