@@ -31,7 +31,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from minigan import theory, toy  # noqa: E402
-from minigan.commands.toy import DIST_CONFIG, measure_optimal_discriminator  # noqa: E402
+from minigan.commands.toy import DIST_CONFIG  # noqa: E402 (the toy settings a student can also run)
+from minigan.experiments import measure_optimal_discriminator  # noqa: E402
 
 # %% [markdown]
 # ## 1. The pointwise argument: a log y + b log(1 - y) peaks at y = a / (a + b)

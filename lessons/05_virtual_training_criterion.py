@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from minigan import plot, theory, toy  # noqa: E402
-from minigan.commands.toy import measure_optimal_discriminator  # noqa: E402
+from minigan.experiments import measure_optimal_discriminator  # noqa: E402
 
 # %% [markdown]
 # ## 1. A family of generators around p_data = N(4, 0.5)

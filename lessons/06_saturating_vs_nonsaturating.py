@@ -40,7 +40,7 @@ import numpy as np  # noqa: E402
 
 import minigan  # noqa: E402
 from minigan import gan, optim, plot, theory, toy  # noqa: E402
-from minigan.commands.toy import _GeneratorDistribution, _measure_saturation  # noqa: E402
+from minigan.experiments import GeneratorDistribution, measure_saturation  # noqa: E402
 
 dev = args.device
 data, noise = toy.Gaussian1D(4.0, 0.5), toy.GaussianNoise()
@@ -65,11 +65,11 @@ measured = {"gan": ([], []), "nsgan": ([], [])}
 done = 0
 for upto in (0, 5, 20, 60, PRETRAIN):
     if upto > done:
-        gan.fit_discriminator(D, opt_d0, data, _GeneratorDistribution(G, noise, dev),
+        gan.fit_discriminator(D, opt_d0, data, GeneratorDistribution(G, noise, dev),
                               steps=upto - done, batch_size=256,
                               final_lr_fraction=1.0)
         done = upto
-    for name, (dgz, grads) in _measure_saturation(players, data, noise, dev, n=64).items():
+    for name, (dgz, grads) in measure_saturation(players, data, noise, dev, n=64).items():
         measured[name][0].append(dgz)
         measured[name][1].append(grads)
 measured = {k: (np.concatenate(a), np.concatenate(b)) for k, (a, b) in measured.items()}

@@ -37,7 +37,7 @@ import copy  # noqa: E402
 import numpy as np  # noqa: E402
 
 from minigan import gan, optim, plot, theory, toy  # noqa: E402
-from minigan.commands.toy import _GeneratorDistribution  # noqa: E402
+from minigan.experiments import GeneratorDistribution  # noqa: E402
 from minigan.optim import lr_scheduler  # noqa: E402
 
 dev = args.device
@@ -96,7 +96,7 @@ G_a, D_a = saved["G"], saved["D"]
 panel_a = plot.take_snapshot(G_a, D_a, data, noise, x, label=f"(a) step {saved['step']}")
 D_b = copy.deepcopy(D_a)
 gan.fit_discriminator(D_b, optim.Adam(D_b.parameters(), lr=2e-3), data,
-                      _GeneratorDistribution(G_a, noise, dev), steps=400 if args.quick else 1500,
+                      GeneratorDistribution(G_a, noise, dev), steps=400 if args.quick else 1500,
                       batch_size=512)
 panel_b = plot.take_snapshot(G_a, D_b, data, noise, x, label="(b) D trained, G fixed")
 G_c = copy.deepcopy(G_a)

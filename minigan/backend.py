@@ -238,3 +238,22 @@ def scatter_add(target, index, values):
         import cupyx
         cupyx.scatter_add(target, index, values)
     return target
+
+
+# ------------------------------------------------------------------------------ BLAS threads
+def blas_threads(n):
+    """A context (and immediate setting) limiting the BLAS library to ``n`` threads.
+
+    The matrices of small networks are too small for several BLAS threads to pay off, and when
+    the CPU is shared (tests in parallel, a second run), OpenBLAS's spinning threads made steps
+    up to ten times slower here. ``None`` changes nothing. threadpoolctl ships with
+    scikit-learn; without it this is a no-op.
+    """
+    import contextlib
+    if n is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:                                   # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=int(n), user_api="blas")

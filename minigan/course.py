@@ -80,11 +80,8 @@ def lesson_args(doc, argv=None, defaults=None, blas_threads=None):
     args.started = time.perf_counter()
     args.blas_limit = None
     if blas_threads is not None:
-        try:
-            from threadpoolctl import threadpool_limits
-            args.blas_limit = threadpool_limits(limits=int(blas_threads), user_api="blas")
-        except ImportError:
-            pass
+        from minigan import backend
+        args.blas_limit = backend.blas_threads(blas_threads)   # holds until the lesson ends
     import minigan
     minigan.manual_seed(args.seed)
     if args.device != "cpu":

@@ -33,6 +33,8 @@ import math
 
 import numpy as np
 
+from . import backend
+
 __all__ = ["Lab", "LOSSES", "OPTIMIZERS", "distributions", "density_view",
            "discriminator_view", "arrow_view", "jsd_estimate", "one_blas_thread"]
 
@@ -58,12 +60,7 @@ OPTIMIZERS = {
 
 def one_blas_thread():
     """A context keeping BLAS on one thread: threads cost more than these tiny matrices."""
-    try:
-        from threadpoolctl import threadpool_limits
-        return threadpool_limits(limits=1, user_api="blas")
-    except ImportError:                      # pragma: no cover - threadpoolctl is a dependency
-        import contextlib
-        return contextlib.nullcontext()
+    return backend.blas_threads(1)
 
 
 # ---------------------------------------------------------------------------- distributions

@@ -20,9 +20,13 @@ def device(request):
 
 
 @pytest.fixture(autouse=True)
-def _seed():
+def _seed_and_one_blas_thread():
+    # One BLAS thread for every test: the matrices are small, and with pytest-xdist's 2 workers
+    # on 2 cores a 2-thread BLAS pool per worker oversubscribes the machine (a 6 s training
+    # test took 44 s). Results are also the same whatever the machine's core count.
     minigan.manual_seed(0)
-    yield
+    with backend.blas_threads(1):
+        yield
 
 
 def to_np(x):
@@ -38,11 +42,3 @@ def fixture_settings(n):
     return settings(max_examples=n, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-
-def pytest_configure(config):
-    # Under pytest-xdist each worker is one process: with 2 workers on 2 cores, a BLAS pool of
-    # 2 threads per worker oversubscribes the machine (measured: a 6 s training test took 44 s).
-    import os
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        from threadpoolctl import threadpool_limits
-        config._minigan_blas_limit = threadpool_limits(1)

@@ -14,7 +14,7 @@ PKG = pathlib.Path(minigan.__file__).parent
 # Host-side modules work on NumPy arrays by design (densities, figures, files on disk); the
 # engine (autograd, ops, functional, nn, optim, gan ...) must get its module from its arrays.
 HOST_SIDE = {"backend.py", "theory.py", "toy.py", "plot.py", "data.py", "metrics.py", "idx.py",
-             "serialization.py", "lab.py", "modes.py", "scoring.py", "plot_images.py"}
+             "serialization.py", "lab.py", "experiments.py", "modes.py", "scoring.py", "plot_images.py"}
 
 
 def _imports_array_library(path):

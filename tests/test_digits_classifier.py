@@ -12,19 +12,6 @@ from minigan import nn
 from minigan.classifier import DigitsCNN, random_shift, train_digits_classifier
 
 
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    """The GEMMs here are small; a multi-threaded OpenBLAS on a busy 2-core machine spends
-    most of its time spinning (measured: 44 s instead of 6 s for the 12-epoch run)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:          # pragma: no cover - comes with scikit-learn
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def test_cnn_reaches_97_percent_on_digits():
     t0 = time.perf_counter()
     model, info = train_digits_classifier(epochs=12, seed=0)

@@ -24,12 +24,6 @@ def scorer():
     return get_scorer("digits", 8)
 
 
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    with I.blas_threads(1):
-        yield
-
-
 # --------------------------------------------------------------------------------- shapes
 @pytest.mark.parametrize("size", [8, 16, 28])
 def test_dcgan_shapes(size):

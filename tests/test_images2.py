@@ -10,12 +10,6 @@ from minigan.gan import images as I
 from .conftest import to_np
 
 
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    with I.blas_threads(1):
-        yield
-
-
 def _quick(model, tmp_path, **kw):
     kw.setdefault("progress", False)
     kw.setdefault("verbose", False)
@@ -161,7 +155,6 @@ def test_stacked_run_packs_the_discriminator(tmp_path):
     run.train_steps(2, progress=False)
     x = run.modules["G_dcgan"](minigan.randn(4, run.config["z_dim"]))
     assert x.shape == (4, 3, 8, 8)
-
 
 
 @pytest.mark.parametrize("model,keys", [("sagan", {"lr_g", "lr_d"}), ("cgan", {"lr_g", "lr_d"}),

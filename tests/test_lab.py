@@ -17,15 +17,9 @@ matplotlib.use("Agg")
 
 from minigan import cli, gan  # noqa: E402
 from minigan.lab import (LOSSES, OPTIMIZERS, Lab, arrow_view, density_view,  # noqa: E402
-                         discriminator_view, distributions, jsd_estimate, one_blas_thread)
+                         discriminator_view, distributions, jsd_estimate)
 
 DISTS = ["gauss1d", "mix1d", "ring8", "grid25"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    with one_blas_thread():
-        yield
 
 
 def _params(module):

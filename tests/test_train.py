@@ -10,14 +10,6 @@ from minigan import gan, optim, theory, toy
 from minigan.optim import lr_scheduler
 
 
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    # tiny matrices: BLAS threads only add overhead (and contention on a 2-core machine)
-    from minigan.commands.toy import _one_blas_thread as limit
-    with limit():
-        yield
-
-
 def _setup(tmp_path=None, seed=0, objective="nsgan", k=2, every=None, **kw):
     minigan.manual_seed(seed)
     data, noise = toy.Gaussian1D(4, 0.5), toy.GaussianNoise(1)
@@ -142,7 +134,7 @@ def test_converged_discriminator_matches_d_star():
 
     (The full-size numbers, max ≤ 0.03 and mean ≤ 0.01, are measured by ``python -m minigan
     toy``; here 600 steps at batch 512 must already be within 0.05 / 0.02.)"""
-    from minigan.commands.toy import measure_optimal_discriminator
+    from minigan.experiments import measure_optimal_discriminator
     minigan.manual_seed(0)
     data = toy.Gaussian1D(4, 0.5)
     x = theory.grid(*data.support(), 1001)

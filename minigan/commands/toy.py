@@ -25,6 +25,10 @@ import json
 import os
 import time
 
+from minigan import backend
+from minigan.experiments import (GeneratorDistribution, measure_optimal_discriminator,
+                                 measure_saturation)
+
 # Per distribution: the noise, the standardisation of the networks, the x range of plots and
 # the fixed p_g family of the D* / C(G) experiments. 2-D toys add their entries here.
 DIST_CONFIG = {
@@ -104,60 +108,14 @@ def add_arguments(parser):
 
 
 # ------------------------------------------------------------------------------ experiments
-def measure_optimal_discriminator(data, family, x, steps, batch, device=None, progress=False,
-                                  n_samples=100_000):
-    """Outcomes (a) and (b): a D trained to convergence against each fixed p_g in ``family``."""
-    import numpy as np
-
-    import minigan
-    from minigan import backend, gan, optim, theory
-    rows, fits = [], []
-    rng = np.random.default_rng(12345)
-    for label, pg in family:
-        t0 = time.perf_counter()
-        D = gan.mlp_discriminator(hidden=64, activation="tanh", shift=float(data.mean()),
-                                  scale=1.0).to(device or "cpu")
-        opt = optim.Adam(D.parameters(), lr=3e-3)
-        gan.fit_discriminator(D, opt, data, pg, steps=steps, batch_size=batch, progress=progress)
-        d_fn = gan.as_numpy_fn(D, device=device)
-        p_data, p_g = data.pdf(x), pg.pdf(x)
-        d_star = theory.optimal_discriminator(p_data, p_g)
-        d = 1.0 / (1.0 + np.exp(-d_fn(x)))
-        total = p_data + p_g
-        err = np.abs(d - d_star)
-        c = theory.virtual_criterion(p_data, p_g, x)
-        v = theory.value_from_logits(d_fn(data.sample_numpy(n_samples, rng)),
-                                     d_fn(pg.sample_numpy(n_samples, rng)))
-        row = dict(label=label, max_err=float(err[total >= 0.05].max()),
-                   mean_err=float(err[total >= 0.01].mean()), jsd=theory.jsd(p_data, p_g, x),
-                   c_of_g=c, v_trained=v, seconds=time.perf_counter() - t0)
-        rows.append(row)
-        fits.append(dict(row, x=x, p_data=p_data, p_g=p_g, d=d, d_star=d_star))
-    return rows, fits
-
-
 def _copy_state(module):
     return {k: v.numpy().copy() for k, v in module.state_dict().items()}
-
-
-def _one_blas_thread():
-    """A context that keeps BLAS on one thread (if threadpoolctl is installed).
-
-    The toy networks multiply matrices of a few thousand numbers: starting BLAS threads for
-    each costs more than the maths, and on a busy 2-core machine it made runs 6x slower.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-        return threadpool_limits(limits=1, user_api="blas")
-    except ImportError:
-        import contextlib
-        return contextlib.nullcontext()
 
 
 def run(args):
     from . import toy_modes
     args.batch_size_modes = args.batch_size
-    with _one_blas_thread():
+    with backend.blas_threads(1):
         if toy_modes.is_mode_study(args):
             return toy_modes.run(args)
         if args.method is None:
@@ -245,7 +203,7 @@ def _run(args):
                              checkpoint_path=os.path.join(args.out, "checkpoint.npz"),
                              checkpoint_every=max(1, steps // 4))
     # Measured before any training: the per-example gradient each G loss sends to the logit.
-    measured = _measure_saturation(trainer, data, noise, device)
+    measured = measure_saturation(trainer, data, noise, device)
     if not args.no_figures:
         from minigan import plot
         snaps.append(plot.take_snapshot(G, D, data, noise, x, label="step 0"))
@@ -289,27 +247,8 @@ def _run(args):
     return 0
 
 
-def _measure_saturation(trainer, data, noise, device, n=256):
-    """|dL/dt| per example for both G losses at the current D and G (t = D's logit)."""
-    import numpy as np
-
-    import minigan
-    from minigan.gan import losses as L
-    out = {}
-    with minigan.no_grad():
-        fake = trainer.G(noise.sample(n, device=device))
-    logits = trainer.D(fake).detach()
-    for name, fn in (("gan", L.g_loss_saturating), ("nsgan", L.g_loss_nonsaturating)):
-        t = minigan.tensor(logits.numpy(), requires_grad=True)
-        (g,) = minigan.grad(fn(t) * float(n), t)      # undo the batch mean: per example
-        dgz = 1 / (1 + np.exp(-logits.numpy().ravel().astype(np.float64)))
-        out[name] = (dgz, np.abs(g.numpy().ravel()))
-    return out
-
-
 def _figures(args, summary, trainer, saved, snaps, fits, rows, measured, data, noise, x, cfg,
              device, size):
-    import minigan
     from minigan import gan, optim, plot
     out = args.out
     # Panels (a)-(c) replay the run from its early snapshot: (b) D trained to convergence
@@ -325,7 +264,7 @@ def _figures(args, summary, trainer, saved, snaps, fits, rows, measured, data, n
         G.load_state_dict(g_state)
         D.load_state_dict(d_state)
         panels.append(plot.take_snapshot(G, D, data, noise, x, label=f"(a) step {s_a}"))
-        gen_dist = _GeneratorDistribution(G, noise, device)
+        gen_dist = GeneratorDistribution(G, noise, device)
         gan.fit_discriminator(D, optim.Adam(D.parameters(), lr=2e-3), data, gen_dist,
                               steps=size["d_fit_steps"] // 2, batch_size=512)
         panels.append(plot.take_snapshot(G, D, data, noise, x, label="(b) D trained, G fixed"))
@@ -347,15 +286,3 @@ def _figures(args, summary, trainer, saved, snaps, fits, rows, measured, data, n
     plot.saturation_figure(os.path.join(out, "saturation.png"), measured=measured)
     plot.criterion_figure(rows, os.path.join(out, "criterion.png"))
     plot.discriminator_fit_figure(fits, os.path.join(out, "d_star.png"))
-
-
-class _GeneratorDistribution:
-    """A frozen generator as a sampler (for fitting D against a fixed p_g)."""
-
-    def __init__(self, G, noise, device):
-        self.G, self.noise, self.device = G, noise, device
-
-    def sample(self, n, device=None):
-        import minigan
-        with minigan.no_grad():
-            return self.G(self.noise.sample(n, device=device or self.device))

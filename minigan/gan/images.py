@@ -80,21 +80,7 @@ N_SAMPLES = 1000
 SAMPLE_SEED_OFFSET = 10_000     # samples use their own seed: a resumed run draws the same z
 
 
-def blas_threads(n):
-    """A context that limits the BLAS threads to ``n`` (None: leave them alone).
-
-    The matrices of these small networks are too small for two BLAS threads to pay off, and
-    when the CPU is shared (tests in parallel, a second run) OpenBLAS's spinning threads make
-    a step *ten times* slower. threadpoolctl comes with scikit-learn; without it, a no-op.
-    """
-    import contextlib
-    if n is None:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:                                   # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=int(n), user_api="blas")
+blas_threads = backend.blas_threads      # kept under this name: the images command uses it
 
 
 # ------------------------------------------------------------------------------------- data
