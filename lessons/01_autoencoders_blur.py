@@ -52,7 +52,8 @@ STEPS = (images.QUICK if args.quick else images.DEFAULTS)["ae"]["steps"]
 
 # %%
 data = images.load_image_data("digits", device=args.device)
-config = images._config("ae", args.quick, {"steps": STEPS})
+config = {**images.DEFAULTS["ae"], **(images.QUICK["ae"] if args.quick else {}),
+          "steps": STEPS}
 scratch = tempfile.TemporaryDirectory()          # the run's checkpoints: not a figure
 run = images.RUNS["ae"](data, config, scratch.name, device=args.device, seed=args.seed)
 t0 = time.perf_counter()

@@ -20,9 +20,9 @@ with s the assumed pixel noise (``recon_weight`` = 1/(2 s²)). Two ideas make it
 What to watch: decode z ~ N(0, I) with both decoders: the VAE was trained for exactly that
 z, the AE was not (its codes live wherever its training put them), so compare the two grids
 (the classifier's confidence is only a rough gauge: it is confident on some junk too, and
-after --quick's few seconds both are rough). The price of the KL term is that neighbouring codes overlap and
-the L2 term averages them, so VAE reconstructions and samples are blurrier than the AE's,
-and both are blurrier than real digits (``metrics.sharpness``).
+after --quick's few seconds both are rough). The price of the KL term is that neighbouring
+codes overlap and the L2 term averages them, so VAE reconstructions and samples are blurrier
+than the AE's, and both are blurrier than real digits (``metrics.sharpness``).
 """
 # %%
 from minigan import course
@@ -59,7 +59,8 @@ scratch = tempfile.TemporaryDirectory()          # the runs' checkpoints: not fi
 runs, seconds = {}, {}
 for name in ("vae", "ae"):
     steps = SETTINGS[name]["steps"]
-    config = images._config(name, args.quick, {"steps": steps})
+    config = {**images.DEFAULTS[name], **(images.QUICK[name] if args.quick else {}),
+              "steps": steps}
     runs[name] = images.RUNS[name](data, config, f"{scratch.name}/{name}", device=args.device,
                                    seed=args.seed)
     t0 = time.perf_counter()

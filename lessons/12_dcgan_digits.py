@@ -48,7 +48,8 @@ STEPS = images.QUICK["dcgan"]["steps"] if args.quick else 3000
 
 # %%
 data = images.load_image_data("digits", device=args.device)
-config = images._config("dcgan", args.quick, {"steps": STEPS})
+config = {**images.DEFAULTS["dcgan"], **(images.QUICK["dcgan"] if args.quick else {}),
+          "steps": STEPS}
 scratch = tempfile.TemporaryDirectory()          # the run's checkpoints: not figures
 run = images.RUNS["dcgan"](data, config, scratch.name, device=args.device, seed=args.seed)
 print(f"G: {sum(p.data.size for p in run.G.parameters())} parameters, D: "

@@ -49,7 +49,8 @@ STEPS_ALONG = 10
 
 # %%
 data = images.load_image_data("digits", device=args.device)
-config = images._config("dcgan", args.quick, {"steps": STEPS})
+config = {**images.DEFAULTS["dcgan"], **(images.QUICK["dcgan"] if args.quick else {}),
+          "steps": STEPS}
 scratch = tempfile.TemporaryDirectory()          # the run's checkpoints: not figures
 run = images.RUNS["dcgan"](data, config, scratch.name, device=args.device, seed=args.seed)
 run.train_steps(STEPS, progress=False)

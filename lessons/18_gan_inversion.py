@@ -54,7 +54,8 @@ data = images.load_image_data("digits", device=args.device)
 scratch = tempfile.TemporaryDirectory()          # the runs' checkpoints: not figures
 runs = {}
 for name in ("dcgan", "ae"):
-    config = images._config(name, args.quick, {"steps": STEPS[name]})
+    config = {**images.DEFAULTS[name], **(images.QUICK[name] if args.quick else {}),
+              "steps": STEPS[name]}
     runs[name] = images.RUNS[name](data, config, f"{scratch.name}/{name}", device=args.device,
                                    seed=args.seed)
     runs[name].train_steps(STEPS[name], progress=False)
