@@ -51,6 +51,16 @@ def pyplot():
     return plt
 
 
+def _save(fig, path, suptitle=None, fontsize=10):
+    """Finish a figure: an optional overall title, tight layout, a 110-dpi file, memory freed."""
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=fontsize)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    pyplot().close(fig)
+    return path
+
+
 def take_snapshot(G, D, data, noise, x, n_arrows=15, label=""):
     """Everything a Figure-1 panel shows, as host-side NumPy arrays.
 
@@ -116,12 +126,7 @@ def figure1(snapshots, path, title=None):
     ymax = max(1.05, 1.1 * max(float(np.max(s["p_data"])) for s in snapshots))
     for i, (ax, snap) in enumerate(zip(axes, snapshots)):
         _draw_panel(ax, snap, ymax=ymax, legend=(i == 0))
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title, fontsize=10)
 
 
 def evolution_gif(snapshots, path, fps=4):
@@ -186,10 +191,7 @@ def saturation_figure(path, measured=None, runs=None):
         ax.set_ylabel("JSD(p_data, p_g) [nats]")
         ax.set_title("a run where D wins early", fontsize=9)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def criterion_figure(rows, path, title=None):
@@ -213,10 +215,7 @@ def criterion_figure(rows, path, title=None):
     if title:
         ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def discriminator_fit_figure(fits, path, mask_level=0.05):
@@ -237,10 +236,7 @@ def discriminator_fit_figure(fits, path, mask_level=0.05):
         ax.set_ylim(0, 1.05)
         ax.set_xlabel("x")
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 # ------------------------------------------------------------------------- mode collapse
@@ -280,12 +276,7 @@ def samples_row_figure(rows, data, path, title=None):
                 ax.set_title(f"step {step}", fontsize=8)
             if j == 0:
                 ax.set_ylabel(label, fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title, fontsize=9)
 
 
 def hopping_figure(snapshots, data, path, bins=200, title=None):
@@ -325,12 +316,7 @@ def hopping_figure(snapshots, data, path, bins=200, title=None):
     ax2.legend(fontsize=7)
     ax2.set_yticks([])
     ax2.set_title("the end", fontsize=9)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title, fontsize=10)
 
 
 def discriminator_heatmap(axes_xy, logits, fakes, arrows, data, path, title=None):
@@ -353,10 +339,7 @@ def discriminator_heatmap(axes_xy, logits, fakes, arrows, data, path, title=None
     ax.set_aspect("equal")
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title(title or "discriminator and generator gradients", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def mode_curves_figure(tracks, path, n_modes, title=None):
@@ -389,9 +372,4 @@ def mode_curves_figure(tracks, path, n_modes, title=None):
         ax.set_xlabel("generator step")
     if len(tracks) > 1:
         axes[0].legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title, fontsize=10)
