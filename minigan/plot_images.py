@@ -12,7 +12,8 @@ import pathlib
 
 import numpy as np
 
-__all__ = ["tile", "image_grid_figure", "reconstruction_figure", "arithmetic_figure"]
+__all__ = ["tile", "image_grid_figure", "labelled_rows_figure", "reconstruction_figure",
+           "arithmetic_figure"]
 
 
 def _plt():
@@ -74,23 +75,29 @@ def image_grid_figure(path, images, nrow=10, title=None):
     return _save(fig, path)
 
 
-def reconstruction_figure(path, originals, rows, title=None):
-    """Originals in the first row, then one row per method ({label: images}): AE, VAE,
-    G(z*) of GAN inversion ..."""
+def labelled_rows_figure(path, rows, ncol, title=None):
+    """Several image grids stacked, each with a label on its left ({label: images})."""
     plt = _plt()
-    labels = ["real"] + list(rows)
-    blocks = [_images(originals)] + [_images(v) for v in rows.values()]
-    n = len(blocks[0])
-    fig, axes = plt.subplots(len(blocks), 1, figsize=(max(4.0, n * 0.5), 0.75 * len(blocks) + 0.4))
+    fig, axes = plt.subplots(len(rows), 1, figsize=(max(4.0, ncol * 0.45),
+                                                    sum(-(-len(_images(v)) // ncol) * 0.5 + 0.3
+                                                        for v in rows.values())))
     axes = np.atleast_1d(axes)
-    for ax, label, block in zip(axes, labels, blocks):
-        ax.imshow(tile(block, nrow=n), cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
-        ax.set_yticks([])
+    for ax, (label, block) in zip(axes, rows.items()):
+        ax.imshow(tile(block, nrow=ncol), cmap="gray", vmin=-1, vmax=1,
+                  interpolation="nearest")
         ax.set_xticks([])
+        ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
     if title:
         axes[0].set_title(title, fontsize=9)
     return _save(fig, path)
+
+
+def reconstruction_figure(path, originals, rows, title=None):
+    """Originals in the first row, then one row per method ({label: images}): AE, VAE,
+    G(z*) of GAN inversion ..."""
+    return labelled_rows_figure(path, {"real": originals, **rows}, ncol=len(_images(originals)),
+                                title=title)
 
 
 def arithmetic_figure(path, plus, minus, base, result, title=None):

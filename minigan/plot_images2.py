@@ -7,7 +7,7 @@ functions, so ``import minigan`` stays light.
 """
 from __future__ import annotations
 
-from .plot_images import _images, _plt, _save, tile
+from .plot_images import _images, _plt, _save, labelled_rows_figure  # noqa: F401 (re-exported)
 
 __all__ = ["wasserstein_curve_figure", "attention_figure", "labelled_rows_figure",
            "rgb_rows_figure"]
@@ -81,25 +81,6 @@ def attention_figure(path, images, attention, queries, title=None):
             ax.axis("off")
     if title:
         fig.suptitle(title, fontsize=9)
-    return _save(fig, path)
-
-
-def labelled_rows_figure(path, rows, ncol, title=None):
-    """Several image grids stacked, each with a label on its left ({label: images})."""
-    import numpy as np
-    plt = _plt()
-    fig, axes = plt.subplots(len(rows), 1, figsize=(max(4.0, ncol * 0.45),
-                                                    sum(-(-len(_images(v)) // ncol) * 0.5 + 0.3
-                                                        for v in rows.values())))
-    axes = np.atleast_1d(axes)
-    for ax, (label, block) in zip(axes, rows.items()):
-        ax.imshow(tile(block, nrow=ncol), cmap="gray", vmin=-1, vmax=1,
-                  interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-    if title:
-        axes[0].set_title(title, fontsize=9)
     return _save(fig, path)
 
 
