@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from . import backend
+from . import allocator, backend
 from .autograd import (Function, Tensor, enable_grad, grad, is_grad_enabled, no_grad,  # noqa
                        set_grad_enabled)
 from .backend import (Device, cupy_available, get_default_dtype, manual_seed,  # noqa: F401
@@ -27,6 +27,7 @@ from .ops.shape import (broadcast_to, cat, chunk, concatenate, flatten, pad, per
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 
 _install()
+allocator.tune()   # glibc: keep freed temporaries in the heap (see allocator.py)
 
 __version__ = "0.1.0"
 

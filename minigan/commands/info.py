@@ -29,4 +29,7 @@ def run(args):
         print(f"BLAS: {blas.get('name', '?')} {blas.get('version', '')}".rstrip())
     except Exception:  # older NumPy: no dict mode
         print("BLAS: see numpy.show_config()")
+    from minigan import allocator
+    print("allocator: " + ("glibc thresholds raised (MINIGAN_MALLOC_TUNING=0 turns it off)"
+                           if allocator.applied() else "left as it is"))
     return 0
