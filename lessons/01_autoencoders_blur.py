@@ -29,8 +29,6 @@ from minigan import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
-import tempfile  # noqa: E402
-import time  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -52,14 +50,10 @@ STEPS = (images.QUICK if args.quick else images.DEFAULTS)["ae"]["steps"]
 
 # %%
 data = images.load_image_data("digits", device=args.device)
-config = {**images.DEFAULTS["ae"], **(images.QUICK["ae"] if args.quick else {}),
-          "steps": STEPS}
-scratch = tempfile.TemporaryDirectory()          # the run's checkpoints: not a figure
-run = images.RUNS["ae"](data, config, scratch.name, device=args.device, seed=args.seed)
-t0 = time.perf_counter()
-run.train_steps(STEPS, progress=False)
-train_s = time.perf_counter() - t0
-print(f"trained the autoencoder for {STEPS} steps (batch {config['batch_size']}) in "
+run = images.train_model("ae", STEPS, quick=args.quick, seed=args.seed, device=args.device,
+                         data=data)            # checkpoints in a temporary folder
+train_s = run.train_seconds
+print(f"trained the autoencoder for {STEPS} steps (batch {run.config['batch_size']}) in "
       f"{train_s:.1f} s: L2 per image {run.history['recon'][0]:.2f} -> "
       f"{np.mean(run.history['recon'][-20:]):.2f}")
 

@@ -29,8 +29,6 @@ from minigan import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
-import tempfile  # noqa: E402
-import time  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -55,17 +53,10 @@ SETTINGS = images.QUICK if args.quick else {"vae": {"steps": 1500}, "ae": {"step
 
 # %%
 data = images.load_image_data("digits", device=args.device)
-scratch = tempfile.TemporaryDirectory()          # the runs' checkpoints: not figures
-runs, seconds = {}, {}
-for name in ("vae", "ae"):
-    steps = SETTINGS[name]["steps"]
-    config = {**images.DEFAULTS[name], **(images.QUICK[name] if args.quick else {}),
-              "steps": steps}
-    runs[name] = images.RUNS[name](data, config, f"{scratch.name}/{name}", device=args.device,
-                                   seed=args.seed)
-    t0 = time.perf_counter()
-    runs[name].train_steps(steps, progress=False)
-    seconds[name] = time.perf_counter() - t0
+runs = {name: images.train_model(name, SETTINGS[name]["steps"], quick=args.quick,
+                                 seed=args.seed, device=args.device, data=data)
+        for name in ("vae", "ae")}
+seconds = {name: run.train_seconds for name, run in runs.items()}
 vae, ae = runs["vae"], runs["ae"]
 h = vae.history
 STEPS = len(h["step"])

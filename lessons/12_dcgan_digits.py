@@ -28,8 +28,6 @@ from minigan import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
-import tempfile  # noqa: E402
-import time  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -48,16 +46,12 @@ STEPS = images.QUICK["dcgan"]["steps"] if args.quick else 3000
 
 # %%
 data = images.load_image_data("digits", device=args.device)
-config = {**images.DEFAULTS["dcgan"], **(images.QUICK["dcgan"] if args.quick else {}),
-          "steps": STEPS}
-scratch = tempfile.TemporaryDirectory()          # the run's checkpoints: not figures
-run = images.RUNS["dcgan"](data, config, scratch.name, device=args.device, seed=args.seed)
+run = images.train_model("dcgan", STEPS, quick=args.quick, seed=args.seed, device=args.device,
+                         data=data)            # checkpoints in a temporary folder
+config, train_s = run.config, run.train_seconds
 print(f"G: {sum(p.data.size for p in run.G.parameters())} parameters, D: "
       f"{sum(p.data.size for p in run.D.parameters())}; z_dim {config['z_dim']}, batch "
       f"{config['batch_size']}, Adam {config['lr_g']:g} beta1 {config['beta1']}")
-t0 = time.perf_counter()
-run.train_steps(STEPS, progress=False)
-train_s = time.perf_counter() - t0
 h = run.trainer.history
 print(f"trained {STEPS} steps in {train_s:.1f} s ({1000 * train_s / STEPS:.0f} ms a step)")
 

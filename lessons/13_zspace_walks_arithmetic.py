@@ -27,8 +27,6 @@ from minigan import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
-import tempfile  # noqa: E402
-
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -48,12 +46,7 @@ STEPS_ALONG = 10
 # ## 1. A generator to walk in (lesson 12's DCGAN; its EMA weights, batch norm re-estimated)
 
 # %%
-data = images.load_image_data("digits", device=args.device)
-config = {**images.DEFAULTS["dcgan"], **(images.QUICK["dcgan"] if args.quick else {}),
-          "steps": STEPS}
-scratch = tempfile.TemporaryDirectory()          # the run's checkpoints: not figures
-run = images.RUNS["dcgan"](data, config, scratch.name, device=args.device, seed=args.seed)
-run.train_steps(STEPS, progress=False)
+run = images.train_model("dcgan", STEPS, quick=args.quick, seed=args.seed, device=args.device)
 G, z_dim = run.sample_generators()["dcgan_ema"]
 scorer = get_scorer("digits", 8)
 print(f"trained the DCGAN for {STEPS} steps; z_dim = {z_dim}")
@@ -114,7 +107,7 @@ figs.append(fig_norms)
 
 # %%
 run.out = args.out                     # the run's arithmetic figure goes with this lesson's
-arith = run._arithmetic(G, scorer, P)
+arith = run.arithmetic(G, scorer, P)
 figs.append(args.out / "arithmetic.png")     # written by the run, into run.out
 print(f"{arith['arithmetic']}: decodes to a {arith['arithmetic_class']}; its ink gain over "
       f"the thin b's {arith['arithmetic_ink_gain']:+.3f} (bold a - thin a: "

@@ -19,8 +19,6 @@ from minigan import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
-import tempfile  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -36,14 +34,8 @@ STEPS = images.QUICK["cgan"]["steps"] if args.quick else 2000
 # ## 1. Train the conditional DCGAN (``images.RUNS["cgan"]``)
 
 # %%
-data = images.load_image_data("digits", device=args.device)
-config = {**images.DEFAULTS["cgan"], **(images.QUICK["cgan"] if args.quick else {}),
-          "steps": STEPS}
-scratch = tempfile.TemporaryDirectory()          # the run's checkpoints: not figures
-run = images.RUNS["cgan"](data, config, scratch.name, device=args.device, seed=args.seed)
-t0 = time.perf_counter()
-run.train_steps(STEPS, progress=False)
-train_s = time.perf_counter() - t0
+run = images.train_model("cgan", STEPS, quick=args.quick, seed=args.seed, device=args.device)
+train_s = run.train_seconds
 print(f"trained the conditional GAN for {STEPS} steps in {train_s:.1f} s")
 
 # %% [markdown]

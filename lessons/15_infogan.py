@@ -21,8 +21,6 @@ from minigan import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
-import tempfile  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -38,14 +36,8 @@ STEPS = images.QUICK["infogan"]["steps"] if args.quick else 2000
 # ## 1. Train InfoGAN (``images.RUNS["infogan"]``)
 
 # %%
-data = images.load_image_data("digits", device=args.device)
-config = {**images.DEFAULTS["infogan"], **(images.QUICK["infogan"] if args.quick else {}),
-          "steps": STEPS}
-scratch = tempfile.TemporaryDirectory()          # the run's checkpoints: not figures
-run = images.RUNS["infogan"](data, config, scratch.name, device=args.device, seed=args.seed)
-t0 = time.perf_counter()
-run.train_steps(STEPS, progress=False)
-train_s = time.perf_counter() - t0
+run = images.train_model("infogan", STEPS, quick=args.quick, seed=args.seed, device=args.device)
+train_s = run.train_seconds
 print(f"trained InfoGAN for {STEPS} steps in {train_s:.1f} s")
 
 # %% [markdown]

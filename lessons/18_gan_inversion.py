@@ -21,7 +21,6 @@ from minigan import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
-import tempfile  # noqa: E402
 import time  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
@@ -51,14 +50,9 @@ else:
 
 # %%
 data = images.load_image_data("digits", device=args.device)
-scratch = tempfile.TemporaryDirectory()          # the runs' checkpoints: not figures
-runs = {}
-for name in ("dcgan", "ae"):
-    config = {**images.DEFAULTS[name], **(images.QUICK[name] if args.quick else {}),
-              "steps": STEPS[name]}
-    runs[name] = images.RUNS[name](data, config, f"{scratch.name}/{name}", device=args.device,
-                                   seed=args.seed)
-    runs[name].train_steps(STEPS[name], progress=False)
+runs = {name: images.train_model(name, STEPS[name], quick=args.quick, seed=args.seed,
+                                 device=args.device, data=data)
+        for name in ("dcgan", "ae")}
 G, z_dim = runs["dcgan"].sample_generators()["dcgan_ema"]
 print(f"trained the DCGAN {STEPS['dcgan']} steps and the AE {STEPS['ae']} steps")
 

@@ -43,7 +43,7 @@ import time
 from .. import backend, nn, optim
 from ..autograd import Tensor, no_grad
 
-__all__ = ["ImageRun", "DCGANRun", "AutoencoderRun", "VAERun", "RUNS", "run_images",
+__all__ = ["ImageRun", "DCGANRun", "AutoencoderRun", "VAERun", "RUNS", "run_images", "train_model",
            "load_image_data", "recalibrate_batchnorm", "EMA", "blas_threads", "DEFAULTS", "QUICK",
            "SIZE28"]
 
@@ -526,7 +526,7 @@ class DCGANRun(ImageRun):
                 title=f"DCGAN z-space walk ({method}): mean confidence "
                       f"{report[f'interp_{method}_confidence']:.3f}"))
         # vector arithmetic on stroke weight: bold a - thin a + thin b ≈ bold b
-        arith = self._arithmetic(G, scorer, P)
+        arith = self.arithmetic(G, scorer, P)
         report["figures"].append(arith.pop("figure"))
         report.update(arith)
         # inversion of held-out digits, next to an autoencoder's reconstructions if given
@@ -553,9 +553,13 @@ class DCGANRun(ImageRun):
 
     ae_reference = None      # an AutoencoderRun whose reconstructions the inversion faces
 
-    def _arithmetic(self, G, scorer, P):
+    def arithmetic(self, G, scorer, P):
         """Pick bold and thin samples by ink (mean pixel value) within classes and do
-        mean z(bold a) - mean z(thin a) + mean z(thin b): is the result a bold b?"""
+        mean z(bold a) - mean z(thin a) + mean z(thin b): is the result a bold b?
+
+        ``G`` is the generator to use (one of ``sample_generators()``), ``scorer`` the digit
+        classifier, ``P`` ``minigan.plot_images``; writes ``arithmetic.png`` into ``self.out``
+        and returns the measured numbers with the figure's path under ``"figure"``."""
         z = _fixed_z(N_SAMPLES, self.z_dim, self.seed + SAMPLE_SEED_OFFSET, self.device)
         imgs = generate(G, z)
         zh = backend.to_numpy(z.data)
@@ -604,6 +608,33 @@ def _config(model, quick, overrides, size=8):
     if unknown:
         raise ValueError(f"{model}: unknown settings {sorted(unknown)}")
     return c
+
+
+def train_model(model, steps=None, quick=False, seed=0, device=None, out=None, data="digits",
+                progress=False, **overrides):
+    """Build ``RUNS[model]`` and train it; returns the trained run (what the lessons share).
+
+    The settings are those of ``python -m minigan images``: the model's ``DEFAULTS``, then
+    ``QUICK``'s when ``quick``, then ``steps`` and the ``overrides``. ``data`` is a spec for
+    ``load_image_data`` or a dataset it returned (load once, train several models on it).
+    With ``out=None`` the checkpoints go to a temporary folder that lives as long as the run
+    (``run.scratch``). The training time is kept in ``run.train_seconds``.
+    """
+    import tempfile
+    if steps is not None:
+        overrides["steps"] = steps
+    dataset = data if isinstance(data, dict) else load_image_data(data, device)
+    config = _config(model, quick, overrides, size=dataset["size"])
+    scratch = None
+    if out is None:
+        scratch = tempfile.TemporaryDirectory(prefix=f"minigan-{model}-")
+        out = scratch.name
+    run = RUNS[model](dataset, config, out, device=device, seed=seed)
+    run.scratch = scratch                  # removed with the run
+    t = time.perf_counter()
+    run.train_steps(config["steps"], progress=progress)
+    run.train_seconds = time.perf_counter() - t
+    return run
 
 
 def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images",
