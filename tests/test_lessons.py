@@ -10,6 +10,13 @@ from minigan import course
 from minigan.commands.tour import write_gallery
 
 LESSONS = course.discover()
+# figures a lesson's --quick run must write (beyond "some non-empty figure"), by number
+EXPECTED_FIGURES = {
+    "16": {"attention_G.png", "attention_D.png", "samples_sagan.png", "samples_dcgan.png",
+           "receptive_field_and_scores.png"},
+    "17": {"domains.png", "cyclegan_AtoB.png", "cyclegan_BtoA.png",
+           "training_and_class_kept.png"},
+}
 
 
 @pytest.mark.parametrize("num,name,path", LESSONS, ids=[f"{n}_{m}" for n, m, _ in LESSONS])
@@ -24,11 +31,18 @@ def test_lesson_quick(num, name, path, tmp_path):
     assert summary["figures"], "a lesson must draw its figure"
     for fig in summary["figures"]:
         assert (out / fig).stat().st_size > 1000
+    assert EXPECTED_FIGURES.get(num, set()) <= set(summary["figures"])
     assert "measured" in proc.stdout
 
 
 def test_there_are_lessons_and_each_has_a_summary_line():
     assert LESSONS and all(course.summary_line(p) for _, _, p in LESSONS)
+
+
+def test_sagan_and_cyclegan_lessons_are_in_the_course():
+    """16 and 17 are discovered, so `lessons` lists them and `tour` runs them."""
+    names = {num: name for num, name, _ in LESSONS}
+    assert names.get("16") == "self_attention_gan" and names.get("17") == "cyclegan"
 
 
 def _cli(*argv):
