@@ -61,6 +61,58 @@ def test_unrolled_generator_gradient_matches_finite_differences(lr):
     assert all(p.grad is None or not np.any(p.grad.numpy()) for p in D.parameters())
 
 
+def _adam_after_one_step(D, xs, zs, G):
+    """An Adam over D with non-trivial state (one real step taken)."""
+    opt = optim.Adam(D.parameters(), lr=0.05, betas=(0.5, 0.999))
+    loss = d_loss_minimax(D(xs[0]), D(G(zs[0]).detach()))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return opt
+
+
+def test_unrolled_adam_gradient_matches_finite_differences():
+    """The Adam look-ahead (m, v, the square root, bias corrections) is differentiated exactly:
+    autograd's dL_G/d theta_G through K = 2 unrolled Adam steps equals central differences."""
+    G, D, xs, zs, z = _tiny(2)
+    opt = _adam_after_one_step(D, xs, zs, G)
+
+    def loss_fn():
+        return remedies.unrolled_generator_loss(G, D, "nsgan", xs, zs, z, 0.05, adam=opt)
+    grads = minigan.grad(loss_fn(), _flat_params(G))
+    fd = _fd_grad(lambda: float(loss_fn().item()), _flat_params(G))
+    for g, f in zip(grads, fd):
+        np.testing.assert_allclose(g.numpy(), f, rtol=1e-5, atol=1e-8)
+
+
+def test_unrolled_adam_step_is_the_optimizers_step():
+    """One unrolled Adam step lands exactly where D's own optimizer would take D (same batch),
+    and leaves the optimizer's state untouched."""
+    G, D, xs, zs, z = _tiny(3)
+    opt = _adam_after_one_step(D, xs, zs, G)
+    m_before = {n: opt.state[p]["exp_avg"].numpy().copy() for n, p in D.named_parameters()}
+    fake = G(zs[1]).detach()
+    theta = remedies.unrolled_d_params(D, d_loss_minimax, [xs[1]], [fake], 0.05, adam=opt)
+    for n, p in D.named_parameters():
+        np.testing.assert_array_equal(opt.state[p]["exp_avg"].numpy(), m_before[n])
+    loss = d_loss_minimax(D(xs[1]), D(fake))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    for n, p in D.named_parameters():
+        np.testing.assert_allclose(theta[n].numpy(), p.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_unrolled_trainer_unrolls_adam_by_default_and_checks_the_choice():
+    G, D, objective, cls, kw = remedies.build_method("unrolled", 1, 1, 8, 2, "tanh", unroll=2)
+    og, od = optim.Adam(G.parameters()), optim.Adam(D.parameters())
+    assert cls(G, D, og, od, toy.Gaussian1D(), toy.GaussianNoise(1), **kw).unroll_with == "adam"
+    sgd = optim.SGD(D.parameters(), lr=0.1)
+    assert cls(G, D, og, sgd, toy.Gaussian1D(), toy.GaussianNoise(1), **kw).unroll_with == "sgd"
+    with pytest.raises(ValueError, match="Adam"):
+        cls(G, D, og, sgd, toy.Gaussian1D(), toy.GaussianNoise(1), unroll_with="adam", **kw)
+
+
 def test_second_order_term_matters_and_first_order_ignores_it():
     """The first-order variant's gradient is that of L_G against a *fixed* look-ahead D; it
     differs from the full unrolled gradient (the term through D's updates is real)."""

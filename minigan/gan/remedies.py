@@ -74,8 +74,17 @@ def functional_call(module, params, *args, **kwargs):
         return module(*args, **kwargs)
 
 
-def unrolled_d_params(D, d_loss, real_batches, fake_batches, lr, second_order=True):
-    """theta_K after K plain gradient steps on D's loss, as {name: Tensor}.
+def unrolled_d_params(D, d_loss, real_batches, fake_batches, lr, second_order=True,
+                      adam=None):
+    """theta_K after K gradient steps on D's loss, as {name: Tensor}.
+
+    The steps are plain SGD, theta <- theta - lr * g, unless ``adam`` is given: then they are
+    Adam steps continuing D's own optimizer (``adam`` = that ``optim.Adam``; its moments m, v
+    and step count t are the starting point, as in Metz et al.'s code). Adam matters here: an
+    SGD step of D's learning rate moves D's weights by lr * |g|, a few 1e-6 with GAN-sized
+    gradients, so a 5-step look-ahead barely differs from D itself; an Adam step moves every
+    weight by about lr whatever the gradient's scale. Every operation of the Adam update is a
+    Tensor op, so the second-order path runs through m, v and the square root too.
 
     ``real_batches``/``fake_batches`` are K batches each; the fakes should *not* be detached
     (they carry G's graph). With ``second_order`` the gradients are computed with
@@ -85,21 +94,47 @@ def unrolled_d_params(D, d_loss, real_batches, fake_batches, lr, second_order=Tr
     """
     names = [n for n, _ in D.named_parameters()]
     theta = {n: p.detach().requires_grad_(True) for n, p in D.named_parameters()}
+    step = _adam_stepper(D, adam, lr) if adam is not None else (lambda n, g: lr * g)
     for x, fake in zip(real_batches, fake_batches):
         if not second_order:
             fake = fake.detach()
         loss = d_loss(functional_call(D, theta, x), functional_call(D, theta, fake))
         grads = autograd.grad(loss, [theta[n] for n in names], create_graph=second_order)
         if second_order:
-            theta = {n: theta[n] - lr * g for n, g in zip(names, grads)}
+            theta = {n: theta[n] - step(n, g) for n, g in zip(names, grads)}
         else:
-            theta = {n: (theta[n] - lr * g).detach().requires_grad_(True)
+            theta = {n: (theta[n] - step(n, g.detach())).detach().requires_grad_(True)
                      for n, g in zip(names, grads)}
     return theta
 
 
+def _adam_stepper(D, adam, lr):
+    """A function (name, g) -> Adam's update for that parameter, continuing ``adam``'s state
+    (PyTorch's formula, as in ``optim.Adam``) in Tensor ops, with its own copies of m, v, t."""
+    from ..autograd import Tensor
+    group = adam.param_groups[0]
+    b1, b2 = group["betas"]
+    eps = group["eps"]
+    state = {}
+    for n, p in D.named_parameters():
+        st = adam.state.get(p, {})
+        m, v = st.get("exp_avg"), st.get("exp_avg_sq")
+        state[n] = [Tensor(m.data) if m is not None else 0.0,
+                    Tensor(v.data) if v is not None else 0.0, int(st.get("step", 0))]
+
+    def step(n, g):
+        s = state[n]
+        s[0] = s[0] * b1 + g * (1 - b1)
+        s[1] = s[1] * b2 + (g * g) * (1 - b2)
+        s[2] += 1
+        t = s[2]
+        denom = (s[1] * (1.0 / (1 - b2 ** t)) + 1e-30).sqrt() + eps
+        return s[0] * (lr / (1 - b1 ** t)) / denom
+    return step
+
+
 def unrolled_generator_loss(G, D, objective, real_batches, z_batches, z, lr,
-                            second_order=True):
+                            second_order=True, adam=None):
     """L_G evaluated against D unrolled len(real_batches) steps ahead (Metz et al. 2017).
 
     Backpropagating this loss into G's parameters includes the second-order term (how G's
@@ -107,22 +142,35 @@ def unrolled_generator_loss(G, D, objective, real_batches, z_batches, z, lr,
     """
     obj = get_objective(objective)
     fakes = [G(zk) for zk in z_batches]
-    theta = unrolled_d_params(D, obj.d_loss, real_batches, fakes, lr, second_order)
+    theta = unrolled_d_params(D, obj.d_loss, real_batches, fakes, lr, second_order, adam)
     return obj.g_loss(functional_call(D, theta, G(z)))
 
 
 class UnrolledGANTrainer(GANTrainer):
     """Algorithm 1 with the unrolled generator step; D's own updates are unchanged.
 
-    ``unroll`` K (Metz et al. use 5-10), ``unroll_lr`` the step size of the unrolled SGD
+    ``unroll`` K (Metz et al. use 5-10), ``unroll_lr`` the step size of the unrolled steps
     (default: the D optimizer's current learning rate), ``second_order`` as above.
+    ``unroll_with``: "adam" (the default when D's optimizer is ``optim.Adam``) unrolls Adam
+    steps that continue D's optimizer state; "sgd" unrolls plain gradient steps.
     """
 
-    def __init__(self, *args, unroll=5, unroll_lr=None, second_order=True, **kwargs):
+    def __init__(self, *args, unroll=5, unroll_lr=None, second_order=True, unroll_with=None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         if int(unroll) < 1:
             raise ValueError(f"UnrolledGANTrainer: unroll must be >= 1, got {unroll}")
+        from ..optim import Adam
+        if unroll_with is None:
+            unroll_with = "adam" if isinstance(self.d_optimizer, Adam) else "sgd"
+        if unroll_with not in ("adam", "sgd"):
+            raise ValueError(f"UnrolledGANTrainer: unroll_with must be 'adam' or 'sgd', got "
+                             f"{unroll_with!r}")
+        if unroll_with == "adam" and not isinstance(self.d_optimizer, Adam):
+            raise ValueError("UnrolledGANTrainer: unroll_with='adam' continues D's Adam state, "
+                             f"but D's optimizer is {type(self.d_optimizer).__name__}")
         self.unroll, self.unroll_lr, self.second_order = int(unroll), unroll_lr, second_order
+        self.unroll_with = unroll_with
 
     def g_step(self):
         m = self.batch_size
@@ -132,8 +180,9 @@ class UnrolledGANTrainer(GANTrainer):
         xs = [self.sample_data(m, self.device) for _ in range(self.unroll)]
         zs = [self.sample_noise(m, self.device) for _ in range(self.unroll)]
         z = self.sample_noise(m, self.device)
-        loss = unrolled_generator_loss(self.G, self.D, self.objective, xs, zs, z, lr,
-                                       self.second_order)
+        loss = unrolled_generator_loss(
+            self.G, self.D, self.objective, xs, zs, z, lr, self.second_order,
+            adam=self.d_optimizer if self.unroll_with == "adam" else None)
         value = self._guard(loss, "generator")
         self.g_optimizer.zero_grad()
         self.D.zero_grad()
