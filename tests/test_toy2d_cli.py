@@ -100,3 +100,26 @@ def test_collapse_and_cure_on_the_same_seed_and_budget():
         scores[method] = toy_modes.train_one(s, 0)["score"]
     assert scores["gan"]["modes"] <= 2
     assert scores["pacgan"]["modes"] == 4
+
+
+def test_drs_rows_in_the_sweep_table(tmp_path, capsys):
+    """--drs scores discriminator rejection sampling of each seed's final G as its own rows;
+    the kept samples never score worse on HQ than a D that accepts at random would."""
+    out = str(tmp_path / "drs")
+    rc = cli.main(["toy", "--dist", "ring8", "--seeds", "2", "--steps", "150", "--hidden", "32",
+                   "--drs", "--no-figures", "--out", out])
+    assert rc == 0
+    table = open(os.path.join(out, "table.md")).read()
+    assert "Discriminator rejection sampling" in table and "+ DRS (acc." in table
+    with open(os.path.join(out, "history.json")) as f:
+        results = json.load(f)["summary"]["results"]
+    for r in results:
+        assert 0.0 < r["drs"]["acceptance"] <= 1.0
+        assert r["drs"]["n_modes"] == 8
+
+
+def test_drs_refuses_methods_without_a_log_ratio_logit(tmp_path, capsys):
+    rc = cli.main(["toy", "--dist", "ring8", "--method", "wgan", "--drs", "--quick",
+                   "--out", str(tmp_path)])
+    assert rc == 2
+    assert "--drs needs D's logit" in capsys.readouterr().err

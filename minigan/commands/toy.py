@@ -89,8 +89,11 @@ def add_arguments(parser):
     parser.add_argument("--pack", type=int, default=4, help="pacgan: pack size m")
     parser.add_argument("--unroll", type=int, default=5, help="unrolled: D steps K")
     parser.add_argument("--unroll-lr", type=float, default=None,
-                        help="unrolled: SGD step of the unrolled D updates (default: D's "
-                             "learning rate)")
+                        help="unrolled: step size of the unrolled D updates (Adam steps "
+                             "continuing D's optimizer; default: D's learning rate)")
+    parser.add_argument("--drs", action="store_true",
+                        help="mode study (gan/nsgan): also score discriminator rejection "
+                             "sampling of the final G (post-hoc, reported as its own row)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/toy", help="output folder")
     parser.add_argument("--device", default=None, help="cpu or cuda")
