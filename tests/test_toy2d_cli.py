@@ -121,5 +121,5 @@ def test_drs_rows_in_the_sweep_table(tmp_path, capsys):
 def test_drs_refuses_methods_without_a_log_ratio_logit(tmp_path, capsys):
     rc = cli.main(["toy", "--dist", "ring8", "--method", "wgan", "--drs", "--quick",
                    "--out", str(tmp_path)])
-    assert rc == 2
+    assert rc == 1
     assert "--drs needs D's logit" in capsys.readouterr().err
