@@ -205,8 +205,12 @@ def _drs_score(s, G, D, data, noise, seed, device):
     opt = optim.Adam(D.parameters(), lr=DRS_FINE_TUNE["lr"], betas=s["betas"])
     fine_tune_discriminator(G, D, opt, data, noise, steps=DRS_FINE_TUNE["steps"],
                             batch_size=s["batch"], objective=s["method"], device=device)
-    kept, rate = rejection_sample(G, D, noise, modes.N_SAMPLES, device=device,
-                                  rng=np.random.default_rng(20_000 + seed))
+    try:
+        kept, rate = rejection_sample(G, D, noise, modes.N_SAMPLES, device=device,
+                                      rng=np.random.default_rng(20_000 + seed))
+    except RuntimeError as exc:        # a post-hoc extra must never cost the run its result
+        print(f"  DRS failed for seed {seed}: {exc}", flush=True)
+        return None
     score = modes.mode_metrics(kept, data)
     if s["x_dim"] == 1:
         score["jsd"] = modes.jsd_1d(kept, data)

@@ -19,7 +19,15 @@ practical steps that this module follows:
   D is not the optimum for the final G (``fine_tune_discriminator``);
 * a **shift gamma** on the acceptance logit, F(x) = logit(x) - logit_max - log(1 - exp(logit(x)
   - logit_max - eps)) - gamma, accept with probability sigmoid(F): it trades fidelity for the
-  acceptance rate (gamma -> -inf accepts everything, larger gamma is stricter).
+  acceptance rate (gamma -> -inf accepts everything, larger gamma is stricter). With gamma = 0
+  and a tiny eps, sigmoid(F) ~ exp(logit - logit_max): exact rejection sampling.
+
+Exact rejection sampling can be unaffordable: one x where D's logit is huge (a rare sample on a
+mode G nearly dropped, or D extrapolating far from the data) sets logit_max, and the rate 1/M
+falls to a fraction of a percent. ``gamma="auto"`` (the default) keeps the exact test while it
+accepts at least about ``min_rate`` of a batch, and otherwise lowers gamma to the
+(1 - min_rate) quantile of F over the batch, as the paper does with its percentile rule; the
+kept samples are then only approximately p_data's.
 
 This is *post-hoc*: G is unchanged; sampling costs 1 / (acceptance rate) forward passes of G
 and D per kept sample. The mode study reports it as a separate, labelled row.
@@ -59,8 +67,8 @@ def _logits(G, D, noise, n, device, chunk=8192):
     return np.concatenate(xs), np.concatenate(ls).astype(np.float64)
 
 
-def rejection_sample(G, D, noise, n, gamma=0.0, eps=1e-6, burn_in=10_000, device=None,
-                     max_draws=None, rng=None):
+def rejection_sample(G, D, noise, n, gamma="auto", eps=1e-6, burn_in=10_000, device=None,
+                     max_draws=None, rng=None, min_rate=0.05):
     """``n`` samples of G kept by DRS. Returns (samples (n, d), acceptance rate).
 
     ``logit_max`` is estimated from ``burn_in`` samples and raised whenever a larger logit
@@ -86,7 +94,11 @@ def rejection_sample(G, D, noise, n, gamma=0.0, eps=1e-6, burn_in=10_000, device
         drawn += m
         logit_max = max(logit_max, float(logit.max()))
         delta = logit - logit_max
-        f = delta - np.log1p(-np.exp(delta - eps)) - gamma
+        f = delta - np.log1p(-np.exp(delta - eps))
+        if gamma == "auto":
+            f -= min(0.0, float(np.quantile(f, 1.0 - min_rate)))
+        else:
+            f -= float(gamma)
         from scipy.special import expit                # sigmoid without overflow warnings
         accept = rng.random(m) < expit(f)
         kept.append(x[accept])
