@@ -310,12 +310,12 @@ plt.close(fig)
 # %% [markdown]
 # ## 5. Figures: p_g over training per method, modes over training, and the critic maps
 #
-# `discriminator_field` evaluates D on a grid and the arrows -dL_G/dx on 200 fakes; its
-# arrows use the non-saturating G loss, whose gradient on a critic points along grad f like
-# WGAN's -f (lengths are relative: the heatmap rescales them). `discriminator_heatmap` draws
-# sigmoid(score): a WGAN score is not a logit, and a clipped critic's scores are tiny, so for
-# the two critics we feed it the score standardised to unit spread (the map shows where the
-# critic is high and low, not a probability).
+# `discriminator_field` evaluates D on a grid and the arrows -dL_G/dx on 200 fakes, with each
+# method's own G loss (-f for the critics; lengths are relative: the heatmap rescales them).
+# `discriminator_heatmap` draws D(x) = sigmoid(logit) for the GAN; a WGAN score is not a
+# logit, and a clipped critic's scores are tiny, so for the two critics it draws the score
+# standardised over the grid (`probabilistic=False`: where the critic is high and low, not a
+# probability).
 
 # %%
 figs = [fig_1d, fig_lip]
@@ -331,12 +331,10 @@ for dist in ("ring8", "grid25"):
         r = results[dist, m]
         grid, scores, fakes, arrows = toy_modes.discriminator_field(r["G"], r["D"], r["noise"],
                                                                     data, objective=m)
-        if m != "nsgan":
-            scores = (scores - np.nanmean(scores)) / max(float(np.nanstd(scores)), 1e-12)
         figs.append(plot.discriminator_heatmap(
             grid, scores, fakes, arrows, data, args.out / f"critic_{dist}_{m}.png",
-            title=f"{m} on {dist}: " + ("D(x)" if m == "nsgan" else
-                                        "sigmoid(standardised critic score)")))
+            title=f"{m} on {dist}: " + ("D(x)" if m == "nsgan" else "critic score"),
+            probabilistic=(m == "nsgan")))
 
 # %% [markdown]
 # ## 6. What was measured (the full run, seed 0, 160 s on one core of a shared machine)

@@ -319,15 +319,25 @@ def hopping_figure(snapshots, data, path, bins=200, title=None):
     return _save(fig, path, title, fontsize=10)
 
 
-def discriminator_heatmap(axes_xy, logits, fakes, arrows, data, path, title=None):
+def discriminator_heatmap(axes_xy, logits, fakes, arrows, data, path, title=None,
+                          probabilistic=True):
     """GAN Lab's view: D(x) = sigmoid(logit) as a heatmap, the mode centres, the fake samples
-    and, on each fake, the arrow -dL_G/dx (where the generator loss pushes it)."""
+    and, on each fake, the arrow -dL_G/dx (where the generator loss pushes it).
+
+    ``probabilistic=False`` is for a WGAN critic, whose score is not a probability (a clipped
+    critic's scores are ~1e-3 apart, a flat 0.5 through a sigmoid): the map then shows the
+    score standardised over the grid, (f - mean) / std."""
     plt = pyplot()
     ax_x, ax_y = axes_xy
     fig, ax = plt.subplots(figsize=(5.2, 4.6))
-    d = 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
-    im = ax.pcolormesh(ax_x, ax_y, d, cmap="RdBu", vmin=0, vmax=1, shading="auto")
-    fig.colorbar(im, ax=ax, label="D(x)")
+    if probabilistic:
+        d, lims, label = 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50))), (0, 1), "D(x)"
+    else:
+        mean, std = np.nanmean(logits), np.nanstd(logits)
+        d = (logits - mean) / (std if std > 0 else 1.0)
+        lims, label = (-3, 3), "critic f(x), standardised"
+    im = ax.pcolormesh(ax_x, ax_y, d, cmap="RdBu", vmin=lims[0], vmax=lims[1], shading="auto")
+    fig.colorbar(im, ax=ax, label=label)
     c = _centres(data)
     ax.scatter(c[:, 0], c[:, 1], marker="x", color="black", s=20, label="modes")
     ax.scatter(fakes[:, 0], fakes[:, 1], s=4, color="lime", edgecolors="none", label="G(z)")

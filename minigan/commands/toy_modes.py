@@ -379,8 +379,11 @@ def _figures(args, s, res):
                                 os.path.join(out, "rows.png"))
         grid, logits, fakes, arrows = discriminator_field(res["G"], res["D"], res["noise"],
                                                           data, objective=s["method"])
-        plot.discriminator_heatmap(grid, logits, fakes, arrows, data,
-                                   os.path.join(out, "discriminator.png"), title=title)
+        from ..gan.losses import get_objective
+        from ..gan.remedies import METHODS
+        plot.discriminator_heatmap(
+            grid, logits, fakes, arrows, data, os.path.join(out, "discriminator.png"),
+            title=title, probabilistic=get_objective(METHODS[s["method"]][0]).probabilistic)
     else:
         plot.hopping_figure(res["snapshots"], data, os.path.join(out, "hopping.png"),
                             title=title)
@@ -390,14 +393,17 @@ def discriminator_field(G, D, noise, data, objective="nsgan", n_fake=200, n_grid
     """What GAN Lab draws: D's logit on a grid, fakes, and -dL_G/dx on each fake (arrows).
 
     The arrow on a fake G(z) is the direction the generator loss pushes that sample: minus the
-    gradient of L_G with respect to the sample, computed with ``minigan.grad``. Packed or
+    gradient of the method's own L_G (``objective``: a method name of ``remedies.METHODS`` or
+    an objective name) with respect to the sample, computed with ``minigan.grad``. Packed or
     minibatch discriminators see the grid in batches, so their map is indicative only.
     """
     import numpy as np
 
     import minigan
     from .. import backend
-    from ..gan.losses import g_loss_nonsaturating
+    from ..gan.losses import get_objective
+    from ..gan.remedies import METHODS
+    g_loss = get_objective(METHODS[objective][0] if objective in METHODS else objective).g_loss
     lo, hi = data.support()
     pad = 0.25 * (hi - lo)
     ax = np.linspace(lo - pad, hi + pad, n_grid)
@@ -416,5 +422,5 @@ def discriminator_field(G, D, noise, data, objective="nsgan", n_fake=200, n_grid
     with minigan.no_grad():
         fake = G(noise.sample(n_fake - n_fake % 8))
     x = minigan.tensor(fake.numpy(), requires_grad=True)
-    (g,) = minigan.grad(g_loss_nonsaturating(D(x)) * float(len(fake)), x)
+    (g,) = minigan.grad(g_loss(D(x)) * float(len(fake)), x)
     return ((ax, ax), full.reshape(n_grid, n_grid), fake.numpy(), -g.numpy())

@@ -292,7 +292,7 @@ METHODS = {
     "minibatch": ("nsgan", "non-saturating GAN, D with minibatch discrimination"),
     "unrolled": ("nsgan", "non-saturating GAN, G against D unrolled K steps (2nd order)"),
     "unrolled1": ("nsgan", "unrolled GAN, first-order variant (no gradient through D's steps)"),
-    "wgan": ("wgan", "WGAN, critic weights clipped to [-c, c], RMSprop"),
+    "wgan": ("wgan", "WGAN, critic weights clipped to [-c, c]"),
     "wgan-gp": ("wgan-gp", "WGAN-GP, gradient penalty lambda = 10"),
     "pacgan": ("nsgan", "non-saturating GAN, PacGAN D on packs of m samples"),
 }
