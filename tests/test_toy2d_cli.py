@@ -118,8 +118,21 @@ def test_drs_rows_in_the_sweep_table(tmp_path, capsys):
         assert r["drs"]["n_modes"] == 8
 
 
-def test_drs_refuses_methods_without_a_log_ratio_logit(tmp_path, capsys):
-    rc = cli.main(["toy", "--dist", "ring8", "--method", "wgan", "--drs", "--quick",
-                   "--out", str(tmp_path)])
-    assert rc == 1
-    assert "--drs needs D's logit" in capsys.readouterr().err
+def test_drs_for_a_packed_discriminator_trains_a_fresh_d(monkeypatch):
+    """PacGAN's D judges packs, so its logit is no single-sample log ratio: DRS trains a fresh
+    standard D on the frozen G instead, and that D's acceptance test still filters G's
+    between-mode mass (HQ up, measured on the same final G)."""
+    import argparse
+    from minigan.commands import toy as toy_cmd
+    from minigan.commands import toy_modes
+    monkeypatch.setitem(toy_modes.DRS_FRESH_D, "steps", 500)
+    parser = argparse.ArgumentParser()
+    toy_cmd.add_arguments(parser)
+    args = parser.parse_args(["--dist", "ring8", "--method", "pacgan", "--pack", "2",
+                              "--steps", "300", "--hidden", "64", "--drs"])
+    args.batch_size_modes = args.batch_size
+    s = toy_modes.settings(args)
+    assert "fresh standard D" in toy_modes._drs_label(s)
+    r = toy_modes.train_one(s, 0)
+    assert r["drs"]["fresh_d"]
+    assert r["drs"]["score"]["hq"] > r["score"]["hq"] + 0.05

@@ -86,14 +86,16 @@ def add_arguments(parser):
                         help="mode study: Adam learning rate of G and D (default 1e-3)")
     parser.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
                         help="mode study: cosine decay to 1e-5, or a constant learning rate")
-    parser.add_argument("--pack", type=int, default=4, help="pacgan: pack size m")
+    parser.add_argument("--pack", type=int, default=None,
+                        help="pacgan: pack size m (default: the distribution's, else 4)")
     parser.add_argument("--unroll", type=int, default=5, help="unrolled: D steps K")
     parser.add_argument("--unroll-lr", type=float, default=None,
                         help="unrolled: step size of the unrolled D updates (Adam steps "
                              "continuing D's optimizer; default: D's learning rate)")
     parser.add_argument("--drs", action="store_true",
-                        help="mode study (gan/nsgan): also score discriminator rejection "
-                             "sampling of the final G (post-hoc, reported as its own row)")
+                        help="mode study: also score discriminator rejection sampling of "
+                             "the final G (post-hoc, its own rows; gan/nsgan fine-tune their "
+                             "D, other methods train a fresh standard D on the frozen G)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/toy", help="output folder")
     parser.add_argument("--device", default=None, help="cpu or cuda")

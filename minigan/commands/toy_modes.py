@@ -110,13 +110,10 @@ def settings(args):
              batch=args.batch_size_modes or cfg["batch"], z_dim=cfg["z_dim"],
              x_dim=cfg["x_dim"], activation=cfg["activation"], shift=cfg["shift"],
              scale=cfg["scale"], lr=args.lr or 1e-3, lr_min=1e-5, schedule=args.schedule,
-             betas=(0.5, 0.999), k=METHOD_K.get(method, 1), pack=args.pack,
+             betas=(0.5, 0.999), k=METHOD_K.get(method, 1), pack=args.pack or cfg.get("pack", 4),
              unroll=args.unroll, unroll_lr=getattr(args, "unroll_lr", None),
              drs=bool(getattr(args, "drs", False)),
              quick=bool(args.quick), long=bool(args.long))
-    if s["drs"] and method not in ("gan", "nsgan"):
-        raise ValueError(f"--drs needs D's logit as log p_data/p_g: use --method gan or nsgan, "
-                         f"not {method}")
     if args.quick and args.hidden is None:
         s["hidden"] = min(s["hidden"], 64)
     return s
@@ -193,18 +190,37 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
 
 
 DRS_FINE_TUNE = dict(steps=500, lr=1e-4)     # D's calibration before rejection sampling
+# Methods whose D is not a single-sample log-ratio estimator (a packed D, a critic, a D that
+# looks at the whole minibatch) get a *fresh* standard D, trained on the frozen final G.
+DRS_FRESH_D = dict(steps=2000, lr=1e-3)
+OWN_D_DRS = ("gan", "nsgan")
 
 
 def _drs_score(s, G, D, data, noise, seed, device):
-    """Discriminator rejection sampling of the final G (post-hoc): fine-tune D with G frozen,
-    keep 2500 samples by D's acceptance test, score them like G's own samples."""
+    """Discriminator rejection sampling of the final G (post-hoc): calibrate a discriminator
+    with G frozen, keep 2500 samples by its acceptance test, score them like G's own samples.
+
+    DRS needs logit D(x) ~ log p_data(x) / p_g(x) for ONE sample x. The (non-)saturating GAN's
+    own D is trained for exactly that, so it is only fine-tuned. Any other method's D is not
+    (PacGAN's judges packs of m samples, a WGAN critic's output is no log ratio), but the
+    identity holds for any D trained with the GAN loss against the final G -- so those methods
+    get a fresh standard D trained from scratch on the frozen G (a labelled variant)."""
     from .. import modes, optim
+    from ..gan.models import mlp_discriminator
     from ..gan.rejection import fine_tune_discriminator, rejection_sample
     import numpy as np
     t0 = time.perf_counter()
-    opt = optim.Adam(D.parameters(), lr=DRS_FINE_TUNE["lr"], betas=s["betas"])
-    fine_tune_discriminator(G, D, opt, data, noise, steps=DRS_FINE_TUNE["steps"],
-                            batch_size=s["batch"], objective=s["method"], device=device)
+    own = s["method"] in OWN_D_DRS
+    if own:
+        cal = DRS_FINE_TUNE
+    else:
+        cal = DRS_FRESH_D
+        D = mlp_discriminator(s["x_dim"], hidden=s["hidden"], depth=s["depth"],
+                              activation=s["activation"], shift=s["shift"],
+                              scale=s["scale"]).to(device)
+    opt = optim.Adam(D.parameters(), lr=cal["lr"], betas=s["betas"])
+    fine_tune_discriminator(G, D, opt, data, noise, steps=cal["steps"], batch_size=s["batch"],
+                            objective=s["method"] if own else "nsgan", device=device)
     try:
         kept, rate = rejection_sample(G, D, noise, modes.N_SAMPLES, device=device,
                                       rng=np.random.default_rng(20_000 + seed))
@@ -214,7 +230,17 @@ def _drs_score(s, G, D, data, noise, seed, device):
     score = modes.mode_metrics(kept, data)
     if s["x_dim"] == 1:
         score["jsd"] = modes.jsd_1d(kept, data)
-    return dict(score=score, acceptance=rate, seconds=time.perf_counter() - t0)
+    return dict(score=score, acceptance=rate, seconds=time.perf_counter() - t0, fresh_d=not own)
+
+
+def _drs_label(s):
+    """How the DRS rows were made (the table's caption)."""
+    if s["method"] in OWN_D_DRS:
+        c = DRS_FINE_TUNE
+        return f"D fine-tuned {c['steps']} steps at lr {c['lr']:g} with G frozen"
+    c = DRS_FRESH_D
+    return (f"a fresh standard D (not {s['method']}'s own) trained {c['steps']} steps at lr "
+            f"{c['lr']:g} on the frozen G")
 
 
 def _row(seed, score, seconds, cpu):
@@ -252,8 +278,8 @@ def run(args):
     print(line + f"  ({res['seconds']:.1f} s training wall, {res['cpu_seconds']:.1f} s CPU)")
     if res["drs"]:
         d = res["drs"]
-        print(f"  + DRS (post-hoc): {modes.format_score(d['score'])}, acceptance "
-              f"{100 * d['acceptance']:.1f} %  ({d['seconds']:.1f} s)")
+        print(f"  + DRS (post-hoc; {_drs_label(s)}): {modes.format_score(d['score'])}, "
+              f"acceptance {100 * d['acceptance']:.1f} %  ({d['seconds']:.1f} s)")
     if not args.no_figures:
         _figures(args, s, res)
     total = time.perf_counter() - t_start
@@ -310,10 +336,9 @@ def _sweep(args, s, desc, device, t_start):
     if drs_rows:
         d = [r["drs"] for r in results]
         dmean = lambda key: float(np.mean([x[key] for x in d]))  # noqa: E731
-        lines += ["Discriminator rejection sampling of the same final G (post-hoc: D fine-tuned "
-                  f"{DRS_FINE_TUNE['steps']} steps at lr {DRS_FINE_TUNE['lr']:g} with G frozen, "
-                  "then 2500 samples kept by D's acceptance test; seconds = fine-tuning + "
-                  "sampling):", "", head, sep] + drs_rows + [
+        lines += ["Discriminator rejection sampling of the same final G (post-hoc: "
+                  f"{_drs_label(s)}, then 2500 samples kept by D's acceptance test; seconds = "
+                  "calibration + sampling):", "", head, sep] + drs_rows + [
                   f"| mean | {dmean('modes'):.2f}/{j} | {100 * dmean('hq'):.1f} | "
                   f"{dmean('rev_kl'):.4f} |" + (f" {dmean('jsd'):.4f} |" if has_jsd else "")
                   + f" {dmean('seconds'):.1f} | |", "",
