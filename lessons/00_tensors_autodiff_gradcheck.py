@@ -51,10 +51,7 @@ ax.plot(xs[::10], exact_d2[::10], "C1s", ms=4, mfc="none", label="f''(x) exact")
 ax.set_xlabel("x")
 ax.legend(fontsize=8)
 ax.set_title("Reverse-mode autodiff, first and second order")
-fig.tight_layout()
-fig_derivs = args.out / "derivatives.png"
-fig.savefig(fig_derivs, dpi=110)
-plt.close(fig)
+fig_derivs = course.save_figure(fig, args, "derivatives.png", dpi=110)
 
 # %% [markdown]
 # ## 2. Write an op, check it in three lines
@@ -121,10 +118,7 @@ ax.set_xlabel("step eps")
 ax.set_ylabel("relative error of the central difference")
 ax.set_title("Truncation (right) vs rounding (left): check gradients in float64")
 ax.legend(fontsize=8)
-fig.tight_layout()
-fig_fd = args.out / "finite_difference_error.png"
-fig.savefig(fig_fd, dpi=110)
-plt.close(fig)
+fig_fd = course.save_figure(fig, args, "finite_difference_error.png", dpi=110)
 
 # %%
 course.report(args, {

@@ -129,10 +129,7 @@ axes[1].set_yscale("log")
 axes[1].set_xlabel("Adam step")
 axes[1].set_ylabel("||x - x̂||² per image (batch)")
 axes[1].set_title("training the autoencoder", fontsize=9)
-fig.tight_layout()
-fig_sharp = args.out / "sharpness.png"
-fig.savefig(fig_sharp, dpi=100)
-plt.close(fig)
+fig_sharp = course.save_figure(fig, args, "sharpness.png")
 
 # %%
 course.report(args, {

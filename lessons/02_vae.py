@@ -145,10 +145,7 @@ for i, k in enumerate(names):
 ax.tick_params(axis="x", labelsize=7)
 ax.set_ylabel("sharpness = Var(Laplacian)")
 ax.set_title("blur, measured: lower = blurrier", fontsize=9)
-fig.tight_layout()
-fig_curves = args.out / "loss_and_sharpness.png"
-fig.savefig(fig_curves, dpi=100)
-plt.close(fig)
+fig_curves = course.save_figure(fig, args, "loss_and_sharpness.png")
 
 # %%
 course.report(args, {

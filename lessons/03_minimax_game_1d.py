@@ -159,10 +159,7 @@ ax.set_xlabel("generator step")
 ax.set_ylabel(r"JSD($p_{data}$ || $p_g$) [nats]")
 ax.set_title(f"G minimises JSD: end {final['jsd']:.4f} nats", fontsize=9)
 fig.suptitle(f"Algorithm 1 (k=3, non-saturating G loss) on {data.name}", fontsize=10)
-fig.tight_layout()
-fig_curves = args.out / "game_curves.png"
-fig.savefig(fig_curves, dpi=100)
-plt.close(fig)
+fig_curves = course.save_figure(fig, args, "game_curves.png")
 
 # %% [markdown]
 # ## 4. Before and after: p_g moves onto p_data and D flattens to 1/2
@@ -186,10 +183,7 @@ axes[0].legend(fontsize=7, loc="center right")
 axes[1].legend(fontsize=7, loc="upper left")
 axes[1].text(5.6, 0.3, f"max |D - 1/2| = {max_dev_half:.3f}\nwhere p_data+p_g >= 0.05",
              fontsize=8)
-fig.tight_layout()
-fig_before_after = args.out / "before_after.png"
-fig.savefig(fig_before_after, dpi=100)
-plt.close(fig)
+fig_before_after = course.save_figure(fig, args, "before_after.png")
 
 # %%
 course.report(args, {

@@ -54,10 +54,7 @@ ax.set_ylabel(r"$a \log y + b \log(1-y)$")
 ax.set_title(r"with $a = p_{data}(x)$, $b = p_g(x)$: the best D(x) is $p_{data}/(p_{data}+p_g)$",
              fontsize=9)
 ax.legend(fontsize=7, loc="lower center")
-fig.tight_layout()
-fig_pointwise = args.out / "pointwise_maximum.png"
-fig.savefig(fig_pointwise, dpi=100)
-plt.close(fig)
+fig_pointwise = course.save_figure(fig, args, "pointwise_maximum.png")
 print(f"grid argmax vs a/(a+b): max difference {peak_err:.1e} (the grid spacing is 1e-3)")
 
 # %% [markdown]
@@ -110,10 +107,7 @@ ax.set_xlabel(r"$p_{data}(x) + p_g(x)$ (how many samples fall near x)")
 ax.set_ylabel(r"$|D(x) - D^*(x)|$")
 ax.set_title("the trained D is pinned down only where samples fall", fontsize=9)
 ax.legend(fontsize=7, loc="lower left", markerscale=4)
-fig.tight_layout()
-fig_tails = args.out / "error_vs_density.png"
-fig.savefig(fig_tails, dpi=100)
-plt.close(fig)
+fig_tails = course.save_figure(fig, args, "error_vs_density.png")
 
 # %%
 numbers = {"D fit steps (batch 512)": steps}

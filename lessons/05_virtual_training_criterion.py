@@ -90,10 +90,7 @@ ax.set_ylabel("nats")
 ax.set_title(f"min C(G) = {min(curve):.4f} at mu = {mus[int(np.argmin(curve))]:.2f}; "
              f"trained at p_g = p_data: {at_data['v_trained']:.4f}", fontsize=9)
 ax.legend(fontsize=7, loc="center right")
-fig.tight_layout()
-fig_mu = args.out / "criterion_vs_shift.png"
-fig.savefig(fig_mu, dpi=100)
-plt.close(fig)
+fig_mu = course.save_figure(fig, args, "criterion_vs_shift.png")
 
 # %%
 numbers = {"D fit steps (batch 512)": steps, "samples per side for V": n_samples}

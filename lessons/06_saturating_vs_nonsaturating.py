@@ -154,10 +154,7 @@ axes[1].set_ylabel("mean of G(z)")
 axes[1].set_title("final JSD: " + ", ".join(f"{k} {v:.3f}" for k, v in final_jsd.items()),
                   fontsize=7)
 axes[1].legend(fontsize=7)
-fig.tight_layout()
-fig_inside = args.out / "d_wins_early_runs.png"
-fig.savefig(fig_inside, dpi=100)
-plt.close(fig)
+fig_inside = course.save_figure(fig, args, "d_wins_early_runs.png")
 
 # %%
 numbers = {

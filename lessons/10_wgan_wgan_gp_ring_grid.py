@@ -186,10 +186,7 @@ ax2.set_xlabel("theta")
 ax2.set_title("|dL_G/dtheta|: the push the generator gets", fontsize=9)
 ax2.legend(fontsize=6.5)
 fig.suptitle(f"p_data = N(0, {SIGMA}), p_g = N(theta, {SIGMA}), seed {args.seed}", fontsize=10)
-fig.tight_layout()
-fig_1d = args.out / "jsd_vs_wasserstein_1d.png"
-fig.savefig(fig_1d, dpi=100)
-plt.close(fig)
+fig_1d = course.save_figure(fig, args, "jsd_vs_wasserstein_1d.png")
 
 # %% [markdown]
 # ## 2. The formulas on one ring8 batch, by the library's functions
@@ -302,10 +299,7 @@ ax2.set_xlabel("weight value")
 ax2.set_title(f"clipped critic (ring8): {100 * on_walls['ring8']:.0f} % of weights at +-c",
               fontsize=9)
 fig.suptitle(f"trained critics after {TRAIN_STEPS} G steps, seed {args.seed}", fontsize=10)
-fig.tight_layout()
-fig_lip = args.out / "lipschitz_check.png"
-fig.savefig(fig_lip, dpi=100)
-plt.close(fig)
+fig_lip = course.save_figure(fig, args, "lipschitz_check.png")
 
 # %% [markdown]
 # ## 5. Figures: p_g over training per method, modes over training, and the critic maps

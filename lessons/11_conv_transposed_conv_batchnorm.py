@@ -61,10 +61,7 @@ for a in axes[:3]:
     a.set_yticks([])
 err_im2col = float(np.abs(ker.ravel() @ cols - y.numpy()[0, 0].ravel()).max())
 print(f"filter @ im2col columns vs conv2d: max |diff| = {err_im2col:.2e}")
-fig.tight_layout()
-fig_conv = args.out / "conv_im2col.png"
-fig.savefig(fig_conv, dpi=100)
-plt.close(fig)
+fig_conv = course.save_figure(fig, args, "conv_im2col.png")
 
 # %% [markdown]
 # ## 2. The transposed convolution: the adjoint, and where checkerboards come from
@@ -99,10 +96,7 @@ for a in axes:
     a.set_xticks([])
     a.set_yticks([])
 fig.suptitle("Fractionally-strided convolution: uneven overlap (k=3, s=2) makes a checkerboard")
-fig.tight_layout()
-fig_convt = args.out / "transposed_conv_checkerboard.png"
-fig.savefig(fig_convt, dpi=100)
-plt.close(fig)
+fig_convt = course.save_figure(fig, args, "transposed_conv_checkerboard.png")
 print(f"checkerboard: interior max/min of overlaps {ratios[3]:.2f} for k=3 vs {ratios[4]:.2f} for k=4")
 
 # %% [markdown]
@@ -125,10 +119,7 @@ for c in range(4):
 axes[0].set_title("activations before batch norm")
 axes[1].set_title("after: every channel mean 0, std 1")
 axes[0].legend(fontsize=8)
-fig.tight_layout()
-fig_bn = args.out / "batchnorm.png"
-fig.savefig(fig_bn, dpi=100)
-plt.close(fig)
+fig_bn = course.save_figure(fig, args, "batchnorm.png")
 
 # %% [markdown]
 # ## 4. Gradient checks for class (float64, first and second order)

@@ -98,10 +98,7 @@ axes[1].set_xlabel("class the classifier assigns")
 axes[1].set_ylabel("EMA samples")
 axes[1].set_title("which digits G draws (mode coverage)", fontsize=9)
 axes[1].legend(fontsize=7)
-fig.tight_layout()
-fig_curves = args.out / "game_and_classes.png"
-fig.savefig(fig_curves, dpi=100)
-plt.close(fig)
+fig_curves = course.save_figure(fig, args, "game_and_classes.png")
 
 # %%
 course.report(args, {

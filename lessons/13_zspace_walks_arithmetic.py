@@ -96,10 +96,7 @@ axes[1].set_ylabel("classifier confidence")
 axes[1].set_title("does it stay among digits?", fontsize=9)
 for ax in axes:
     ax.legend(fontsize=7)
-fig.tight_layout()
-fig_norms = args.out / "norm_and_confidence.png"
-fig.savefig(fig_norms, dpi=100)
-plt.close(fig)
+fig_norms = course.save_figure(fig, args, "norm_and_confidence.png")
 figs.append(fig_norms)
 
 # %% [markdown]

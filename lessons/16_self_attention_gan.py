@@ -169,10 +169,7 @@ for i, v in enumerate(vals):
 axes[2].set_ylabel("Fréchet distance to real (lower is better)")
 axes[2].set_title(f"same widths, {STEPS} steps: {ms_step['sagan']:.0f} vs "
                   f"{ms_step['dcgan']:.0f} ms a step", fontsize=9)
-fig.tight_layout()
-fig_field = args.out / "receptive_field_and_scores.png"
-fig.savefig(fig_field, dpi=100)
-plt.close(fig)
+fig_field = course.save_figure(fig, args, "receptive_field_and_scores.png")
 figs.append(fig_field)
 
 # %%

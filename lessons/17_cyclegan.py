@@ -110,10 +110,7 @@ for i, v in enumerate(vals):
 axes[1].set_ylim(0, 1.08)
 axes[1].set_ylabel("classifier finds the true class")
 axes[1].set_title("is the digit kept under translation?", fontsize=9)
-fig.tight_layout()
-fig_curves = args.out / "training_and_class_kept.png"
-fig.savefig(fig_curves, dpi=100)
-plt.close(fig)
+fig_curves = course.save_figure(fig, args, "training_and_class_kept.png")
 
 # %%
 course.report(args, {

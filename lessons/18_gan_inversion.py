@@ -108,10 +108,7 @@ ax.set_xlabel("||G(z*) - x||² per pixel")
 ax.set_ylabel("digits")
 ax.set_title("what G cannot draw shows up as large errors", fontsize=9)
 ax.legend(fontsize=7)
-fig.tight_layout()
-fig_err = args.out / "search_and_errors.png"
-fig.savefig(fig_err, dpi=100)
-plt.close(fig)
+fig_err = course.save_figure(fig, args, "search_and_errors.png")
 
 # %%
 course.report(args, {

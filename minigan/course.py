@@ -97,6 +97,17 @@ def _caller_file():
     return "lesson"
 
 
+def save_figure(fig, args, name, dpi=100):
+    """Lay out ``fig``, write it to ``args.out / name`` and close it (figures pile up in
+    memory otherwise over a 19-lesson tour). Returns the path, for ``report``'s list."""
+    import matplotlib.pyplot as plt
+    fig.tight_layout()
+    path = args.out / name
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def report(args, numbers, figures=(), notes=""):
     """Print the measured numbers and write ``summary.json`` (numbers, figures, seconds)."""
     seconds = time.perf_counter() - args.started

@@ -329,7 +329,7 @@ def _sweep(args, s, desc, device, t_start):
                f"{mean('rev_kl'):.4f} |" + (f" {mean('jsd'):.4f} |" if has_jsd else "")
                + f" {mean('seconds'):.1f} | {mean('cpu_seconds'):.1f} |")
     goal_text = ("" if s["x_dim"] == 1 else
-                 f"; the goal (all modes, >= 98 % HQ" + (", rev-KL <= 0.01" if j >= 25 else "")
+                 "; the goal (all modes, >= 98 % HQ" + (", rev-KL <= 0.01" if j >= 25 else "")
                  + f") in {goal}/{n}")
     lines = [f"### {desc}", "", head, sep] + rows + [summary, "",
              f"All {j} modes in {full}/{n} seeds{goal_text}.", ""]
