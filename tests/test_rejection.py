@@ -8,7 +8,8 @@ from scipy import stats
 
 import minigan
 from minigan import nn, optim, toy
-from minigan.gan.rejection import fine_tune_discriminator, rejection_sample
+from minigan.gan.rejection import fine_tune_discriminator, packed_log_ratio, rejection_sample
+from minigan.gan.remedies import Packed
 
 
 class ExactLogRatio(nn.Module):
@@ -32,6 +33,38 @@ def test_kept_samples_follow_p_data():
     assert abs(rate - 0.5) < 0.03
     assert stats.kstest(kept[:, 0], stats.norm(0, 0.5).cdf).pvalue > 0.01
     assert stats.kstest(kept[:, 0], stats.norm(0, 1).cdf).pvalue < 1e-6
+
+
+class PackedExactLogRatio(nn.Module):
+    """PacGAN's optimal D on packs of m 1-D samples: the sum of the per-sample log ratios."""
+
+    def __init__(self, s_data):
+        super().__init__()
+        self.one = ExactLogRatio(s_data)
+
+    def forward(self, packs):                         # (N, m) -> (N, 1)
+        return self.one(packs).sum(axis=1, keepdims=True)
+
+
+def test_a_packed_d_read_through_fixed_partners_gives_exact_drs():
+    """logit D*(x, y1, y2) = L(x) + L(y1) + L(y2): with fixed partners the constant cancels in
+    DRS's logit_max, so the kept samples follow p_data exactly as with the per-sample D*."""
+    minigan.manual_seed(0)
+    G, noise, m = nn.Identity(), toy.GaussianNoise(1), 3
+    D = Packed(PackedExactLogRatio(0.5), m)
+    partners = noise.sample(4 * (m - 1))
+    score = packed_log_ratio(D, m, partners, repeats=4)
+    x = noise.sample(50)
+    one = ExactLogRatio(0.5)(x).data
+    offset = score(x).data - one
+    assert np.allclose(offset, offset[0], atol=1e-5)          # L(x) plus one constant
+    kept, rate = rejection_sample(G, score, noise, 4000, rng=np.random.default_rng(0))
+    assert abs(rate - 0.5) < 0.03
+    assert stats.kstest(kept[:, 0], stats.norm(0, 0.5).cdf).pvalue > 0.01
+    with pytest.raises(ValueError, match="pack size"):
+        packed_log_ratio(D, 1, partners)
+    with pytest.raises(ValueError, match="partners need"):
+        packed_log_ratio(D, m, partners[:3], repeats=4)
 
 
 def test_gamma_trades_acceptance_for_strictness():

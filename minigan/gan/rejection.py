@@ -29,6 +29,16 @@ accepts at least about ``min_rate`` of a batch, and otherwise lowers gamma to th
 (1 - min_rate) quantile of F over the batch, as the paper does with its percentile rule; the
 kept samples are then only approximately p_data's.
 
+PacGAN's discriminator judges packs of m samples, but its optimum still factorises: packs of
+independent draws have density prod p(x_i), so::
+
+    logit D*(x_1, ..., x_m) = sum_i log p_data(x_i) / p_g(x_i)
+
+Pack a candidate x with m - 1 *fixed* partners y and the logit is log r(x) plus a constant,
+which DRS's logit_max removes; ``packed_log_ratio`` averages over a few partner sets (the
+trained D is only approximately additive). Partners are G's own samples, so each pack
+[x, y...] is an ordinary fake pack: the input D was trained on.
+
 This is *post-hoc*: G is unchanged; sampling costs 1 / (acceptance rate) forward passes of G
 and D per kept sample. The mode study reports it as a separate, labelled row.
 """
@@ -39,7 +49,7 @@ from .train import GANTrainer
 
 np = backend.np      # host-side: the accept/reject bookkeeping runs on the logits copied to NumPy
 
-__all__ = ["fine_tune_discriminator", "rejection_sample"]
+__all__ = ["fine_tune_discriminator", "packed_log_ratio", "rejection_sample"]
 
 
 def fine_tune_discriminator(G, D, d_optimizer, data, noise, steps=500, batch_size=512,
@@ -54,6 +64,38 @@ def fine_tune_discriminator(G, D, d_optimizer, data, noise, steps=500, batch_siz
     for i in range(int(steps)):
         tr.d_step(i)
     return D
+
+
+def packed_log_ratio(D, m, partners, repeats=4):
+    """A per-sample logit ~ log p_data(x)/p_g(x) (up to a constant) from a packed D.
+
+    ``D`` maps (N*m, d) rows, packed m consecutive rows at a time, to N logits (PacGAN's
+    ``Packed`` module, optionally behind an input affine). ``partners``: a Tensor of at least
+    ``repeats * (m - 1)`` samples of G; set r packs each x with partners[r*(m-1):(r+1)*(m-1)].
+    Returns a callable x -> Tensor of shape (N, 1), usable as ``D`` in ``rejection_sample``.
+    """
+    from .. import tensor
+    m, repeats = int(m), int(repeats)
+    if m < 2:
+        raise ValueError(f"packed_log_ratio: pack size m must be >= 2, got {m}")
+    p = partners.data.reshape(partners.shape[0], -1)
+    need = repeats * (m - 1)
+    if p.shape[0] < need:
+        raise ValueError(f"packed_log_ratio: {repeats} repeats of {m - 1} partners need "
+                         f"{need} samples, got {p.shape[0]}")
+    xp = backend.xp_of(p)
+
+    def logit(x):
+        xd = x.data.reshape(x.shape[0], -1)
+        n, d = xd.shape
+        total = 0.0
+        for r in range(repeats):                      # a handful of D passes, not a pixel loop
+            ys = p[r * (m - 1):(r + 1) * (m - 1)]
+            packs = xp.concatenate([xd[:, None, :],
+                                    xp.broadcast_to(ys[None], (n, m - 1, d))], axis=1)
+            total = total + D(tensor(packs.reshape(n * m, d))).data.reshape(n)
+        return tensor((total / repeats).reshape(n, 1))
+    return logit
 
 
 def _logits(G, D, noise, n, device, chunk=8192):
