@@ -72,6 +72,7 @@ def test_compare_draws_metz_rows(tmp_path, capsys):
     assert rc == 0
     assert os.path.getsize(os.path.join(out, "rows.png")) > 1000
     assert len(open(os.path.join(out, "compare.txt")).read().splitlines()) == 2
+    assert "gan vs pacgan on ring8" in capsys.readouterr().out
 
 
 def test_bad_mode_study_options_fail_clearly(tmp_path, capsys):

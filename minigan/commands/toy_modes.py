@@ -284,7 +284,9 @@ def run(args):
     device = args.device or "cpu"
     os.makedirs(args.out, exist_ok=True)
     t_start = time.perf_counter()
-    desc = (f"{s['method']} on {s['dist']}" + (f" (K={s['modes']})" if s["modes"] else "")
+    who = (args.compare.replace(",", " vs ") if getattr(args, "compare", None)
+           else s["method"])
+    desc = (f"{who} on {s['dist']}" + (f" (K={s['modes']})" if s["modes"] else "")
             + f": {s['steps']} G steps, k={s['k']}, batch {s['batch']}, MLP {s['depth']}x"
             f"{s['hidden']} {s['activation']}, z_dim {s['z_dim']}, Adam lr {s['lr']:g} "
             f"betas {s['betas']}, schedule {s['schedule']}"
