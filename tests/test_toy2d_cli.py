@@ -153,3 +153,23 @@ def test_drs_reads_the_packed_discriminator_of_the_default_ring_method(tmp_path)
     with open(os.path.join(out, "history.json")) as f:
         r = json.load(f)["summary"]["results"][0]
     assert 0.0 < r["drs"]["acceptance"] <= 1.0 and r["drs"]["n_modes"] == 8
+
+
+def test_drs_calibrates_a_copy_and_leaves_the_runs_d_untouched():
+    """--drs is post-hoc: the D a run returns (and draws in discriminator.png) is the D at the
+    end of training, with or without the rejection-sampling rows."""
+    import argparse
+    from minigan.commands import toy as toy_cmd
+    from minigan.commands import toy_modes
+    parser = argparse.ArgumentParser()
+    toy_cmd.add_arguments(parser)
+    weights = {}
+    for drs in ([], ["--drs"]):
+        args = parser.parse_args(["--dist", "ring8", "--method", "nsgan", "--steps", "40",
+                                  "--hidden", "16"] + drs)
+        args.batch_size_modes = args.batch_size
+        r = toy_modes.train_one(toy_modes.settings(args), 0)
+        assert (r["drs"] is not None) == bool(drs)
+        weights[bool(drs)] = [p.data.copy() for p in r["D"].parameters()]
+    for a, b in zip(weights[False], weights[True]):
+        np.testing.assert_array_equal(a, b)

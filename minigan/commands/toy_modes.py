@@ -226,6 +226,8 @@ def _drs_score(s, G, D, data, noise, seed, device):
     critic's output is no log ratio and a minibatch-discrimination D depends on the batch, but
     the identity holds for any D trained with the GAN loss against the final G -- so those get
     a fresh standard D trained from scratch on the frozen G (a labelled variant)."""
+    import copy
+
     from .. import modes, optim, no_grad
     from ..gan.models import mlp_discriminator
     from ..gan.rejection import fine_tune_discriminator, packed_log_ratio, rejection_sample
@@ -234,7 +236,9 @@ def _drs_score(s, G, D, data, noise, seed, device):
     t0 = time.perf_counter()
     kind = _drs_kind(s["method"])
     cal = DRS_FRESH_D if kind == "fresh" else DRS_FINE_TUNE
-    if kind == "fresh":
+    if kind != "fresh":
+        D = copy.deepcopy(D)         # calibrate a copy: the run's own D (and its figures) stay
+    else:
         D = mlp_discriminator(s["x_dim"], hidden=s["hidden"], depth=s["depth"],
                               activation=s["activation"], shift=s["shift"],
                               scale=s["scale"]).to(device)
