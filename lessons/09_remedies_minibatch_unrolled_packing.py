@@ -86,8 +86,9 @@ for m, r in results.items():
 # | unrolled (K = 5) | 0/3 (seeds 0-2) | 83 % | 50-65 |
 #
 # Read it as a class: diversity-aware discriminators (minibatch features, packs) find the
-# modes; PacGAN pays with mass *between* them (its HQ falls), minibatch discrimination
-# less so. The unrolled GAN here is stable but stays on 2-3 modes: G's foresight of D's reply
+# modes; PacGAN pays with mass *between* them (its HQ falls), while minibatch
+# discrimination keeps the HQ of the plain GAN. The unrolled GAN stays on 2-3 modes: G's
+# foresight of D's reply
 # does not help it reach a mode 10 units away that it never visits. Remedies are measured
 # claims, not guarantees (the README's "Mode collapse, measured" has the 2-D tables).
 

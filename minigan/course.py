@@ -100,12 +100,8 @@ def _caller_file():
 def save_figure(fig, args, name, dpi=100):
     """Lay out ``fig``, write it to ``args.out / name`` and close it (figures pile up in
     memory otherwise over a 19-lesson tour). Returns the path, for ``report``'s list."""
-    import matplotlib.pyplot as plt
-    fig.tight_layout()
-    path = args.out / name
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return path
+    from .plot import _save
+    return _save(fig, args.out / name, dpi=dpi)
 
 
 def report(args, numbers, figures=(), notes=""):

@@ -42,9 +42,9 @@ def _is_interactive(plt):
 class LabWindow:
     """A figure with the lab's views and its controls. ``lab`` is a ``minigan.lab.Lab``."""
 
-    # 13.2 x 6.9 inches at 100 dpi (1320 x 690 px plus the toolbar) fits a 1366 x 768 laptop
-    # screen; a 1500-px window was cut off on one (seen under Xvfb).
-    def __init__(self, lab, iterations_per_frame=5, interval_ms=40, figsize=(13.2, 6.9)):
+    # 13.2 x 6.5 inches at 100 dpi: 1320 x 650 px, plus toolbar, title bar and a desktop panel
+    # about 750 px, for a 1366 x 768 laptop screen (a 15-inch window was cut off under Xvfb).
+    def __init__(self, lab, iterations_per_frame=5, interval_ms=40, figsize=(13.2, 6.5)):
         from . import lab as lab_module
         from .plot import pyplot
         self.lab = lab

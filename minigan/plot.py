@@ -51,12 +51,12 @@ def pyplot():
     return plt
 
 
-def _save(fig, path, suptitle=None, fontsize=10):
-    """Finish a figure: an optional overall title, tight layout, a 110-dpi file, memory freed."""
+def _save(fig, path, suptitle=None, fontsize=10, dpi=110):
+    """Finish a figure: an optional overall title, tight layout, the file, memory freed."""
     if suptitle:
         fig.suptitle(suptitle, fontsize=fontsize)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
     pyplot().close(fig)
     return path
 

@@ -61,10 +61,38 @@ def test_a_packed_d_read_through_fixed_partners_gives_exact_drs():
     kept, rate = rejection_sample(G, score, noise, 4000, rng=np.random.default_rng(0))
     assert abs(rate - 0.5) < 0.03
     assert stats.kstest(kept[:, 0], stats.norm(0, 0.5).cdf).pvalue > 0.01
+    assert stats.kstest(kept[:, 0], stats.norm(0, 1).cdf).pvalue < 1e-6
     with pytest.raises(ValueError, match="pack size"):
         packed_log_ratio(D, 1, partners)
     with pytest.raises(ValueError, match="partners need"):
         packed_log_ratio(D, m, partners[:3], repeats=4)
+
+
+class PackedSlots2D(nn.Module):
+    """A packed D on 2-D samples with the per-sample term f(v) = v1 v2 + v1 - 2 v2: the product
+    needs both coordinates of one sample in one slot, so a pack laid out coordinate-major
+    instead of sample-major shows."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, packs):                         # (N, m * 2) -> (N, 1)
+        v = packs.reshape(packs.shape[0], self.m, 2)
+        f = v[:, :, 0] * v[:, :, 1] + v[:, :, 0] - 2.0 * v[:, :, 1]
+        return f.sum(axis=1, keepdims=True)
+
+
+def test_packed_log_ratio_keeps_each_sample_whole_in_2d():
+    minigan.manual_seed(1)
+    m = 3
+    D = Packed(PackedSlots2D(m), m)
+    partners = toy.GaussianNoise(2).sample(2 * (m - 1))
+    x = toy.GaussianNoise(2).sample(40)
+    xd = x.data
+    own = xd[:, 0] * xd[:, 1] + xd[:, 0] - 2.0 * xd[:, 1]
+    offset = packed_log_ratio(D, m, partners, repeats=2)(x).data[:, 0] - own
+    assert np.allclose(offset, offset[0], atol=1e-4)
 
 
 def test_gamma_trades_acceptance_for_strictness():

@@ -81,6 +81,19 @@ def test_bad_mode_study_options_fail_clearly(tmp_path, capsys):
     assert "mode study" in capsys.readouterr().err
     assert cli.main(["toy", "--dist", "ring8", "--compare", "gan,magic", "--out",
                      str(tmp_path)]) == 1
+    capsys.readouterr()
+    assert cli.main(["toy", "--dist", "ring8", "--pack", "0", "--quick", "--out",
+                     str(tmp_path)]) == 1
+    assert "--pack must be >= 1" in capsys.readouterr().err
+
+
+def test_a_pack_of_one_is_a_plain_d_for_drs(tmp_path):
+    """PacGAN with m = 1 is the plain GAN; --drs then fine-tunes that D like nsgan's."""
+    out = str(tmp_path / "m1")
+    assert cli.main(["toy", "--dist", "ring8", "--pack", "1", "--seeds", "1", "--steps", "30",
+                     "--hidden", "16", "--drs", "--no-figures", "--out", out]) == 0
+    with open(os.path.join(out, "history.json")) as f:
+        assert json.load(f)["summary"]["results"][0]["drs"]["d_used"] == "own"
 
 
 def test_collapse_and_cure_on_the_same_seed_and_budget():
@@ -106,18 +119,20 @@ def test_collapse_and_cure_on_the_same_seed_and_budget():
 
 def test_drs_rows_in_the_sweep_table(tmp_path, capsys):
     """--drs scores discriminator rejection sampling of each seed's final G as its own rows;
-    the kept samples never score worse on HQ than a D that accepts at random would."""
+    D is fine-tuned and rejects part of G's samples, and the kept ones score as well on HQ."""
     out = str(tmp_path / "drs")
     rc = cli.main(["toy", "--dist", "ring8", "--method", "nsgan", "--seeds", "2", "--steps",
-                   "150", "--hidden", "32", "--drs", "--no-figures", "--out", out])
+                   "400", "--hidden", "64", "--drs", "--no-figures", "--out", out])
     assert rc == 0
     table = open(os.path.join(out, "table.md")).read()
     assert "Discriminator rejection sampling" in table and "+ DRS (acc." in table
     with open(os.path.join(out, "history.json")) as f:
         results = json.load(f)["summary"]["results"]
     for r in results:
-        assert 0.0 < r["drs"]["acceptance"] <= 1.0
-        assert r["drs"]["n_modes"] == 8
+        assert r["drs"]["d_used"] == "own"
+        assert 0.0 < r["drs"]["acceptance"] < 1.0
+    # measured: mean HQ 11.8 % -> 15.7 % over the two seeds
+    assert np.mean([r["drs"]["hq"] for r in results]) > np.mean([r["hq"] for r in results]) + 0.02
 
 
 def test_drs_for_a_critic_trains_a_fresh_d(monkeypatch):
@@ -137,7 +152,8 @@ def test_drs_for_a_critic_trains_a_fresh_d(monkeypatch):
     assert "fresh standard D" in toy_modes._drs_label(s)
     r = toy_modes.train_one(s, 0)
     assert r["drs"]["d_used"] == "fresh"
-    assert r["drs"]["score"]["hq"] > r["score"]["hq"] + 0.05
+    # measured: HQ 0.4 % -> 6 % (acceptance ~6 %); asked: at least three times G's own HQ
+    assert r["drs"]["score"]["hq"] > 3 * r["score"]["hq"] + 0.01
 
 
 def test_drs_reads_the_packed_discriminator_of_the_default_ring_method(tmp_path):
@@ -152,7 +168,8 @@ def test_drs_reads_the_packed_discriminator_of_the_default_ring_method(tmp_path)
     assert "pacgan on ring8" in table and "the packed D fine-tuned" in table
     with open(os.path.join(out, "history.json")) as f:
         r = json.load(f)["summary"]["results"][0]
-    assert 0.0 < r["drs"]["acceptance"] <= 1.0 and r["drs"]["n_modes"] == 8
+    assert r["drs"]["d_used"] == "packed"
+    assert 0.0 < r["drs"]["acceptance"] < 1.0 and r["drs"]["modes"] >= 1
 
 
 def test_drs_calibrates_a_copy_and_leaves_the_runs_d_untouched():

@@ -94,8 +94,9 @@ def add_arguments(parser):
                              "continuing D's optimizer; default: D's learning rate)")
     parser.add_argument("--drs", action="store_true",
                         help="mode study: also score discriminator rejection sampling of "
-                             "the final G (post-hoc, its own rows; gan/nsgan fine-tune their "
-                             "D, other methods train a fresh standard D on the frozen G)")
+                             "the final G (post-hoc, its own rows; gan/nsgan/unrolled fine-tune "
+                             "their own D, pacgan reads its packed D one sample at a time, "
+                             "wgan/wgan-gp/minibatch train a fresh standard D on the frozen G)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/toy", help="output folder")
     parser.add_argument("--device", default=None, help="cpu or cuda")

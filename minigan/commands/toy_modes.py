@@ -38,16 +38,17 @@ betas (0.5, 0.999), constant lr; "all modes" = seeds whose 2500 samples hit all 
     pacgan (m = 4)           10/10       4.0          43.1 %    0.081          4
     wgan (clip 0.01, k = 5)  10/10       4.0          37.8 %    0.102         15
     wgan-gp (k = 5)          2/10        2.4          38.8 %    (inf)         30
-    unrolled (K = 5, Adam)   0/3         2.3 (seeds 0-2: 2, 2, 3 modes; 98 % HQ, collapsed)
+    unrolled (K = 5, Adam)   0/3         2.3          83 %      0.872         50-65
+                             (seeds 0-2 only: 2, 2, 3 modes)
 
-With 6 modes, all covered in: gan 5/10, nsgan 6/10, minibatch 4/10, pacgan 10/10 (HQ 28 %),
-wgan 10/10 (HQ 32 %). So in 1-D the
+With 6 modes, all covered in: gan 5/10, nsgan 6/10, minibatch 4/10, pacgan 10/10 (HQ 27.8 %),
+wgan 10/10 (HQ 31.5 %). So in 1-D the
 vanilla GAN drops modes in 3 (4 modes) to 5 (6 modes) seeds of 10 -- often, not "most";
 packing and the clipped WGAN always cover the modes but put more than half of the mass
 between them; unrolling (a look-ahead of D) and WGAN-GP do not fix it on this budget.
 
 2-D (3x256 ReLU, batch 512, Adam 1e-3 beta1 0.5, cosine to 1e-5; ~19.5 ms/step):
-ring8, 8000 steps: nsgan 8/8 in 1 of 5 seeds (0, 1, 5, 6, 7); PacGAN m = 2 in 10/10
+ring8, 8000 steps: nsgan 8/8 in 1 of the 5 seeds run (0, 1, 5, 6, 7); PacGAN m = 2 in 10/10
 (mean HQ 96.3 %, rev-KL 0.013, ~120 s a seed) -- the default; with --drs (its packed D read
 one sample at a time) 98.3 % HQ, >= 98 % in 9/10 seeds. grid25, 8000 steps (the default,
 ~170 s): nsgan 21.3/25 modes, 94.9 % HQ, all 25 in 1/10 (with --drs 97.7 %, 4/10); --long
@@ -64,8 +65,9 @@ import time
 # Per distribution: standardisation of the networks, default sizes and step budgets.
 # 2-D: the recipe that worked in PyTorch on this machine (non-saturating GAN, 3x256 ReLU MLPs,
 # batch 512, Adam 1e-3 beta1 0.5, cosine decay to 1e-5); ~19.5 ms/step on one idle core
-# (the allocator tuning and the frozen-D generator step), so the 8000-step default is ~160 s
-# (under the 3-minute budget) and --long, 20000 steps, ~6.5 min.
+# (the allocator tuning and the frozen-D generator step), so the 8000-step default is ~120 s
+# (ring, PacGAN) to ~170 s (grid; 173 s with figures), under the 3-minute budget, and --long,
+# 20000 steps, ~7 min.
 # 1-D: modes 10 apart (20 sigma) and a generator whose output is NOT rescaled to the data's
 # spread (scale 1): G starts as a narrow bump at 0 and must find modes at +-5 and +-15.
 MODE_CONFIG = {
@@ -119,10 +121,13 @@ def settings(args):
              batch=args.batch_size_modes or cfg["batch"], z_dim=cfg["z_dim"],
              x_dim=cfg["x_dim"], activation=cfg["activation"], shift=cfg["shift"],
              scale=cfg["scale"], lr=args.lr or 1e-3, lr_min=1e-5, schedule=args.schedule,
-             betas=(0.5, 0.999), k=METHOD_K.get(method, 1), pack=args.pack or cfg.get("pack", 4),
+             betas=(0.5, 0.999), k=METHOD_K.get(method, 1),
+             pack=args.pack if args.pack is not None else cfg.get("pack", 4),
              unroll=args.unroll, unroll_lr=getattr(args, "unroll_lr", None),
              drs=bool(getattr(args, "drs", False)),
              quick=bool(args.quick), long=bool(args.long))
+    if s["pack"] < 1:
+        raise ValueError(f"--pack must be >= 1 (samples per PacGAN pack), got {s['pack']}")
     if args.quick and args.hidden is None:
         s["hidden"] = min(s["hidden"], 64)
     return s
@@ -175,8 +180,7 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
         if tr.step in snap_steps:
             snaps.append((tr.step, g_fn(z_eval[:1000]).reshape(1000, -1)))
 
-    pack = s["pack"] if s["method"] == "pacgan" else 1
-    batch = (s["batch"] // pack) * pack
+    batch = _batch_rows(s)
     trainer = trainer_cls(G, D, opt_g, opt_d, data, noise, objective=objective, k=s["k"],
                           batch_size=batch, device=device, callbacks=[callback],
                           progress=progress, schedulers=scheds, **extra)
@@ -198,6 +202,12 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
                 snapshots=snaps, trainer=trainer, data=data, noise=noise, G=G, D=D)
 
 
+def _batch_rows(s):
+    """The batch, rounded down to whole packs for PacGAN (its D reshapes rows into packs)."""
+    pack = s["pack"] if s["method"] == "pacgan" else 1
+    return (s["batch"] // pack) * pack
+
+
 DRS_FINE_TUNE = dict(steps=500, lr=1e-4)     # D's calibration before rejection sampling
 # A critic (WGAN) or a D that looks at the whole minibatch estimates no per-sample log ratio:
 # those methods get a *fresh* standard D, trained on the frozen final G.
@@ -205,15 +215,16 @@ DRS_FRESH_D = dict(steps=2000, lr=1e-3)
 DRS_PARTNER_SETS = 4                          # PacGAN: partner sets averaged per candidate
 
 
-def _drs_kind(method):
+DRS_OWN_D = ("gan", "nsgan", "unrolled", "unrolled1")    # D's logit is log p_data / p_g
+DRS_FRESH = ("wgan", "wgan-gp", "minibatch")             # a critic; a D that sees the batch
+
+
+def _drs_kind(s):
     """Which discriminator DRS uses: the method's own ('own'), its packed D read one sample
     at a time ('packed'), or a fresh standard D ('fresh')."""
-    from ..gan.remedies import METHODS
-    if method == "pacgan":
-        return "packed"
-    if METHODS[method][0] in ("gan", "nsgan") and method != "minibatch":
-        return "own"
-    return "fresh"
+    if s["method"] == "pacgan":
+        return "packed" if s["pack"] >= 2 else "own"      # a pack of 1 is a plain D
+    return "own" if s["method"] in DRS_OWN_D else "fresh"
 
 
 def _drs_score(s, G, D, data, noise, seed, device):
@@ -234,7 +245,7 @@ def _drs_score(s, G, D, data, noise, seed, device):
     from ..gan.remedies import METHODS
     import numpy as np
     t0 = time.perf_counter()
-    kind = _drs_kind(s["method"])
+    kind = _drs_kind(s)
     cal = DRS_FRESH_D if kind == "fresh" else DRS_FINE_TUNE
     if kind != "fresh":
         D = copy.deepcopy(D)         # calibrate a copy: the run's own D (and its figures) stay
@@ -243,7 +254,7 @@ def _drs_score(s, G, D, data, noise, seed, device):
                               activation=s["activation"], shift=s["shift"],
                               scale=s["scale"]).to(device)
     opt = optim.Adam(D.parameters(), lr=cal["lr"], betas=s["betas"])
-    batch = (s["batch"] // s["pack"]) * s["pack"] if kind == "packed" else s["batch"]
+    batch = _batch_rows(s)
     fine_tune_discriminator(G, D, opt, data, noise, steps=cal["steps"], batch_size=batch,
                             objective="nsgan" if kind == "fresh" else METHODS[s["method"]][0],
                             device=device)
@@ -266,7 +277,7 @@ def _drs_score(s, G, D, data, noise, seed, device):
 
 def _drs_label(s):
     """How the DRS rows were made (the table's caption)."""
-    kind = _drs_kind(s["method"])
+    kind = _drs_kind(s)
     c = DRS_FRESH_D if kind == "fresh" else DRS_FINE_TUNE
     if kind == "own":
         return f"D fine-tuned {c['steps']} steps at lr {c['lr']:g} with G frozen"
@@ -291,10 +302,12 @@ def run(args):
     device = args.device or "cpu"
     os.makedirs(args.out, exist_ok=True)
     t_start = time.perf_counter()
-    who = (args.compare.replace(",", " vs ") if getattr(args, "compare", None)
-           else s["method"])
+    compared = [m.strip() for m in (getattr(args, "compare", None) or "").split(",")
+                if m.strip()]
+    who = " vs ".join(compared) if compared else s["method"]
+    k = "k per method" if compared else f"k={s['k']}"
     desc = (f"{who} on {s['dist']}" + (f" (K={s['modes']})" if s["modes"] else "")
-            + f": {s['steps']} G steps, k={s['k']}, batch {s['batch']}, MLP {s['depth']}x"
+            + f": {s['steps']} G steps, {k}, batch {s['batch']}, MLP {s['depth']}x"
             f"{s['hidden']} {s['activation']}, z_dim {s['z_dim']}, Adam lr {s['lr']:g} "
             f"betas {s['betas']}, schedule {s['schedule']}"
             + (f" to {s['lr_min']:g}" if s["schedule"] == "cosine" else ""))
@@ -344,7 +357,7 @@ def _sweep(args, s, desc, device, t_start):
         if r["drs"]:
             d = r["drs"]
             results[-1]["drs"] = dict(d["score"], acceptance=d["acceptance"],
-                                      seconds=d["seconds"])
+                                      seconds=d["seconds"], d_used=d["d_used"])
             drs_rows.append(_row(f"{seed} + DRS (acc. {100 * d['acceptance']:.0f} %)",
                                  d["score"], d["seconds"], d["seconds"]))
             print("  " + drs_rows[-1], flush=True)

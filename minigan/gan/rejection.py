@@ -74,7 +74,7 @@ def packed_log_ratio(D, m, partners, repeats=4):
     ``repeats * (m - 1)`` samples of G; set r packs each x with partners[r*(m-1):(r+1)*(m-1)].
     Returns a callable x -> Tensor of shape (N, 1), usable as ``D`` in ``rejection_sample``.
     """
-    from .. import tensor
+    from .. import as_tensor
     m, repeats = int(m), int(repeats)
     if m < 2:
         raise ValueError(f"packed_log_ratio: pack size m must be >= 2, got {m}")
@@ -83,18 +83,19 @@ def packed_log_ratio(D, m, partners, repeats=4):
     if p.shape[0] < need:
         raise ValueError(f"packed_log_ratio: {repeats} repeats of {m - 1} partners need "
                          f"{need} samples, got {p.shape[0]}")
-    xp = backend.xp_of(p)
 
     def logit(x):
         xd = x.data.reshape(x.shape[0], -1)
         n, d = xd.shape
+        xp = backend.xp_of(xd)
+        ps = p if backend.xp_of(p) is xp else backend.as_array(p, device=backend.device_of(xd))
         total = 0.0
         for r in range(repeats):                      # a handful of D passes, not a pixel loop
-            ys = p[r * (m - 1):(r + 1) * (m - 1)]
+            ys = ps[r * (m - 1):(r + 1) * (m - 1)]
             packs = xp.concatenate([xd[:, None, :],
                                     xp.broadcast_to(ys[None], (n, m - 1, d))], axis=1)
-            total = total + D(tensor(packs.reshape(n * m, d))).data.reshape(n)
-        return tensor((total / repeats).reshape(n, 1))
+            total = total + D(as_tensor(packs.reshape(n * m, d))).data.reshape(n)
+        return as_tensor((total / repeats).reshape(n, 1))
     return logit
 
 
