@@ -27,12 +27,10 @@ from minigan import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
-import argparse  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from minigan import modes, plot  # noqa: E402
-from minigan.commands import toy as toy_cmd  # noqa: E402
 from minigan.commands import toy_modes  # noqa: E402
 
 # --quick trains for a few seconds only (the study's own --quick: 300 steps; the numbers then
@@ -45,15 +43,11 @@ from minigan.commands import toy_modes  # noqa: E402
 # --schedule constant`
 
 # %%
-parser = argparse.ArgumentParser()
-toy_cmd.add_arguments(parser)
 flags = ["--dist", "mix1d", "--modes", "4", "--method", "gan", "--schedule", "constant",
          "--device", args.device]
 if args.quick:
     flags += ["--quick"]
-study = parser.parse_args(flags)
-study.batch_size_modes = study.batch_size
-s = toy_modes.settings(study)
+s = toy_modes.study_settings(flags)
 print(f"{s['method']} on mix1d (K={s['modes']}, spacing {s['spacing']}): {s['steps']} G steps, "
       f"MLP {s['depth']}x{s['hidden']} {s['activation']}, batch {s['batch']}, Adam lr {s['lr']:g} "
       f"({s['schedule']})")

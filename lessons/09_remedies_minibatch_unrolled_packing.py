@@ -25,10 +25,8 @@ from minigan import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
-import argparse  # noqa: E402
 
 from minigan import modes, plot  # noqa: E402
-from minigan.commands import toy as toy_cmd  # noqa: E402
 from minigan.commands import toy_modes  # noqa: E402
 from minigan.gan.remedies import METHODS  # noqa: E402
 
@@ -42,14 +40,11 @@ CHOICES = ["gan", "minibatch", "pacgan"] + ([] if args.quick else ["unrolled"])
 # ## 1. The same budget for every method
 
 # %%
-parser = argparse.ArgumentParser()
-toy_cmd.add_arguments(parser)
 flags = ["--dist", "mix1d", "--modes", "4", "--schedule", "constant", "--device", args.device]
 results, lines = {}, []
 for method in CHOICES:
-    study = parser.parse_args(flags + ["--method", method] + (["--quick"] if args.quick else []))
-    study.batch_size_modes = study.batch_size
-    s = toy_modes.settings(study)
+    s = toy_modes.study_settings(flags + ["--method", method]
+                                 + (["--quick"] if args.quick else []))
     r = toy_modes.train_one(s, args.seed, args.device, snapshots=40,
                             track_every=max(1, s["steps"] // 40))
     results[method] = r
@@ -88,9 +83,8 @@ for m, r in results.items():
 # Read it as a class: diversity-aware discriminators (minibatch features, packs) find the
 # modes; PacGAN pays with mass *between* them (its HQ falls), while minibatch
 # discrimination keeps the HQ of the plain GAN. The unrolled GAN stays on 2-3 modes: G's
-# foresight of D's reply
-# does not help it reach a mode 10 units away that it never visits. Remedies are measured
-# claims, not guarantees (the README's "Mode collapse, measured" has the 2-D tables).
+# foresight of D's reply does not help it reach a mode 10 units away that it never visits.
+# Remedies are measured claims, not guarantees (the README's "Mode collapse, measured" has the 2-D tables).
 
 # %%
 numbers = {"steps": s["steps"]}

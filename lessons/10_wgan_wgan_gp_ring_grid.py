@@ -46,14 +46,12 @@ from minigan import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
-import argparse  # noqa: E402
 import inspect  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import minigan  # noqa: E402
 from minigan import backend, gan, modes, optim, plot, theory, toy  # noqa: E402
-from minigan.commands import toy as toy_cmd  # noqa: E402
 from minigan.commands import toy_modes  # noqa: E402
 from minigan.gan import losses  # noqa: E402
 
@@ -220,16 +218,12 @@ print(f"fresh critic on ring8: critic loss E f(G) - E f(x) = {c_loss.item():+.4f
 # gets the same number of *generator* steps; the WGANs pay 5 critic steps for each.
 
 # %%
-parser = argparse.ArgumentParser()
-toy_cmd.add_arguments(parser)
 budget = ["--steps", str(TRAIN_STEPS), "--hidden", str(TRAIN_HIDDEN), "--device", dev]
 results = {}
 for dist in ("ring8", "grid25"):
     cfg = toy_modes.MODE_CONFIG[dist]
     for method in METHODS_2D:
-        study = parser.parse_args(["--dist", dist, "--method", method] + budget)
-        study.batch_size_modes = study.batch_size
-        s = toy_modes.settings(study)
+        s = toy_modes.study_settings(["--dist", dist, "--method", method] + budget)
         r = toy_modes.train_one(s, args.seed, dev, snapshots=6,
                                 track_every=max(1, s["steps"] // 20))
         results[dist, method] = r

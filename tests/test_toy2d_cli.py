@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from minigan import cli
+from minigan.commands import toy_modes
 
 
 def test_ring8_quick_run_writes_samples_metrics_and_figures(tmp_path, capsys):
@@ -100,17 +101,10 @@ def test_collapse_and_cure_on_the_same_seed_and_budget():
     """The teaching story in one test (mix1d, 4 modes 10 apart, 1500 steps, constant lr 1e-3,
     seed 0): the minimax GAN drops modes, PacGAN on the same budget covers all four.
     (10-seed rates are in the report: GAN misses modes in 3/10 seeds, PacGAN in 0/10.)"""
-    import argparse
-    from minigan.commands import toy as toy_cmd
-    from minigan.commands import toy_modes
-    parser = argparse.ArgumentParser()
-    toy_cmd.add_arguments(parser)
     scores = {}
     for method in ("gan", "pacgan"):
-        args = parser.parse_args(["--dist", "mix1d", "--modes", "4", "--method", method,
-                                  "--schedule", "constant"])
-        args.batch_size_modes = args.batch_size
-        s = toy_modes.settings(args)
+        s = toy_modes.study_settings(["--dist", "mix1d", "--modes", "4", "--method", method,
+                                      "--schedule", "constant"])
         assert s["steps"] == 1500 and s["spacing"] == 10.0
         scores[method] = toy_modes.train_one(s, 0)["score"]
     assert scores["gan"]["modes"] <= 2
@@ -139,16 +133,9 @@ def test_drs_for_a_critic_trains_a_fresh_d(monkeypatch):
     """A WGAN critic's output is no log ratio, so DRS trains a fresh standard D on the frozen G
     instead, and that D's acceptance test still filters G's between-mode mass (HQ up,
     measured on the same final G)."""
-    import argparse
-    from minigan.commands import toy as toy_cmd
-    from minigan.commands import toy_modes
     monkeypatch.setitem(toy_modes.DRS_FRESH_D, "steps", 500)
-    parser = argparse.ArgumentParser()
-    toy_cmd.add_arguments(parser)
-    args = parser.parse_args(["--dist", "ring8", "--method", "wgan", "--steps", "100",
-                              "--hidden", "64", "--drs"])
-    args.batch_size_modes = args.batch_size
-    s = toy_modes.settings(args)
+    s = toy_modes.study_settings(["--dist", "ring8", "--method", "wgan", "--steps", "100",
+                                  "--hidden", "64", "--drs"])
     assert "fresh standard D" in toy_modes._drs_label(s)
     r = toy_modes.train_one(s, 0)
     assert r["drs"]["d_used"] == "fresh"
@@ -175,17 +162,10 @@ def test_drs_reads_the_packed_discriminator_of_the_default_ring_method(tmp_path)
 def test_drs_calibrates_a_copy_and_leaves_the_runs_d_untouched():
     """--drs is post-hoc: the D a run returns (and draws in discriminator.png) is the D at the
     end of training, with or without the rejection-sampling rows."""
-    import argparse
-    from minigan.commands import toy as toy_cmd
-    from minigan.commands import toy_modes
-    parser = argparse.ArgumentParser()
-    toy_cmd.add_arguments(parser)
     weights = {}
     for drs in ([], ["--drs"]):
-        args = parser.parse_args(["--dist", "ring8", "--method", "nsgan", "--steps", "40",
-                                  "--hidden", "16"] + drs)
-        args.batch_size_modes = args.batch_size
-        r = toy_modes.train_one(toy_modes.settings(args), 0)
+        r = toy_modes.train_one(toy_modes.study_settings(
+            ["--dist", "ring8", "--method", "nsgan", "--steps", "40", "--hidden", "16"] + drs), 0)
         assert (r["drs"] is not None) == bool(drs)
         weights[bool(drs)] = [p.data.copy() for p in r["D"].parameters()]
     for a, b in zip(weights[False], weights[True]):

@@ -120,7 +120,6 @@ def _copy_state(module):
 
 def run(args):
     from . import toy_modes
-    args.batch_size_modes = args.batch_size
     with backend.blas_threads(1):
         if toy_modes.is_mode_study(args):
             return toy_modes.run(args)

@@ -118,7 +118,7 @@ def settings(args):
              modes=(args.modes or 4) if args.dist == "mix1d" else None,
              spacing=(args.spacing or cfg.get("spacing")) if args.dist == "mix1d" else None,
              hidden=args.hidden or cfg["hidden"], depth=args.depth or cfg["depth"],
-             batch=args.batch_size_modes or cfg["batch"], z_dim=cfg["z_dim"],
+             batch=args.batch_size or cfg["batch"], z_dim=cfg["z_dim"],
              x_dim=cfg["x_dim"], activation=cfg["activation"], shift=cfg["shift"],
              scale=cfg["scale"], lr=args.lr or 1e-3, lr_min=1e-5, schedule=args.schedule,
              betas=(0.5, 0.999), k=METHOD_K.get(method, 1),
@@ -131,6 +131,17 @@ def settings(args):
     if args.quick and args.hidden is None:
         s["hidden"] = min(s["hidden"], 64)
     return s
+
+
+def study_settings(argv):
+    """``settings`` for ``minigan toy`` command-line words, e.g. ``["--dist", "ring8",
+    "--method", "pacgan"]``: how lessons and tests set up a run exactly as the CLI would."""
+    import argparse
+
+    from .toy import add_arguments
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return settings(parser.parse_args(list(argv)))
 
 
 def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False):
@@ -213,10 +224,7 @@ DRS_FINE_TUNE = dict(steps=500, lr=1e-4)     # D's calibration before rejection 
 # those methods get a *fresh* standard D, trained on the frozen final G.
 DRS_FRESH_D = dict(steps=2000, lr=1e-3)
 DRS_PARTNER_SETS = 4                          # PacGAN: partner sets averaged per candidate
-
-
 DRS_OWN_D = ("gan", "nsgan", "unrolled", "unrolled1")    # D's logit is log p_data / p_g
-DRS_FRESH = ("wgan", "wgan-gp", "minibatch")             # a critic; a D that sees the batch
 
 
 def _drs_kind(s):
@@ -224,7 +232,12 @@ def _drs_kind(s):
     at a time ('packed'), or a fresh standard D ('fresh')."""
     if s["method"] == "pacgan":
         return "packed" if s["pack"] >= 2 else "own"      # a pack of 1 is a plain D
-    return "own" if s["method"] in DRS_OWN_D else "fresh"
+    return "own" if s["method"] in DRS_OWN_D else "fresh"   # critics, minibatch-feature Ds
+
+
+def _drs_calibration(kind):
+    """Steps and lr of the D calibration: fine-tuning an own/packed D, or training a fresh one."""
+    return DRS_FRESH_D if kind == "fresh" else DRS_FINE_TUNE
 
 
 def _drs_score(s, G, D, data, noise, seed, device):
@@ -246,7 +259,7 @@ def _drs_score(s, G, D, data, noise, seed, device):
     import numpy as np
     t0 = time.perf_counter()
     kind = _drs_kind(s)
-    cal = DRS_FRESH_D if kind == "fresh" else DRS_FINE_TUNE
+    cal = _drs_calibration(kind)
     if kind != "fresh":
         D = copy.deepcopy(D)         # calibrate a copy: the run's own D (and its figures) stay
     else:
@@ -278,7 +291,7 @@ def _drs_score(s, G, D, data, noise, seed, device):
 def _drs_label(s):
     """How the DRS rows were made (the table's caption)."""
     kind = _drs_kind(s)
-    c = DRS_FRESH_D if kind == "fresh" else DRS_FINE_TUNE
+    c = _drs_calibration(kind)
     if kind == "own":
         return f"D fine-tuned {c['steps']} steps at lr {c['lr']:g} with G frozen"
     if kind == "packed":
@@ -302,8 +315,7 @@ def run(args):
     device = args.device or "cpu"
     os.makedirs(args.out, exist_ok=True)
     t_start = time.perf_counter()
-    compared = [m.strip() for m in (getattr(args, "compare", None) or "").split(",")
-                if m.strip()]
+    compared = _compared_methods(args)
     who = " vs ".join(compared) if compared else s["method"]
     k = "k per method" if compared else f"k={s['k']}"
     desc = (f"{who} on {s['dist']}" + (f" (K={s['modes']})" if s["modes"] else "")
@@ -405,10 +417,15 @@ def _sweep(args, s, desc, device, t_start):
     return 0
 
 
+def _compared_methods(args):
+    """The method names of ``--compare M1,M2,...`` (empty when not comparing)."""
+    return [m.strip() for m in (getattr(args, "compare", None) or "").split(",") if m.strip()]
+
+
 def _compare(args, s, device, t_start):
     """Metz et al.'s Figure 1: every method in ``--compare`` on the same seed and budget."""
     from .. import modes, plot
-    methods = [m.strip() for m in args.compare.split(",") if m.strip()]
+    methods = _compared_methods(args)
     from ..gan.remedies import METHODS
     bad = [m for m in methods if m not in METHODS]
     if bad:
