@@ -80,6 +80,10 @@ def add_arguments(parser):
                              "draw Metz et al.'s Figure 1 rows (rows.png)")
     parser.add_argument("--long", action="store_true",
                         help="mode study: the longer budget used for the tables")
+    parser.add_argument("--activation", choices=["relu", "leaky_relu", "tanh"], default=None,
+                        help="mode study: hidden activation of G and D (default: the "
+                             "distribution's; relu in 1-D lets G's units die, a cause of "
+                             "collapse of its own)")
     parser.add_argument("--hidden", type=int, default=None, help="mode study: MLP width")
     parser.add_argument("--depth", type=int, default=None, help="mode study: hidden layers")
     parser.add_argument("--lr", type=float, default=None,

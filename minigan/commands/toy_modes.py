@@ -27,25 +27,27 @@ classic constant-learning-rate setting under which GANs collapse on these toys.
 Measured on this 2-core CPU (2026-11-23; seeds 0-9 unless stated; the full tables and the
 published numbers are in the README's "Mode collapse" section).
 
-1-D, 4 modes 10 apart (sigma 0.5), 1500 G steps, batch 256, 3x64 ReLU, z_dim 1, Adam 1e-3
-betas (0.5, 0.999), constant lr; "all modes" = seeds whose 2500 samples hit all 4 modes:
+1-D, 4 modes 10 apart (sigma 0.5), 1500 G steps, batch 256, 3x64 leaky ReLU, z_dim 1, Adam
+betas (0.5, 0.999), constant lr; "all modes" = seeds whose 2500 samples hit all 4 modes. What
+causes the collapse (minimax GAN): lr 1e-3 10/10 seeds with all modes, lr 3e-3 4/10; with
+plain ReLU units at 1e-3 7/10 (dead units: a 1-D ReLU G cannot reach the far modes). The
+remedies at the collapse setting, lr 3e-3 (``--lr 3e-3``):
 
     method                   all modes   mean modes   mean HQ   mean rev-KL   s / seed
-    gan (minimax)            7/10        3.4          71.5 %    0.371          9
-      + DRS (post-hoc)       7/10        3.4          83.2 %    0.306         +1.5
-    nsgan                    8/10        3.6          72.4 %    0.323          8
-    minibatch (8 x 4)        9/10        3.8          74.5 %    0.328         34
-    pacgan (m = 4)           10/10       4.0          43.1 %    0.081          4
-    wgan (clip 0.01, k = 5)  10/10       4.0          37.8 %    0.102         15
-    wgan-gp (k = 5)          2/10        2.4          38.8 %    (inf)         30
-    unrolled (K = 5, Adam)   0/3         2.3          83 %      0.872         50-65
-                             (seeds 0-2 only: 2, 2, 3 modes)
+    gan (minimax)            4/10        3.4          76.2 %    0.395          3.6
+      + DRS (post-hoc)       4/10        3.4          96.1 %    0.297         +0.7
+    nsgan                    5/10        3.4          76.9 %    0.473          3.3
+    minibatch (8 x 4)        8/10        3.7          44.1 %    0.488         28
+    pacgan (m = 4)           10/10       4.0          30.2 %    0.080          3
+    wgan (clip 0.01, k = 5)  10/10       4.0          31.3 %    0.047         10.5
+    wgan-gp (k = 5)          6/10        3.6          26.1 %    0.384         15
+    unrolled (K = 5)         7/10        3.7          82.4 %    0.224         50
+      (--unroll-lr 3e-4; unrolled at D's own 3e-3: 3/10, 2.4 modes, 82.0 % HQ)
 
-With 6 modes, all covered in: gan 5/10, nsgan 6/10, minibatch 4/10, pacgan 10/10 (HQ 27.8 %),
-wgan 10/10 (HQ 31.5 %). So in 1-D the
-vanilla GAN drops modes in 3 (4 modes) to 5 (6 modes) seeds of 10 -- often, not "most";
-packing and the clipped WGAN always cover the modes but put more than half of the mass
-between them; unrolling (a look-ahead of D) and WGAN-GP do not fix it on this budget.
+With 6 modes the same GAN covers all 6 in 10/10 seeds (HQ 42.8 %, rev-KL 0.34): "covered"
+needs one good sample, so an unequal spread shows in rev-KL, not the count. Packing and the
+clipped WGAN always cover the modes but put most of the mass between them; minibatch
+discrimination just reaches 8/10; WGAN-GP and unrolling do not on this budget.
 
 2-D (3x256 ReLU, batch 512, Adam 1e-3 beta1 0.5, cosine to 1e-5; ~19.5 ms/step):
 ring8, 8000 steps: nsgan 8/8 in 1 of the 5 seeds run (0, 1, 5, 6, 7); PacGAN m = 2 in 10/10
@@ -70,10 +72,14 @@ import time
 # 20000 steps, ~7 min.
 # 1-D: modes 10 apart (20 sigma) and a generator whose output is NOT rescaled to the data's
 # spread (scale 1): G starts as a narrow bump at 0 and must find modes at +-5 and +-15.
+# Leaky ReLU, because with ReLU a 1-D G loses units for good (a unit whose pre-activation is
+# negative for every z gets no gradient again): a minimax GAN then misses modes in 3/10 seeds
+# at lr 1e-3 and a WGAN-GP G can die into a point mass; with leaky ReLU the same GAN covers
+# all 4 modes in 10/10, and it is the learning rate (3e-3) that makes it collapse (6/10).
 MODE_CONFIG = {
     "mix1d": dict(x_dim=1, z_dim=1, hidden=64, depth=3, batch=256, shift=0.0, scale=1.0,
                   spacing=10.0, steps=1500, long_steps=5000, quick_steps=300,
-                  recommended="nsgan", activation="relu"),
+                  recommended="nsgan", activation="leaky_relu"),
     # ring8: PacGAN with pairs covered all 8 modes in 10/10 seeds where the plain
     # non-saturating GAN covered them in 1/5 (same budget, same networks).
     "ring8": dict(x_dim=2, z_dim=2, hidden=256, depth=3, batch=512, shift=0.0, scale=1.0,
@@ -119,7 +125,8 @@ def settings(args):
              spacing=(args.spacing or cfg.get("spacing")) if args.dist == "mix1d" else None,
              hidden=args.hidden or cfg["hidden"], depth=args.depth or cfg["depth"],
              batch=args.batch_size or cfg["batch"], z_dim=cfg["z_dim"],
-             x_dim=cfg["x_dim"], activation=cfg["activation"], shift=cfg["shift"],
+             x_dim=cfg["x_dim"], shift=cfg["shift"],
+             activation=getattr(args, "activation", None) or cfg["activation"],
              scale=cfg["scale"], lr=args.lr or 1e-3, lr_min=1e-5, schedule=args.schedule,
              betas=(0.5, 0.999), k=METHOD_K.get(method, 1),
              pack=args.pack if args.pack is not None else cfg.get("pack", 4),
@@ -412,8 +419,9 @@ def _sweep(args, s, desc, device, t_start):
     with open(os.path.join(args.out, "history.json"), "w") as f:
         json.dump({"summary": dict(settings=s, results=results, all_modes=full, goal=goal,
                                    seconds_total=time.perf_counter() - t_start)}, f)
-    print(f"  all {j} modes in {full}/{n} seeds, goal met in {goal}/{n}; wrote "
-          f"{args.out}/table.md")
+    print(f"  all {j} modes in {full}/{n} seeds"
+          + ("" if s["x_dim"] == 1 else f", goal met in {goal}/{n}")
+          + f"; wrote {args.out}/table.md")
     return 0
 
 
