@@ -82,8 +82,8 @@ def add_arguments(parser):
                         help="mode study: the longer budget used for the tables")
     parser.add_argument("--activation", choices=["relu", "leaky_relu", "tanh"], default=None,
                         help="mode study: hidden activation of G and D (default: the "
-                             "distribution's; relu in 1-D lets G's units die, a cause of "
-                             "collapse of its own)")
+                             "distribution's; relu in 1-D lets G's units die and misses "
+                             "modes more often)")
     parser.add_argument("--hidden", type=int, default=None, help="mode study: MLP width")
     parser.add_argument("--depth", type=int, default=None, help="mode study: hidden layers")
     parser.add_argument("--lr", type=float, default=None,

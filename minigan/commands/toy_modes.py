@@ -30,7 +30,7 @@ published numbers are in the README's "Mode collapse" section).
 1-D, 4 modes 10 apart (sigma 0.5), 1500 G steps, batch 256, 3x64 leaky ReLU, z_dim 1, Adam
 betas (0.5, 0.999), constant lr; "all modes" = seeds whose 2500 samples hit all 4 modes. What
 causes the collapse (minimax GAN): lr 1e-3 10/10 seeds with all modes, lr 3e-3 4/10; with
-plain ReLU units at 1e-3 7/10 (dead units: a 1-D ReLU G cannot reach the far modes). The
+plain ReLU units at 1e-3 7/10 (and 12-33 of 64 units of G's last layer dead). The
 remedies at the collapse setting, lr 3e-3 (``--lr 3e-3``):
 
     method                   all modes   mean modes   mean HQ   mean rev-KL   s / seed
@@ -73,9 +73,10 @@ import time
 # 1-D: modes 10 apart (20 sigma) and a generator whose output is NOT rescaled to the data's
 # spread (scale 1): G starts as a narrow bump at 0 and must find modes at +-5 and +-15.
 # Leaky ReLU, because with ReLU a 1-D G loses units for good (a unit whose pre-activation is
-# negative for every z gets no gradient again): a minimax GAN then misses modes in 3/10 seeds
-# at lr 1e-3 and a WGAN-GP G can die into a point mass; with leaky ReLU the same GAN covers
-# all 4 modes in 10/10, and it is the learning rate (3e-3) that makes it collapse (6/10).
+# negative for every z gets no gradient again; 12-33 of 64 in G's last layer by the end): a
+# minimax GAN then misses modes in 3/10 seeds at lr 1e-3 and a WGAN-GP G can shrink into a
+# near-point mass; with leaky ReLU the same GAN covers all 4 modes in 10/10, and it is the
+# learning rate (3e-3) that makes it collapse (6/10 seeds miss a mode).
 MODE_CONFIG = {
     "mix1d": dict(x_dim=1, z_dim=1, hidden=64, depth=3, batch=256, shift=0.0, scale=1.0,
                   spacing=10.0, steps=1500, long_steps=5000, quick_steps=300,
