@@ -143,3 +143,40 @@ def test_converged_discriminator_matches_d_star():
     r = rows[0]
     assert r["max_err"] < 0.05 and r["mean_err"] < 0.02
     assert abs(r["v_trained"] - r["c_of_g"]) < 0.02          # outcome (b)
+
+
+def _linear_d_step(gamma, every, n_updates, seed=5):
+    """D(x) = w x + b on 1-D data, trained by plain SGD (lr 0.1) with R1 settings; returns w
+    after each update. R1 = γ/2 E (dD/dx)² = γ/2 w², so it adds exactly γ w to dL/dw."""
+    minigan.manual_seed(seed)
+    G = gan.mlp_generator(hidden=4, shift=4.0)
+    D = minigan.nn.Linear(1, 1)
+    tr = gan.GANTrainer(G, D, optim.SGD(G.parameters(), lr=0.0), optim.SGD(D.parameters(),
+                        lr=0.1), toy.Gaussian1D(4, 0.5), toy.GaussianNoise(1), batch_size=16,
+                        r1_gamma=gamma, r1_every=every, progress=False)
+    ws = [float(D.weight.numpy()[0, 0])]
+    for _ in range(n_updates):
+        tr.d_step()
+        ws.append(float(D.weight.numpy()[0, 0]))
+    return np.array(ws)
+
+
+def test_r1_adds_gamma_w_to_a_linear_discriminators_gradient():
+    """Same seed, same batches: with R1 each SGD step on w moves by an extra -lr γ w_before;
+    lazy R1 (every 2nd update, γ doubled) does so on updates 1, 3, ... only."""
+    plain = _linear_d_step(0.0, 1, 1)
+    r1 = _linear_d_step(0.5, 1, 1)
+    np.testing.assert_allclose(r1[1] - plain[1], -0.1 * 0.5 * plain[0], rtol=1e-4)
+    lazy = _linear_d_step(0.5, 2, 1)
+    np.testing.assert_allclose(lazy[1] - plain[1], -0.1 * 1.0 * plain[0], rtol=1e-4)
+    with pytest.raises(ValueError, match="r1_gamma"):
+        _linear_d_step(-1.0, 1, 0)
+
+
+def test_lazy_r1_runs_on_every_nth_update_with_gamma_scaled(monkeypatch):
+    from minigan.gan import train as train_module
+    calls, real = [], train_module.r1_penalty
+    monkeypatch.setattr(train_module, "r1_penalty",
+                        lambda out, x, gamma: (calls.append(gamma), real(out, x, gamma))[1])
+    _linear_d_step(0.5, 3, 7)
+    assert calls == [1.5, 1.5, 1.5]          # updates 0, 3, 6 of 7, each with 3 x gamma

@@ -49,7 +49,7 @@ DIST_CONFIG = {
 METHODS = {"gan": "gan", "nsgan": "nsgan"}
 # The mode-collapse study (minigan/commands/toy_modes.py) adds the remedies.
 ALL_METHODS = ("gan", "nsgan", "minibatch", "unrolled", "unrolled1", "wgan", "wgan-gp",
-               "pacgan")
+               "pacgan", "nsgan-r1")
 
 FULL = dict(steps=3000, d_fit_steps=2000, d_fit_batch=512, family=4, snapshots=30)
 G_STEPS_PANEL_C = 5          # small SGD steps of G against the frozen D of panel (b)
@@ -62,7 +62,7 @@ def add_arguments(parser):
     parser.add_argument("--method", choices=list(ALL_METHODS), default=None,
                         help="gan: minimax (saturating G loss); nsgan: non-saturating; "
                              "minibatch, unrolled (unrolled1: first order), wgan, wgan-gp, "
-                             "pacgan: the mode-collapse remedies (default: the recommended "
+                             "pacgan, nsgan-r1 (R1 penalty): the mode-collapse remedies (default: the recommended "
                              "method of the distribution, nsgan)")
     parser.add_argument("--steps", type=int, default=None,
                         help="generator steps (default 3000, or 800 with --quick; the mode "
@@ -93,6 +93,11 @@ def add_arguments(parser):
     parser.add_argument("--pack", type=int, default=None,
                         help="pacgan: pack size m (default: the distribution's, else 4)")
     parser.add_argument("--unroll", type=int, default=5, help="unrolled: D steps K")
+    parser.add_argument("--r1", type=float, default=None,
+                        help="nsgan-r1: gamma of the R1 penalty on real data (default 0.1)")
+    parser.add_argument("--r1-every", type=int, default=None,
+                        help="nsgan-r1: apply R1 every N-th D update, gamma times N (lazy R1; "
+                             "default 1)")
     parser.add_argument("--unroll-lr", type=float, default=None,
                         help="unrolled: step size of the unrolled D updates (Adam steps "
                              "continuing D's optimizer; default: D's learning rate)")

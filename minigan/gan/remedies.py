@@ -31,6 +31,11 @@ two chase each other around the modes instead of converging. Each remedy attacks
   is pulled towards *every* mode it misses (``losses.wasserstein_*`` with weight clipping or
   the gradient penalty; the trainer already applies both).
 
+* **R1** (Mescheder et al. 2018), ``nsgan-r1``: not a collapse remedy by design but a
+  convergence one -- the penalty gamma/2 E||grad D(x)||^2 on real data keeps D flat where the
+  data is, so G's samples are not flung past the modes and back. On the 25-mode grid that
+  oscillation is what drops modes (``losses.r1_penalty``; ``GANTrainer(r1_gamma=...)``).
+
 ``build_method(name, ...)`` assembles G, D and the trainer class for each method, for the
 ``minigan toy`` command and the lessons.
 """
@@ -295,11 +300,13 @@ METHODS = {
     "wgan": ("wgan", "WGAN, critic weights clipped to [-c, c]"),
     "wgan-gp": ("wgan-gp", "WGAN-GP, gradient penalty lambda = 10"),
     "pacgan": ("nsgan", "non-saturating GAN, PacGAN D on packs of m samples"),
+    "nsgan-r1": ("nsgan", "non-saturating GAN, R1 penalty gamma/2 E|grad D(x)|^2 on real x"),
 }
 
 
 def build_method(method, x_dim, z_dim, hidden, depth, activation="relu", shift=0.0, scale=1.0,
-                 pack=4, unroll=5, mbd_kernels=8, mbd_dims=4):
+                 pack=4, unroll=5, mbd_kernels=8, mbd_dims=4, r1=0.1,
+                 r1_every=1):
     """(G, D, objective, trainer class, trainer kwargs) for a method name in ``METHODS``."""
     from .models import mlp_discriminator, mlp_generator
     if method not in METHODS:
@@ -325,4 +332,6 @@ def build_method(method, x_dim, z_dim, hidden, depth, activation="relu", shift=0
     if method in ("unrolled", "unrolled1"):
         trainer_cls = UnrolledGANTrainer
         kwargs = dict(unroll=unroll, second_order=(method == "unrolled"))
+    elif method == "nsgan-r1":
+        kwargs = dict(r1_gamma=r1, r1_every=r1_every)
     return G, D, objective, trainer_cls, kwargs

@@ -36,7 +36,7 @@ from .. import backend
 from ..autograd import no_grad
 from ..ops import reduce as R
 from ..ops import elementwise as E
-from .losses import clip_weights, get_objective, gradient_penalty
+from .losses import clip_weights, get_objective, gradient_penalty, r1_penalty
 
 __all__ = ["GANTrainer", "NonFiniteLossError", "every", "fit_discriminator"]
 
@@ -98,6 +98,9 @@ class GANTrainer:
     k : discriminator steps per generator step (Algorithm 1's k; WGAN uses 5).
     batch_size : m, the minibatch size of both players.
     clip_value : WGAN's weight clipping bound c. gp_lambda : WGAN-GP's λ.
+    r1_gamma : γ of the R1 penalty γ/2 E||∇D(x)||² on real data (``losses.r1_penalty``;
+        0 = off). r1_every : apply it on every r1_every-th D update only, with γ scaled by
+        r1_every ("lazy" R1, as StyleGAN2): the double backward is the expensive part.
     metrics : {name: fn(trainer) -> float}, evaluated every ``metrics_every`` steps (and at
         step 0) into ``history["metrics"]``.
     callbacks : callables ``cb(trainer)`` run after every generator step.
@@ -110,7 +113,7 @@ class GANTrainer:
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, data, noise,
                  objective="nsgan", k=1, batch_size=128, clip_value=0.01, gp_lambda=10.0,
-                 device=None, metrics=None, metrics_every=100, callbacks=(),
+                 r1_gamma=0.0, r1_every=1, device=None, metrics=None, metrics_every=100, callbacks=(),
                  checkpoint_path=None, checkpoint_every=None, progress=None, schedulers=()):
         if int(k) < 1:
             raise ValueError(f"GANTrainer: k (discriminator steps per generator step) must be "
@@ -124,6 +127,11 @@ class GANTrainer:
         self.objective = get_objective(objective)
         self.k, self.batch_size = int(k), int(batch_size)
         self.clip_value, self.gp_lambda = clip_value, gp_lambda
+        if float(r1_gamma) < 0 or int(r1_every) < 1:
+            raise ValueError(f"GANTrainer: r1_gamma must be >= 0 and r1_every >= 1, got "
+                             f"{r1_gamma} and {r1_every}")
+        self.r1_gamma, self.r1_every = float(r1_gamma), int(r1_every)
+        self.d_updates = 0                   # discriminator updates so far (lazy R1's clock)
         if device is None:
             params = list(generator.parameters())
             device = params[0].device if params else backend.default_device()
@@ -167,12 +175,18 @@ class GANTrainer:
         m = self.batch_size
         x = self.sample_data(m, self.device)
         z = self.sample_noise(m, self.device)
+        r1 = self.r1_gamma > 0 and self.d_updates % self.r1_every == 0
+        if r1:
+            x = x.detach().requires_grad_(True)
         with no_grad():                      # G is fixed during D's update
             fake = self.G(z)
         real_out, fake_out = self.D(x), self.D(fake)
         loss = self.objective.d_loss(real_out, fake_out)
         if self.objective.gp:
             loss = loss + gradient_penalty(self.D, x, fake, lam=self.gp_lambda)
+        if r1:
+            loss = loss + r1_penalty(real_out, x, self.r1_gamma * self.r1_every)
+        self.d_updates += 1
         value = self._guard(loss, "discriminator", i)
         self.d_optimizer.zero_grad()
         loss.backward()
