@@ -192,3 +192,9 @@ def test_grid_default_is_the_r1_gan_and_its_quick_run_scores(tmp_path, capsys):
     r = toy_modes.train_one(dict(s, steps=30, hidden=32), 0)
     assert r["trainer"].r1_gamma == 0.1 and r["trainer"].d_updates == 30
     assert r["samples"].shape == (2500, 2) and np.isfinite(r["samples"]).all()
+
+
+@pytest.mark.parametrize("flags", [["--r1", "-1"], ["--r1-every", "0"]])
+def test_bad_r1_settings_are_refused_before_training(flags):
+    with pytest.raises(ValueError, match="--r1"):
+        toy_modes.study_settings(["--dist", "grid25"] + flags)

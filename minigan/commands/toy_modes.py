@@ -136,11 +136,15 @@ def settings(args):
              pack=args.pack if args.pack is not None else cfg.get("pack", 4),
              unroll=args.unroll, unroll_lr=getattr(args, "unroll_lr", None),
              r1=cfg.get("r1", 0.1) if getattr(args, "r1", None) is None else args.r1,
-             r1_every=getattr(args, "r1_every", None) or cfg.get("r1_every", 1),
+             r1_every=(cfg.get("r1_every", 1) if getattr(args, "r1_every", None) is None
+                       else args.r1_every),
              drs=bool(getattr(args, "drs", False)),
              quick=bool(args.quick), long=bool(args.long))
     if s["pack"] < 1:
         raise ValueError(f"--pack must be >= 1 (samples per PacGAN pack), got {s['pack']}")
+    if s["r1"] < 0 or s["r1_every"] < 1:
+        raise ValueError(f"--r1 must be >= 0 and --r1-every >= 1, got {s['r1']:g} and "
+                         f"{s['r1_every']}")
     if args.quick and args.hidden is None:
         s["hidden"] = min(s["hidden"], 64)
     return s
