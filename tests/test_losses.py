@@ -204,3 +204,16 @@ def test_r1_penalty_needs_a_real_batch_that_requires_grad():
     x = minigan.randn(4, 2)
     with pytest.raises(ValueError, match="require grad"):
         L.r1_penalty((x * x).sum(axis=1), x, gamma=1.0)
+
+
+def test_r1_penalty_of_a_packed_discriminator_sums_over_the_pack():
+    """PacGAN's D(x1, x2) = <w1, x1> + <w2, x2> has ∇ w1 and w2: R1 per pack is γ/2 (|w1|² +
+    |w2|²), whatever the number of packs (the mean is over D's outputs, not samples)."""
+    from minigan.gan.remedies import Packed
+    minigan.manual_seed(0)
+    inner = minigan.nn.Linear(4, 1)
+    D = Packed(inner, 2)
+    x = minigan.randn(6, 2).requires_grad_(True)
+    r1 = L.r1_penalty(D(x), x, gamma=0.5)
+    w = to_np(inner.weight).astype(np.float64)
+    np.testing.assert_allclose(r1.item(), 0.25 * (w ** 2).sum(), rtol=1e-5)

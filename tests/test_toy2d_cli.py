@@ -198,3 +198,12 @@ def test_grid_default_is_the_r1_gan_and_its_quick_run_scores(tmp_path, capsys):
 def test_bad_r1_settings_are_refused_before_training(flags):
     with pytest.raises(ValueError, match="--r1"):
         toy_modes.study_settings(["--dist", "grid25"] + flags)
+
+
+def test_k_flag_reaches_the_mode_study():
+    base = ["--dist", "mix1d", "--modes", "4"]
+    assert toy_modes.study_settings(base + ["--method", "gan"])["k"] == 1
+    assert toy_modes.study_settings(base + ["--method", "wgan"])["k"] == 5
+    assert toy_modes.study_settings(base + ["--method", "gan", "--k", "5"])["k"] == 5
+    with pytest.raises(ValueError, match="--k"):
+        toy_modes.study_settings(base + ["--method", "gan", "--k", "0"])

@@ -180,3 +180,37 @@ def test_lazy_r1_runs_on_every_nth_update_with_gamma_scaled(monkeypatch):
                         lambda out, x, gamma: (calls.append(gamma), real(out, x, gamma))[1])
     _linear_d_step(0.5, 3, 7)
     assert calls == [1.5, 1.5, 1.5]          # updates 0, 3, 6 of 7, each with 3 x gamma
+
+
+def test_resume_keeps_the_lazy_r1_schedule(tmp_path):
+    """With R1 on every 3rd of k = 2 D updates, 5 + 5 resumed steps == 10 straight: the D
+    update count travels in the checkpoint (5 steps = 10 updates, so a count restarted at 0
+    would put the penalty on different updates)."""
+    kw = dict(r1_gamma=0.5, r1_every=3)
+    a = _setup(seed=7, **kw)
+    a.train(10)
+    b = _setup(tmp_path, seed=7, **kw)
+    b.train(5)
+    c = _setup(tmp_path, seed=123, **kw)
+    c.resume()
+    assert c.d_updates == 10
+    c.train(5)
+    for p, q in zip(_params(a), _params(c)):
+        assert np.array_equal(p, q)
+
+
+def test_r1_penalises_the_real_batch(monkeypatch):
+    """The trainer hands r1_penalty the real batch (with grad), not the fakes."""
+    from minigan.gan import train as train_module
+    seen, real_fn = [], train_module.r1_penalty
+    monkeypatch.setattr(train_module, "r1_penalty",
+                        lambda out, x, gamma: (seen.append(x.numpy().copy()),
+                                               real_fn(out, x, gamma))[1])
+    batch = np.full((8, 1), 7.25, dtype=np.float32)
+    minigan.manual_seed(0)
+    G, D = gan.mlp_generator(hidden=4), gan.mlp_discriminator(hidden=4)
+    tr = gan.GANTrainer(G, D, optim.SGD(G.parameters(), lr=0.0), optim.SGD(D.parameters(),
+                        lr=0.0), lambda n, device=None: minigan.tensor(batch[:n]),
+                        toy.GaussianNoise(1), batch_size=8, r1_gamma=1.0, progress=False)
+    tr.d_step()
+    assert len(seen) == 1 and np.array_equal(seen[0], batch)

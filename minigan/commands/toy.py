@@ -62,8 +62,9 @@ def add_arguments(parser):
     parser.add_argument("--method", choices=list(ALL_METHODS), default=None,
                         help="gan: minimax (saturating G loss); nsgan: non-saturating; "
                              "minibatch, unrolled (unrolled1: first order), wgan, wgan-gp, "
-                             "pacgan, nsgan-r1 (R1 penalty): the mode-collapse remedies (default: the recommended "
-                             "method of the distribution, nsgan)")
+                             "pacgan: the mode-collapse remedies; nsgan-r1: nsgan with the R1 "
+                             "penalty, a convergence fix (default: the distribution's "
+                             "recommended method: nsgan, ring8 pacgan, grid25 nsgan-r1)")
     parser.add_argument("--steps", type=int, default=None,
                         help="generator steps (default 3000, or 800 with --quick; the mode "
                              "study has its own per-distribution defaults)")
@@ -113,7 +114,9 @@ def add_arguments(parser):
                         help="a small run (seconds) for tests and a first look")
     parser.add_argument("--noise", choices=["gaussian", "uniform"], default=None,
                         help="p_z (default: gaussian; uniform is Goodfellow's Figure 1)")
-    parser.add_argument("--k", type=int, default=3, help="D steps per G step")
+    parser.add_argument("--k", type=int, default=None,
+                        help="D steps per G step (default 3; mode study: 5 for the WGANs, "
+                             "else 1)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="minibatch size (default 512; mode study: per distribution)")
     parser.add_argument("--lr-g", type=float, default=5e-4)
@@ -136,6 +139,8 @@ def run(args):
             args.method = "nsgan"
         if args.batch_size is None:
             args.batch_size = 512
+        if args.k is None:
+            args.k = 3
         return _run(args)
 
 

@@ -132,7 +132,8 @@ def settings(args):
              x_dim=cfg["x_dim"], shift=cfg["shift"],
              activation=getattr(args, "activation", None) or cfg["activation"],
              scale=cfg["scale"], lr=args.lr or 1e-3, lr_min=1e-5, schedule=args.schedule,
-             betas=(0.5, 0.999), k=METHOD_K.get(method, 1),
+             betas=(0.5, 0.999),
+             k=METHOD_K.get(method, 1) if getattr(args, "k", None) is None else args.k,
              pack=args.pack if args.pack is not None else cfg.get("pack", 4),
              unroll=args.unroll, unroll_lr=getattr(args, "unroll_lr", None),
              r1=cfg.get("r1", 0.1) if getattr(args, "r1", None) is None else args.r1,
@@ -140,8 +141,13 @@ def settings(args):
                        else args.r1_every),
              drs=bool(getattr(args, "drs", False)),
              quick=bool(args.quick), long=bool(args.long))
+    if s["k"] < 1:
+        raise ValueError(f"--k must be >= 1 (D steps per G step), got {s['k']}")
     if s["pack"] < 1:
         raise ValueError(f"--pack must be >= 1 (samples per PacGAN pack), got {s['pack']}")
+    r1_flags = getattr(args, "r1", None) is not None or getattr(args, "r1_every", None) is not None
+    if r1_flags and method != "nsgan-r1":
+        raise ValueError(f"--r1/--r1-every apply to --method nsgan-r1 only, not {method}")
     if s["r1"] < 0 or s["r1_every"] < 1:
         raise ValueError(f"--r1 must be >= 0 and --r1-every >= 1, got {s['r1']:g} and "
                          f"{s['r1_every']}")

@@ -146,14 +146,17 @@ def r1_penalty(real_out, real, gamma):
 
     ``real_out`` is D(real) and ``real`` must have ``requires_grad`` set before D was applied
     (the gradient is taken with ``create_graph=True``: D's update differentiates it again).
-    Returns a 0-d Tensor.
+    The mean is over D's outputs: a PacGAN D's one output per pack of m samples gets the
+    squared gradient norm over its m inputs. (A minibatch-discrimination D's output depends
+    on the whole batch, so there the penalty is not a per-sample R1.) Returns a 0-d Tensor.
     """
     if not real.requires_grad:
         raise ValueError("r1_penalty: the real batch must require grad before D is applied "
                          "(x = x.detach().requires_grad_(True); out = D(x))")
     (g,) = autograd.grad(R.sum(real_out), real, create_graph=True)
     n = real.shape[0]
-    return R.mean(R.sum(S.reshape(g * g, (n, -1)), axis=1)) * (0.5 * float(gamma))
+    per_output = n / real_out.shape[0]           # m for a packed D, else 1
+    return R.mean(R.sum(S.reshape(g * g, (n, -1)), axis=1)) * (0.5 * float(gamma) * per_output)
 
 
 # -------------------------------------------------------------------------- hinge and LSGAN

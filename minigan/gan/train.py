@@ -100,7 +100,10 @@ class GANTrainer:
     clip_value : WGAN's weight clipping bound c. gp_lambda : WGAN-GP's λ.
     r1_gamma : γ of the R1 penalty γ/2 E||∇D(x)||² on real data (``losses.r1_penalty``;
         0 = off). r1_every : apply it on every r1_every-th D update only, with γ scaled by
-        r1_every ("lazy" R1, as StyleGAN2): the double backward is the expensive part.
+        r1_every ("lazy" R1, as StyleGAN2): the double backward is the expensive part. Like
+        WGAN-GP's penalty it is part of the logged ``d_loss``. ``UnrolledGANTrainer``'s
+        look-ahead steps do not include it (G would plan against a different D): use R1
+        with the plain trainer.
     metrics : {name: fn(trainer) -> float}, evaluated every ``metrics_every`` steps (and at
         step 0) into ``history["metrics"]``.
     callbacks : callables ``cb(trainer)`` run after every generator step.
@@ -186,11 +189,11 @@ class GANTrainer:
             loss = loss + gradient_penalty(self.D, x, fake, lam=self.gp_lambda)
         if r1:
             loss = loss + r1_penalty(real_out, x, self.r1_gamma * self.r1_every)
-        self.d_updates += 1
         value = self._guard(loss, "discriminator", i)
         self.d_optimizer.zero_grad()
         loss.backward()
         self.d_optimizer.step()
+        self.d_updates += 1
         if self.objective.clip:
             clip_weights(self.D.parameters(), self.clip_value)
         return value, self._mean_d(real_out), self._mean_d(fake_out)
@@ -283,6 +286,7 @@ class GANTrainer:
         """
         return {
             "step": self.step,
+            "d_updates": self.d_updates,
             "generator": self.G.state_dict(),
             "discriminator": self.D.state_dict(),
             "g_optimizer": self.g_optimizer.state_dict(),
@@ -302,6 +306,8 @@ class GANTrainer:
         backend.set_rng_state(json.loads(str(state["rng_json"])), "cpu")
         self.history = json.loads(str(state["history_json"]))
         self.step = int(state["step"])
+        # checkpoints written before lazy R1 existed: k D updates per G step so far
+        self.d_updates = int(state.get("d_updates", self.step * self.k))
 
     def save_checkpoint(self, path=None):
         """Write the state atomically to ``path`` (default ``checkpoint_path``) with minigan.save."""
