@@ -90,9 +90,11 @@ MODE_CONFIG = {
                   activation="relu"),
     # grid25: the non-saturating GAN with Mescheder et al.'s R1 penalty (gamma 0.1) covered all
     # 25 modes in 10/10 seeds where the plain one did in 1/10 (same budget; ~200 s a run).
+    # --long applies it lazily (every 4th D update, gamma x 4): 20000 steps in ~431 s, >= 98 %
+    # HQ in 9/10 seeds.
     "grid25": dict(x_dim=2, z_dim=2, hidden=256, depth=3, batch=512, shift=0.0, scale=2.0,
                    steps=8000, long_steps=20000, quick_steps=300, recommended="nsgan-r1",
-                   r1=0.1, activation="relu"),
+                   r1=0.1, long_r1_every=4, activation="relu"),
 }
 
 # Method-specific knobs on top of the shared budget (k = D steps per G step).
@@ -138,8 +140,8 @@ def settings(args):
              pack=args.pack if args.pack is not None else cfg.get("pack", 4),
              unroll=args.unroll, unroll_lr=getattr(args, "unroll_lr", None),
              r1=cfg.get("r1", 0.1) if getattr(args, "r1", None) is None else args.r1,
-             r1_every=(cfg.get("r1_every", 1) if getattr(args, "r1_every", None) is None
-                       else args.r1_every),
+             r1_every=(cfg.get("long_r1_every" if args.long else "r1_every", 1)
+                       if getattr(args, "r1_every", None) is None else args.r1_every),
              drs=bool(getattr(args, "drs", False)),
              quick=bool(args.quick), long=bool(args.long))
     if s["k"] < 1:
