@@ -94,7 +94,7 @@ MODE_CONFIG = {
     # HQ in 9/10 seeds.
     "grid25": dict(x_dim=2, z_dim=2, hidden=256, depth=3, batch=512, shift=0.0, scale=2.0,
                    steps=8000, long_steps=20000, quick_steps=300, recommended="nsgan-r1",
-                   r1=0.1, long_r1_every=4, activation="relu"),
+                   long_r1_every=4, activation="relu"),
 }
 
 # Method-specific knobs on top of the shared budget (k = D steps per G step).
@@ -112,6 +112,7 @@ def is_mode_study(args):
 
 def settings(args):
     """The resolved settings of a run (a dict, saved in history.json)."""
+    from ..gan.remedies import R1_GAMMA
     cfg = MODE_CONFIG.get(args.dist)
     if cfg is None:
         raise ValueError(f"--dist {args.dist}: the mode study needs one of "
@@ -139,7 +140,7 @@ def settings(args):
              k=METHOD_K.get(method, 1) if getattr(args, "k", None) is None else args.k,
              pack=args.pack if args.pack is not None else cfg.get("pack", 4),
              unroll=args.unroll, unroll_lr=getattr(args, "unroll_lr", None),
-             r1=cfg.get("r1", 0.1) if getattr(args, "r1", None) is None else args.r1,
+             r1=cfg.get("r1", R1_GAMMA) if getattr(args, "r1", None) is None else args.r1,
              r1_every=(cfg.get("long_r1_every" if args.long else "r1_every", 1)
                        if getattr(args, "r1_every", None) is None else args.r1_every),
              drs=bool(getattr(args, "drs", False)),
@@ -148,8 +149,8 @@ def settings(args):
         raise ValueError(f"--k must be >= 1 (D steps per G step), got {s['k']}")
     if s["pack"] < 1:
         raise ValueError(f"--pack must be >= 1 (samples per PacGAN pack), got {s['pack']}")
-    r1_flags = getattr(args, "r1", None) is not None or getattr(args, "r1_every", None) is not None
-    if r1_flags and method != "nsgan-r1":
+    r1_flags = (getattr(args, "r1", None), getattr(args, "r1_every", None))
+    if r1_flags != (None, None) and method != "nsgan-r1":
         raise ValueError(f"--r1/--r1-every apply to --method nsgan-r1 only, not {method}")
     if s["r1"] < 0 or s["r1_every"] < 1:
         raise ValueError(f"--r1 must be >= 0 and --r1-every >= 1, got {s['r1']:g} and "
@@ -184,8 +185,8 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
     noise = toy.GaussianNoise(s["z_dim"])
     G, D, objective, trainer_cls, extra = build_method(
         s["method"], s["x_dim"], s["z_dim"], s["hidden"], s["depth"], s["activation"],
-        s["shift"], s["scale"], pack=s["pack"], unroll=s["unroll"], r1=s.get("r1", 0.1),
-        r1_every=s.get("r1_every", 1))
+        s["shift"], s["scale"], pack=s["pack"], unroll=s["unroll"], r1=s["r1"],
+        r1_every=s["r1_every"])
     G, D = G.to(device), D.to(device)
     if s.get("unroll_lr") and "unroll" in extra:
         extra["unroll_lr"] = s["unroll_lr"]
@@ -251,7 +252,8 @@ DRS_FINE_TUNE = dict(steps=500, lr=1e-4)     # D's calibration before rejection 
 # those methods get a *fresh* standard D, trained on the frozen final G.
 DRS_FRESH_D = dict(steps=2000, lr=1e-3)
 DRS_PARTNER_SETS = 4                          # PacGAN: partner sets averaged per candidate
-DRS_OWN_D = ("gan", "nsgan", "unrolled", "unrolled1", "nsgan-r1")    # D's logit is log p_data / p_g
+# D's logit is log p_data / p_g for these
+DRS_OWN_D = ("gan", "nsgan", "unrolled", "unrolled1", "nsgan-r1")
 
 
 def _drs_kind(s):
@@ -350,7 +352,8 @@ def run(args):
             f"{s['hidden']} {s['activation']}, z_dim {s['z_dim']}, Adam lr {s['lr']:g} "
             f"betas {s['betas']}, schedule {s['schedule']}"
             + (f" to {s['lr_min']:g}" if s["schedule"] == "cosine" else "")
-            + (f", R1 gamma {s['r1']:g} every {s['r1_every']} D steps" if "nsgan-r1" in (compared or [s["method"]]) else ""))
+            + (f", R1 gamma {s['r1']:g} every {s['r1_every']} D steps"
+               if "nsgan-r1" in (compared or [s["method"]]) else ""))
     print(desc)
     if args.seeds:
         return _sweep(args, s, desc, device, t_start)

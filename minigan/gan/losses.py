@@ -41,7 +41,8 @@ from ..ops import shape as S
 
 __all__ = ["d_loss_minimax", "g_loss_saturating", "g_loss_nonsaturating",
            "wasserstein_critic_loss", "wasserstein_generator_loss", "clip_weights",
-           "gradient_penalty", "r1_penalty", "hinge_d_loss", "hinge_g_loss", "lsgan_d_loss", "lsgan_g_loss",
+           "gradient_penalty", "r1_penalty", "hinge_d_loss", "hinge_g_loss", "lsgan_d_loss",
+           "lsgan_g_loss",
            "Objective", "OBJECTIVES", "get_objective"]
 
 
@@ -156,7 +157,8 @@ def r1_penalty(real_out, real, gamma):
     (g,) = autograd.grad(R.sum(real_out), real, create_graph=True)
     n = real.shape[0]
     per_output = n / real_out.shape[0]           # m for a packed D, else 1
-    return R.mean(R.sum(S.reshape(g * g, (n, -1)), axis=1)) * (0.5 * float(gamma) * per_output)
+    squared_norms = R.sum(S.reshape(g * g, (n, -1)), axis=1)
+    return R.mean(squared_norms) * (0.5 * float(gamma) * per_output)
 
 
 # -------------------------------------------------------------------------- hinge and LSGAN

@@ -290,6 +290,7 @@ def minibatch_discriminator(x_dim=2, hidden=128, depth=3, activation="relu", ker
 
 
 # ------------------------------------------------------------------------------- methods
+R1_GAMMA = 0.1          # nsgan-r1's default gamma (the grid25 setting measured in the README)
 # name -> (objective, description). The toy command builds models from these.
 METHODS = {
     "gan": ("gan", "minimax GAN, saturating G loss log(1 - D(G(z)))"),
@@ -305,7 +306,7 @@ METHODS = {
 
 
 def build_method(method, x_dim, z_dim, hidden, depth, activation="relu", shift=0.0, scale=1.0,
-                 pack=4, unroll=5, mbd_kernels=8, mbd_dims=4, r1=0.1,
+                 pack=4, unroll=5, mbd_kernels=8, mbd_dims=4, r1=R1_GAMMA,
                  r1_every=1):
     """(G, D, objective, trainer class, trainer kwargs) for a method name in ``METHODS``."""
     from .models import mlp_discriminator, mlp_generator

@@ -116,8 +116,9 @@ class GANTrainer:
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, data, noise,
                  objective="nsgan", k=1, batch_size=128, clip_value=0.01, gp_lambda=10.0,
-                 r1_gamma=0.0, r1_every=1, device=None, metrics=None, metrics_every=100, callbacks=(),
-                 checkpoint_path=None, checkpoint_every=None, progress=None, schedulers=()):
+                 r1_gamma=0.0, r1_every=1, device=None, metrics=None, metrics_every=100,
+                 callbacks=(), checkpoint_path=None, checkpoint_every=None, progress=None,
+                 schedulers=()):
         if int(k) < 1:
             raise ValueError(f"GANTrainer: k (discriminator steps per generator step) must be "
                              f">= 1, got {k}")
