@@ -186,13 +186,15 @@ def test_activation_flag_overrides_the_distribution_default():
 
 def test_grid_default_is_the_r1_gan_and_its_quick_run_scores(tmp_path, capsys):
     s = toy_modes.study_settings(["--dist", "grid25"])
-    assert s["method"] == "nsgan-r1" and s["r1"] == 0.1 and s["r1_every"] == 1
+    assert s["method"] == "nsgan-r1" and s["r1"] == 0.1 and s["r1_every"] == 4
     s2 = toy_modes.study_settings(["--dist", "grid25", "--r1", "0", "--r1-every", "4"])
     assert s2["r1"] == 0.0 and s2["r1_every"] == 4
     long = toy_modes.study_settings(["--dist", "grid25", "--long"])
     assert long["steps"] == 20000 and long["r1_every"] == 4
+    assert toy_modes.study_settings(["--dist", "grid25", "--r1-every", "1"])["r1_every"] == 1
     r = toy_modes.train_one(dict(s, steps=30, hidden=32), 0)
-    assert r["trainer"].r1_gamma == 0.1 and r["trainer"].d_updates == 30
+    assert r["trainer"].r1_gamma == 0.1 and r["trainer"].r1_every == 4
+    assert r["trainer"].d_updates == 30
     assert r["samples"].shape == (2500, 2) and np.isfinite(r["samples"]).all()
 
 

@@ -98,7 +98,7 @@ def add_arguments(parser):
                         help="nsgan-r1: gamma of the R1 penalty on real data (default 0.1)")
     parser.add_argument("--r1-every", type=int, default=None,
                         help="nsgan-r1: apply R1 every N-th D update, gamma times N (lazy R1; "
-                             "default 1)")
+                             "default 4 on grid25, else 1)")
     parser.add_argument("--unroll-lr", type=float, default=None,
                         help="unrolled: step size of the unrolled D updates (Adam steps "
                              "continuing D's optimizer; default: D's learning rate)")
