@@ -214,3 +214,49 @@ def test_r1_penalises_the_real_batch(monkeypatch):
                         toy.GaussianNoise(1), batch_size=8, r1_gamma=1.0, progress=False)
     tr.d_step()
     assert len(seen) == 1 and np.array_equal(seen[0], batch)
+
+
+def test_g_ema_is_the_running_average_of_g_after_each_step():
+    """With g_ema = beta the averaged G follows theta_ema <- b theta_ema + (1 - b) theta after
+    every G step (b warming up as min(beta, (1 + t)/(10 + t))); G itself trains exactly as
+    without it (the average is only read)."""
+    plain = _setup(seed=3)
+    plain.train(4)
+    tr = _setup(seed=3, g_ema=0.5)
+    expect = [p.numpy().astype(np.float64) for p in tr.G.parameters()]
+    seen = []
+    tr.callbacks.append(lambda t: seen.append([p.numpy().astype(np.float64)
+                                               for p in t.G.parameters()]))
+    tr.train(4)
+    for t, theta in enumerate(seen, start=1):
+        b = min(0.5, (1.0 + t) / (10.0 + t))
+        expect = [b * e + (1 - b) * p for e, p in zip(expect, theta)]
+    for e, q in zip(expect, tr.G_ema.parameters()):
+        np.testing.assert_allclose(q.numpy(), e, rtol=1e-5, atol=1e-7)
+    for p, q in zip(_params(plain), _params(tr)):
+        assert np.array_equal(p, q)
+    assert not all(np.array_equal(p.numpy(), q.numpy())
+                   for p, q in zip(tr.G.parameters(), tr.G_ema.parameters()))
+
+
+def test_resume_restores_the_ema_of_g(tmp_path):
+    a = _setup(seed=7, g_ema=0.9)
+    a.train(10)
+    b = _setup(tmp_path, seed=7, g_ema=0.9)
+    b.train(5)
+    c = _setup(tmp_path, seed=123, g_ema=0.9)
+    c.resume()
+    assert c.ema.updates == 5
+    c.train(5)
+    for p, q in zip(a.G_ema.parameters(), c.G_ema.parameters()):
+        assert np.array_equal(p.numpy(), q.numpy())
+    # a checkpoint without the average is refused before anything is loaded
+    plain = _setup(tmp_path, seed=7)
+    plain.save_checkpoint()
+    d = _setup(tmp_path, seed=123, g_ema=0.9)
+    before = _params(d)
+    with pytest.raises(ValueError, match="no EMA of G"):
+        d.resume()
+    assert all(np.array_equal(p, q) for p, q in zip(before, _params(d))) and d.step == 0
+    with pytest.raises(ValueError, match="beta"):
+        _setup(g_ema=1.5)

@@ -102,6 +102,10 @@ def add_arguments(parser):
     parser.add_argument("--unroll-lr", type=float, default=None,
                         help="unrolled: step size of the unrolled D updates (Adam steps "
                              "continuing D's optimizer; default: D's learning rate)")
+    parser.add_argument("--ema", type=float, default=None, metavar="BETA",
+                        help="mode study: also score the exponential moving average of G's "
+                             "weights (decay BETA, e.g. 0.99; Yazici et al. 2019) as extra rows "
+                             "and samples_ema.npy; training is unchanged")
     parser.add_argument("--drs", action="store_true",
                         help="mode study: also score discriminator rejection sampling of "
                              "the final G (post-hoc, its own rows; gan/nsgan/unrolled fine-tune "
@@ -135,6 +139,10 @@ def run(args):
     with backend.blas_threads(1):
         if toy_modes.is_mode_study(args):
             return toy_modes.run(args)
+        study_only = [f for f, on in (("--ema", args.ema), ("--drs", args.drs)) if on]
+        if study_only:
+            raise ValueError(f"{', '.join(study_only)}: only the mode study (ring8, grid25, "
+                             "mix1d with > 2 modes, a remedy, or --seeds) scores extra rows")
         if args.method is None:
             args.method = "nsgan"
         if args.batch_size is None:

@@ -146,6 +146,7 @@ def settings(args):
              r1_every=(cfg.get("r1_every", 1) if getattr(args, "r1_every", None) is None
                        else args.r1_every),
              drs=bool(getattr(args, "drs", False)),
+             ema=float(getattr(args, "ema", None) or 0.0),
              quick=bool(args.quick), long=bool(args.long))
     if s["k"] < 1:
         raise ValueError(f"--k must be >= 1 (D steps per G step), got {s['k']}")
@@ -154,6 +155,9 @@ def settings(args):
     r1_flags = (getattr(args, "r1", None), getattr(args, "r1_every", None))
     if r1_flags != (None, None) and method != "nsgan-r1":
         raise ValueError(f"--r1/--r1-every apply to --method nsgan-r1 only, not {method}")
+    if not 0.0 <= s["ema"] < 1.0:
+        raise ValueError(f"--ema must be in [0, 1) (the average's decay beta; 0 = off), got "
+                         f"{s['ema']:g}")
     if s["r1"] < 0 or s["r1_every"] < 1:
         raise ValueError(f"--r1 must be >= 0 and --r1-every >= 1, got {s['r1']:g} and "
                          f"{s['r1_every']}")
@@ -224,7 +228,8 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
     batch = _batch_rows(s)
     trainer = trainer_cls(G, D, opt_g, opt_d, data, noise, objective=objective, k=s["k"],
                           batch_size=batch, device=device, callbacks=[callback],
-                          progress=progress, schedulers=scheds, **extra)
+                          progress=progress, schedulers=scheds, g_ema=s.get("ema", 0.0),
+                          **extra)
     if 0 in snap_steps:
         snaps.append((0, g_fn(z_eval[:1000]).reshape(1000, -1)))
     if track_every:
@@ -234,13 +239,34 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
     trainer.train(steps)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     samples = g_fn(z_eval).reshape(len(z_eval), -1).astype(np.float32)
-    score = modes.mode_metrics(samples, data)
-    if s["x_dim"] == 1:
-        score["jsd"] = modes.jsd_1d(samples, data)
+    score = _score(samples, data)
     drs = _drs_score(s, G, D, data, noise, seed, device) if s.get("drs") else None
+    ema = None
+    if trainer.G_ema is not None:
+        t1 = time.perf_counter()
+        ema_samples = gan.as_numpy_fn(trainer.G_ema, device=device)(z_eval)
+        ema_samples = ema_samples.reshape(len(z_eval), -1).astype(np.float32)
+        ema = dict(score=_score(ema_samples, data), samples=ema_samples, beta=s["ema"],
+                   seconds=time.perf_counter() - t1)
     return dict(seed=seed, score=score, seconds=seconds, cpu_seconds=cpu, samples=samples,
-                track=track, drs=drs,
+                track=track, drs=drs, ema=ema,
                 snapshots=snaps, trainer=trainer, data=data, noise=noise, G=G, D=D)
+
+
+def _format(score):
+    """'3/4 modes, 15.7 % HQ, rev-KL 0.288' (and the JSD in 1-D)."""
+    from .. import modes
+    jsd = f", JSD {score['jsd']:.4f} nats" if "jsd" in score else ""
+    return modes.format_score(score) + jsd
+
+
+def _score(samples, data):
+    """The mode metrics of 2500 samples (and the JSD by quadrature in 1-D)."""
+    from .. import modes
+    score = modes.mode_metrics(samples, data)
+    if data.dim == 1:
+        score["jsd"] = modes.jsd_1d(samples, data)
+    return score
 
 
 def _batch_rows(s):
@@ -313,10 +339,45 @@ def _drs_score(s, G, D, data, noise, seed, device):
     except RuntimeError as exc:        # a post-hoc extra must never cost the run its result
         print(f"  DRS failed for seed {seed}: {exc}", flush=True)
         return None
-    score = modes.mode_metrics(kept, data)
-    if s["x_dim"] == 1:
-        score["jsd"] = modes.jsd_1d(kept, data)
-    return dict(score=score, acceptance=rate, seconds=time.perf_counter() - t0, d_used=kind)
+    return dict(score=_score(kept, data), acceptance=rate, seconds=time.perf_counter() - t0, d_used=kind)
+
+
+# The extra rows a run can add: post-hoc rejection sampling, and the averaged generator.
+EXTRAS = ("drs", "ema")
+
+
+def _extra_name(key):
+    return {"drs": "DRS", "ema": "EMA of G"}[key]
+
+
+def _extra_tag(key, e):
+    """The row label after the seed: '+ DRS (acc. 85 %)', '+ EMA of G'."""
+    if key == "drs":
+        return f"DRS (acc. {100 * e['acceptance']:.0f} %)"
+    return _extra_name(key)
+
+
+def _extra_label(key, s):
+    """How the extra samples were made (one line)."""
+    if key == "drs":
+        return f"post-hoc; {_drs_label(s)}"
+    return f"beta {s['ema']:g}, the average of G's weights over training; training unchanged"
+
+
+def _extra_caption(key, s):
+    """The caption of an extra table in table.md."""
+    if key == "drs":
+        return ("Discriminator rejection sampling of the same final G (post-hoc: "
+                f"{_drs_label(s)}, then 2500 samples kept by D's acceptance test; seconds = "
+                "calibration + sampling):")
+    return (f"The exponential moving average of G's weights (beta {s['ema']:g}, updated after "
+            "every G step of the same run; seconds = scoring it):")
+
+
+def _extra_summary(e):
+    """An extra row's numbers for history.json (score, plus acceptance etc., no arrays)."""
+    return dict(e["score"], **{k: v for k, v in e.items()
+                               if k not in ("score", "samples")})
 
 
 def _drs_label(s):
@@ -341,7 +402,6 @@ def _row(seed, score, seconds, cpu):
 def run(args):
     import numpy as np
 
-    from .. import modes
     s = settings(args)
     device = args.device or "cpu"
     os.makedirs(args.out, exist_ok=True)
@@ -355,7 +415,8 @@ def run(args):
             f"betas {s['betas']}, schedule {s['schedule']}"
             + (f" to {s['lr_min']:g}" if s["schedule"] == "cosine" else "")
             + (f", R1 gamma {s['r1']:g} every {s['r1_every']} D steps"
-               if "nsgan-r1" in (compared or [s["method"]]) else ""))
+               if "nsgan-r1" in (compared or [s["method"]]) else "")
+            + (f", EMA of G beta {s['ema']:g}" if s["ema"] else ""))
     print(desc)
     if args.seeds:
         return _sweep(args, s, desc, device, t_start)
@@ -366,32 +427,34 @@ def run(args):
                     track_every=max(1, s["steps"] // 40), progress=bool(args.progress))
     np.save(os.path.join(args.out, "samples.npy"), res["samples"])
     sc = res["score"]
-    line = f"  seed {args.seed}: {modes.format_score(sc)}"
-    if "jsd" in sc:
-        line += f", JSD {sc['jsd']:.4f} nats"
-    print(line + f"  ({res['seconds']:.1f} s training wall, {res['cpu_seconds']:.1f} s CPU)")
-    if res["drs"]:
-        d = res["drs"]
-        print(f"  + DRS (post-hoc; {_drs_label(s)}): {modes.format_score(d['score'])}, "
-              f"acceptance {100 * d['acceptance']:.1f} %  ({d['seconds']:.1f} s)")
+    print(f"  seed {args.seed}: {_format(sc)}  ({res['seconds']:.1f} s training wall, "
+          f"{res['cpu_seconds']:.1f} s CPU)")
+    for key in EXTRAS:
+        e = res[key]
+        if e:
+            print(f"  + {_extra_name(key)} ({_extra_label(key, s)}): {_format(e['score'])}"
+                  + (f", acceptance {100 * e['acceptance']:.1f} %" if key == "drs" else "")
+                  + f"  ({e['seconds']:.1f} s)")
+    if res["ema"]:
+        np.save(os.path.join(args.out, "samples_ema.npy"), res["ema"]["samples"])
     if not args.no_figures:
         _figures(args, s, res)
     total = time.perf_counter() - t_start
     with open(os.path.join(args.out, "history.json"), "w") as f:
-        drs = res["drs"] and dict(res["drs"]["score"], acceptance=res["drs"]["acceptance"],
-                                  seconds=res["drs"]["seconds"])
-        json.dump({"summary": dict(settings=s, seed=args.seed, score=dict(sc), drs=drs,
+        extras = {key: res[key] and _extra_summary(res[key]) for key in EXTRAS}
+        json.dump({"summary": dict(settings=s, seed=args.seed, score=dict(sc), **extras,
                                    seconds_train=res["seconds"],
                                    cpu_seconds_train=res["cpu_seconds"], seconds_total=total),
                    "track": res["track"], "history": res["trainer"].history}, f)
-    print(f"  total {total:.1f} s; wrote {args.out}/samples.npy, history.json"
+    print(f"  total {total:.1f} s; wrote {args.out}/samples.npy"
+          + (", samples_ema.npy" if res["ema"] else "") + ", history.json"
           + ("" if args.no_figures else ", figures"))
     return 0
 
 
 def _sweep(args, s, desc, device, t_start):
     import numpy as np
-    rows, results, drs_rows = [], [], []
+    rows, results, extra_rows = [], [], {key: [] for key in EXTRAS}
     for seed in range(args.seed, args.seed + args.seeds):
         r = train_one(s, seed, device)
         sc = r["score"]
@@ -399,13 +462,13 @@ def _sweep(args, s, desc, device, t_start):
                             **{k: v for k, v in sc.items()}))
         rows.append(_row(seed, sc, r["seconds"], r["cpu_seconds"]))
         print("  " + rows[-1], flush=True)
-        if r["drs"]:
-            d = r["drs"]
-            results[-1]["drs"] = dict(d["score"], acceptance=d["acceptance"],
-                                      seconds=d["seconds"], d_used=d["d_used"])
-            drs_rows.append(_row(f"{seed} + DRS (acc. {100 * d['acceptance']:.0f} %)",
-                                 d["score"], d["seconds"], d["seconds"]))
-            print("  " + drs_rows[-1], flush=True)
+        for key in EXTRAS:
+            if r[key]:
+                results[-1][key] = _extra_summary(r[key])
+                extra_rows[key].append(_row(f"{seed} + {_extra_tag(key, r[key])}",
+                                            r[key]["score"], r[key]["seconds"],
+                                            r[key]["seconds"]))
+                print("  " + extra_rows[key][-1], flush=True)
         if seed == args.seed:
             np.save(os.path.join(args.out, "samples.npy"), r["samples"])
     n = len(results)
@@ -414,31 +477,34 @@ def _sweep(args, s, desc, device, t_start):
     def met(r):
         return r["modes"] == j and r["hq"] >= 0.98 and (j < 25 or r["rev_kl"] <= 0.01)
     goal = sum(met(r) for r in results)
-    mean = lambda key: float(np.mean([r[key] for r in results]))  # noqa: E731
     has_jsd = "jsd" in results[0]
     head = ("| seed | modes | HQ % | rev-KL |" + (" JSD |" if has_jsd else "")
             + " train wall s | train CPU s |")
     sep = "|---|---|---|---|" + ("---|" if has_jsd else "") + "---|---|"
-    summary = (f"| mean | {mean('modes'):.2f}/{j} | {100 * mean('hq'):.1f} | "
-               f"{mean('rev_kl'):.4f} |" + (f" {mean('jsd'):.4f} |" if has_jsd else "")
-               + f" {mean('seconds'):.1f} | {mean('cpu_seconds'):.1f} |")
+
+    def mean_row(got, cpu=True):
+        mean = lambda key: float(np.mean([r[key] for r in got]))  # noqa: E731
+        return (f"| mean | {mean('modes'):.2f}/{j} | {100 * mean('hq'):.1f} | "
+                f"{mean('rev_kl'):.4f} |" + (f" {mean('jsd'):.4f} |" if has_jsd else "")
+                + f" {mean('seconds'):.1f} | " + (f"{mean('cpu_seconds'):.1f} |" if cpu
+                                                   else "|"))
     goal_text = ("" if s["x_dim"] == 1 else
                  "; the goal (all modes, >= 98 % HQ" + (", rev-KL <= 0.01" if j >= 25 else "")
                  + f") in {goal}/{n}")
-    lines = [f"### {desc}", "", head, sep] + rows + [summary, "",
+    lines = [f"### {desc}", "", head, sep] + rows + [mean_row(results), "",
              f"All {j} modes in {full}/{n} seeds{goal_text}.", ""]
-    if drs_rows:
-        d = [r["drs"] for r in results]
-        dmean = lambda key: float(np.mean([x[key] for x in d]))  # noqa: E731
-        lines += ["Discriminator rejection sampling of the same final G (post-hoc: "
-                  f"{_drs_label(s)}, then 2500 samples kept by D's acceptance test; seconds = "
-                  "calibration + sampling):", "", head, sep] + drs_rows + [
-                  f"| mean | {dmean('modes'):.2f}/{j} | {100 * dmean('hq'):.1f} | "
-                  f"{dmean('rev_kl'):.4f} |" + (f" {dmean('jsd'):.4f} |" if has_jsd else "")
-                  + f" {dmean('seconds'):.1f} | |", "",
-                  f"With DRS: all {j} modes in {sum(x['modes'] == j for x in d)}/{n} seeds"
-                  + ("" if s["x_dim"] == 1 else f"; the goal in {sum(met(x) for x in d)}/{n}")
-                  + f"; mean acceptance {100 * dmean('acceptance'):.1f} %.", ""]
+    for key in EXTRAS:
+        got = [r[key] for r in results if key in r]
+        if not got:
+            continue
+        tail = (f"; mean acceptance {100 * np.mean([x['acceptance'] for x in got]):.1f} %"
+                if key == "drs" else "")
+        lines += [_extra_caption(key, s), "", head, sep] + extra_rows[key] + [
+                  mean_row(got, cpu=False), "",
+                  f"{_extra_name(key)}: all {j} modes in "
+                  f"{sum(x['modes'] == j for x in got)}/{len(got)} seeds"
+                  + ("" if s["x_dim"] == 1 else f"; the goal in {sum(met(x) for x in got)}/"
+                     f"{len(got)}") + tail + ".", ""]
     text = "\n".join(lines)
     with open(os.path.join(args.out, "table.md"), "w") as f:
         f.write(text)

@@ -42,6 +42,7 @@ import time
 
 from .. import backend, nn, optim
 from ..autograd import Tensor, no_grad
+from .ema import EMA  # noqa: F401  (re-exported: the image runs' EMA of G)
 
 __all__ = ["ImageRun", "DCGANRun", "AutoencoderRun", "VAERun", "RUNS", "run_images", "train_model",
            "load_image_data", "recalibrate_batchnorm", "EMA", "blas_threads", "DEFAULTS", "QUICK",
@@ -138,38 +139,7 @@ def _fixed_z(n, z_dim, seed, device=None):
     return Tensor(backend.as_array(z.astype(backend.get_default_dtype()), device=device))
 
 
-# ----------------------------------------------------------------------- EMA and batch norm
-class EMA:
-    """theta_ema <- beta·theta_ema + (1 - beta)·theta after every step, for a copy of a model.
-
-    The effective decay warms up as min(beta, (1 + t)/(10 + t)), so the average is not
-    dominated by the random initial weights in short runs. Buffers (batch-norm running
-    statistics) are copied, not averaged; ``recalibrate_batchnorm`` re-estimates them.
-    """
-
-    def __init__(self, model, copy, beta=0.999):
-        self.model, self.shadow, self.beta = model, copy, float(beta)
-        self.shadow.load_state_dict(model.state_dict())
-        self.updates = 0
-
-    def update(self):
-        self.updates += 1
-        b = min(self.beta, (1.0 + self.updates) / (10.0 + self.updates))
-        with no_grad():
-            for ps, p in zip(self.shadow.parameters(), self.model.parameters()):
-                ps.data *= b
-                ps.data += (1.0 - b) * p.data
-            for bs, bm in zip(self.shadow.buffers(), self.model.buffers()):
-                bs.data[...] = bm.data
-
-    def state_dict(self):
-        return {"shadow": self.shadow.state_dict(), "updates": self.updates}
-
-    def load_state_dict(self, state):
-        self.shadow.load_state_dict(state["shadow"])
-        self.updates = int(state["updates"])
-
-
+# ----------------------------------------------------------------------------- batch norm
 def recalibrate_batchnorm(model, make_input, batches=40, batch_size=128):
     """Re-estimate every BatchNorm's running mean/variance for the model's current weights:
     a cumulative average (momentum=None) over ``batches`` forward passes in train mode, then

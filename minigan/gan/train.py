@@ -104,6 +104,10 @@ class GANTrainer:
         WGAN-GP's penalty it is part of the logged ``d_loss``. ``UnrolledGANTrainer``'s
         look-ahead steps do not include it (G would plan against a different D): use R1
         with the plain trainer.
+    g_ema : beta of an exponential moving average of G's weights (``gan.ema.EMA``; 0 = off),
+        updated after every generator step and kept in ``trainer.G_ema`` (a copy of G that is
+        only read: sample it, score it). Averaging cancels G's oscillation around an
+        equilibrium; it does not bring back a mode that G has collapsed away from.
     metrics : {name: fn(trainer) -> float}, evaluated every ``metrics_every`` steps (and at
         step 0) into ``history["metrics"]``.
     callbacks : callables ``cb(trainer)`` run after every generator step.
@@ -116,7 +120,8 @@ class GANTrainer:
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, data, noise,
                  objective="nsgan", k=1, batch_size=128, clip_value=0.01, gp_lambda=10.0,
-                 r1_gamma=0.0, r1_every=1, device=None, metrics=None, metrics_every=100,
+                 r1_gamma=0.0, r1_every=1, g_ema=0.0, device=None, metrics=None,
+                 metrics_every=100,
                  callbacks=(), checkpoint_path=None, checkpoint_every=None, progress=None,
                  schedulers=()):
         if int(k) < 1:
@@ -136,6 +141,13 @@ class GANTrainer:
                              f"{r1_gamma} and {r1_every}")
         self.r1_gamma, self.r1_every = float(r1_gamma), int(r1_every)
         self.d_updates = 0                   # discriminator updates so far (lazy R1's clock)
+        self.ema = self.G_ema = None
+        if g_ema:
+            import copy
+
+            from .ema import EMA
+            self.ema = EMA(generator, copy.deepcopy(generator), g_ema)
+            self.G_ema = self.ema.shadow
         if device is None:
             params = list(generator.parameters())
             device = params[0].device if params else backend.default_device()
@@ -228,6 +240,8 @@ class GANTrainer:
             d_loss, d_real, d_fake = self.d_step(i)
             d_losses.append(d_loss)
         g_loss = self.g_step()
+        if self.ema is not None:
+            self.ema.update()
         for sched in self.schedulers:
             sched.step()
         self.step += 1
@@ -295,9 +309,13 @@ class GANTrainer:
             "schedulers": [sch.state_dict() for sch in self.schedulers],
             "rng_json": json.dumps(backend.get_rng_state("cpu")),
             "history_json": json.dumps(self.history),
+            **({"g_ema": self.ema.state_dict()} if self.ema is not None else {}),
         }
 
     def load_state_dict(self, state):
+        if self.ema is not None and "g_ema" not in state:    # refuse before changing anything
+            raise ValueError("resume: the checkpoint has no EMA of G (it was trained with "
+                             "g_ema off); resume with g_ema=0 or start a new run")
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["discriminator"])
         self.g_optimizer.load_state_dict(state["g_optimizer"])
@@ -309,6 +327,8 @@ class GANTrainer:
         self.step = int(state["step"])
         # checkpoints written before lazy R1 existed: k D updates per G step so far
         self.d_updates = int(state.get("d_updates", self.step * self.k))
+        if self.ema is not None:
+            self.ema.load_state_dict(state["g_ema"])
 
     def save_checkpoint(self, path=None):
         """Write the state atomically to ``path`` (default ``checkpoint_path``) with minigan.save."""
