@@ -12,6 +12,7 @@ from minigan.commands.tour import write_gallery
 LESSONS = course.discover()
 # figures a lesson's --quick run must write (beyond "some non-empty figure"), by number
 EXPECTED_FIGURES = {
+    "09": {"modes_over_training.png", "modes_over_training_ema.png"},
     "10": {"jsd_vs_wasserstein_1d.png", "lipschitz_check.png", "rows_ring8.png",
            "rows_grid25.png", "critic_ring8_wgan.png", "critic_ring8_wgan-gp.png",
            "critic_grid25_wgan.png", "critic_grid25_wgan-gp.png"},

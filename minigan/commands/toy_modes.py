@@ -33,21 +33,24 @@ causes the collapse (minimax GAN): lr 1e-3 10/10 seeds with all modes, lr 3e-3 4
 plain ReLU units at 1e-3 7/10 (and 12-33 of 64 units of G's last layer dead). The
 remedies at the collapse setting, lr 3e-3 (``--lr 3e-3``):
 
-    method                   all modes   mean modes   mean HQ   mean rev-KL   s / seed
-    gan (minimax)            4/10        3.4          76.2 %    0.395          3.6
+    method                   all modes   mean modes   mean HQ   mean rev-KL   s / seed   EMA
+    gan (minimax)            4/10        3.4          76.2 %    0.395          3.6       3/10
       + DRS (post-hoc)       4/10        3.4          96.1 %    0.297         +0.7
-    nsgan                    5/10        3.4          76.9 %    0.473          3.3
-    minibatch (8 x 4)        8/10        3.7          44.1 %    0.488         28
-    pacgan (m = 4)           10/10       4.0          30.2 %    0.080          3
-    wgan (clip 0.01, k = 5)  10/10       4.0          31.3 %    0.047         10.5
-    wgan-gp (k = 5)          6/10        3.6          26.1 %    0.384         15
-    unrolled (K = 5)         7/10        3.7          82.4 %    0.224         50
+    nsgan                    5/10        3.4          76.9 %    0.473          3.3       5/10
+    minibatch (8 x 4)        8/10        3.7          44.1 %    0.488         28         8/10
+    pacgan (m = 4)           10/10       4.0          30.2 %    0.080          3        10/10
+    wgan (clip 0.01, k = 5)  10/10       4.0          31.3 %    0.047         10.5      10/10
+    wgan-gp (k = 5)          6/10        3.6          26.1 %    0.384         15        10/10
+    unrolled (K = 5)         7/10        3.7          82.4 %    0.224         50         7/10
       (--unroll-lr 3e-4; unrolled at D's own 3e-3: 3/10, 2.4 modes, 82.0 % HQ)
 
+"EMA" is the same runs' moving average of G's weights (``--ema 0.99``; training unchanged).
 With 6 modes the same GAN covers all 6 in 10/10 seeds (HQ 42.8 %, rev-KL 0.34): "covered"
 needs one good sample, so an unequal spread shows in rev-KL, not the count. Packing and the
 clipped WGAN always cover the modes but put most of the mass between them; minibatch
-discrimination just reaches 8/10; WGAN-GP and unrolling do not on this budget.
+discrimination just reaches 8/10; WGAN-GP's G oscillates at this learning rate and its final
+snapshot misses modes that its average covers (10/10); unrolling does not reach 8/10 on this
+budget, averaged or not.
 
 2-D (3x256 ReLU, batch 512, Adam 1e-3 beta1 0.5, cosine to 1e-5; ~19.5 ms/step):
 ring8, 8000 steps: nsgan 8/8 in 1 of the 5 seeds run (0, 1, 5, 6, 7); PacGAN m = 2 in 10/10
@@ -207,21 +210,23 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
     z_eval = noise.sample_numpy(modes.N_SAMPLES, rng)
     g_fn = gan.as_numpy_fn(G, device=device)
 
-    def score_now():
-        return modes.mode_metrics(g_fn(z_eval).reshape(len(z_eval), -1), data)
-
-    track, snaps = [], []
+    # The scores over training: of G, and of the average of G's weights when --ema is on.
+    tracked = {"track": g_fn}
+    tracks = {"track": [], "track_ema": []}
+    snaps = []
     snap_steps = set()
     if snapshots:
         snap_steps = {int(round(v)) for v in np.linspace(0, steps, snapshots)}
 
+    def record(step):
+        for key, fn in tracked.items():
+            sc = _score(fn(z_eval).reshape(len(z_eval), -1), data)
+            tracks[key].append(dict(step=step, **{k: sc[k] for k in ("modes", "hq", "rev_kl",
+                                                                      "jsd") if k in sc}))
+
     def callback(tr):
         if track_every and (tr.step % track_every == 0 or tr.step == steps):
-            sc = score_now()
-            row = dict(step=tr.step, modes=sc["modes"], hq=sc["hq"], rev_kl=sc["rev_kl"])
-            if s["x_dim"] == 1:
-                row["jsd"] = modes.jsd_1d(g_fn(z_eval[:2500]), data)
-            track.append(row)
+            record(tr.step)
         if tr.step in snap_steps:
             snaps.append((tr.step, g_fn(z_eval[:1000]).reshape(1000, -1)))
 
@@ -230,11 +235,12 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
                           batch_size=batch, device=device, callbacks=[callback],
                           progress=progress, schedulers=scheds, g_ema=s.get("ema", 0.0),
                           **extra)
+    if trainer.G_ema is not None:
+        tracked["track_ema"] = gan.as_numpy_fn(trainer.G_ema, device=device)
     if 0 in snap_steps:
         snaps.append((0, g_fn(z_eval[:1000]).reshape(1000, -1)))
     if track_every:
-        sc = score_now()
-        track.append(dict(step=0, modes=sc["modes"], hq=sc["hq"], rev_kl=sc["rev_kl"]))
+        record(0)
     t0, c0 = time.perf_counter(), time.process_time()
     trainer.train(steps)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -244,12 +250,12 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
     ema = None
     if trainer.G_ema is not None:
         t1 = time.perf_counter()
-        ema_samples = gan.as_numpy_fn(trainer.G_ema, device=device)(z_eval)
+        ema_samples = tracked["track_ema"](z_eval)
         ema_samples = ema_samples.reshape(len(z_eval), -1).astype(np.float32)
         ema = dict(score=_score(ema_samples, data), samples=ema_samples, beta=s["ema"],
                    seconds=time.perf_counter() - t1)
     return dict(seed=seed, score=score, seconds=seconds, cpu_seconds=cpu, samples=samples,
-                track=track, drs=drs, ema=ema,
+                track=tracks["track"], track_ema=tracks["track_ema"], drs=drs, ema=ema,
                 snapshots=snaps, trainer=trainer, data=data, noise=noise, G=G, D=D)
 
 
@@ -445,7 +451,8 @@ def run(args):
         json.dump({"summary": dict(settings=s, seed=args.seed, score=dict(sc), **extras,
                                    seconds_train=res["seconds"],
                                    cpu_seconds_train=res["cpu_seconds"], seconds_total=total),
-                   "track": res["track"], "history": res["trainer"].history}, f)
+                   "track": res["track"], "track_ema": res["track_ema"],
+                   "history": res["trainer"].history}, f)
     print(f"  total {total:.1f} s; wrote {args.out}/samples.npy"
           + (", samples_ema.npy" if res["ema"] else "") + ", history.json"
           + ("" if args.no_figures else ", figures"))
@@ -563,7 +570,10 @@ def _figures(args, s, res):
     from .. import plot
     out, data = args.out, res["data"]
     title = f"{s['method']} on {data.name}"
-    plot.mode_curves_figure(res["track"], os.path.join(out, "modes_over_training.png"),
+    curves = res["track"]
+    if res["track_ema"]:
+        curves = {"G": res["track"], f"EMA of G (beta {s['ema']:g})": res["track_ema"]}
+    plot.mode_curves_figure(curves, os.path.join(out, "modes_over_training.png"),
                             n_modes=data.k, title=title)
     if s["x_dim"] == 2:
         plot.samples_row_figure([(s["method"], res["snapshots"])], data,

@@ -9,6 +9,7 @@ from .losses import *  # noqa: F401,F403
 from .losses import __all__ as _losses_all
 from .models import mlp_discriminator, mlp_generator, as_numpy_fn  # noqa: F401
 from .train import GANTrainer, NonFiniteLossError, every, fit_discriminator  # noqa: F401
+from .ema import EMA  # noqa: F401
 
 __all__ = list(_losses_all) + ["mlp_generator", "mlp_discriminator", "as_numpy_fn",
-                               "GANTrainer", "NonFiniteLossError", "every", "fit_discriminator"]
+                               "GANTrainer", "NonFiniteLossError", "every", "fit_discriminator", "EMA"]
