@@ -232,15 +232,43 @@ def test_ema_rows_and_samples_come_from_the_averaged_generator(tmp_path, capsys)
     with open(os.path.join(ema, "history.json")) as f:
         summary = json.load(f)["summary"]
     assert summary["ema"]["beta"] == 0.9 and "samples" not in summary["ema"]
+    with open(os.path.join(ema, "history.json")) as f:
+        tracks = json.load(f)
+    assert len(tracks["track_ema"]) == len(tracks["track"]) > 2
+    assert tracks["track_ema"][-1]["modes"] == summary["ema"]["modes"]
     sweep = str(tmp_path / "sweep")
     assert cli.main(base + ["--ema", "0.9", "--seeds", "2", "--out", sweep]) == 0
     with open(os.path.join(sweep, "table.md")) as f:
         table = f.read()
     assert table.count("+ EMA of G |") == 2 and "EMA of G: all 4 modes in" in table
+    np.testing.assert_array_equal(np.load(os.path.join(sweep, "samples_ema.npy")), avg)
+
+
+def test_a_failed_drs_seed_is_said_in_the_table(tmp_path, monkeypatch):
+    from minigan.gan import rejection
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("no sample accepted")
+        return real(*args, **kwargs)
+    real = rejection.rejection_sample
+    monkeypatch.setattr(rejection, "rejection_sample", flaky)
+    out = str(tmp_path / "t")
+    assert cli.main(["toy", "--dist", "mix1d", "--modes", "4", "--method", "gan", "--steps",
+                     "40", "--hidden", "16", "--drs", "--seeds", "2", "--out", out]) == 0
+    with open(os.path.join(out, "table.md")) as f:
+        table = f.read()
+    assert "in 1/1 seeds" in table or "in 0/1 seeds" in table
+    assert "1 of the 2 seeds have no DRS row (it failed)" in table
 
 
 def test_bad_ema_is_refused(capsys):
     with pytest.raises(ValueError, match="--ema must be in"):
         toy_modes.study_settings(["--dist", "ring8", "--ema", "1"])
+    for flag in (["--ema", "0.9"], ["--drs"]):
+        with pytest.raises(ValueError, match="not to --compare"):
+            toy_modes.study_settings(["--dist", "ring8", "--compare", "gan,nsgan"] + flag)
     assert cli.main(["toy", "--dist", "gauss1d", "--ema", "0.9", "--quick"]) == 1
     assert "only the mode study" in capsys.readouterr().err

@@ -12,4 +12,5 @@ from .train import GANTrainer, NonFiniteLossError, every, fit_discriminator  # n
 from .ema import EMA  # noqa: F401
 
 __all__ = list(_losses_all) + ["mlp_generator", "mlp_discriminator", "as_numpy_fn",
-                               "GANTrainer", "NonFiniteLossError", "every", "fit_discriminator", "EMA"]
+                               "GANTrainer", "NonFiniteLossError", "every", "fit_discriminator",
+                               "EMA"]

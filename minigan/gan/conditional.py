@@ -24,7 +24,8 @@ from .. import backend, nn, optim
 from ..autograd import Tensor, no_grad
 from ..ops.shape import cat
 from . import losses
-from .images import (EMA, N_SAMPLES, SAMPLE_SEED_OFFSET, _fixed_z, _noise_sampler,
+from .ema import EMA
+from .images import (N_SAMPLES, SAMPLE_SEED_OFFSET, _fixed_z, _noise_sampler,
                      recalibrate_batchnorm)
 from .image_loop import LoopRun, labeled_batches, labels_tensor, random_labels, register
 

@@ -51,7 +51,7 @@ class EMA:
                 bs.data[...] = bm.data
 
     def state_dict(self):
-        return {"shadow": self.shadow.state_dict(), "updates": self.updates}
+        return {"shadow": self.shadow.state_dict(), "updates": self.updates, "beta": self.beta}
 
     def load_state_dict(self, state):
         self.shadow.load_state_dict(state["shadow"])

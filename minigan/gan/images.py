@@ -42,7 +42,7 @@ import time
 
 from .. import backend, nn, optim
 from ..autograd import Tensor, no_grad
-from .ema import EMA  # noqa: F401  (re-exported: the image runs' EMA of G)
+from .ema import EMA
 
 __all__ = ["ImageRun", "DCGANRun", "AutoencoderRun", "VAERun", "RUNS", "run_images", "train_model",
            "load_image_data", "recalibrate_batchnorm", "EMA", "blas_threads", "DEFAULTS", "QUICK",

@@ -121,9 +121,8 @@ class GANTrainer:
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, data, noise,
                  objective="nsgan", k=1, batch_size=128, clip_value=0.01, gp_lambda=10.0,
                  r1_gamma=0.0, r1_every=1, g_ema=0.0, device=None, metrics=None,
-                 metrics_every=100,
-                 callbacks=(), checkpoint_path=None, checkpoint_every=None, progress=None,
-                 schedulers=()):
+                 metrics_every=100, callbacks=(), checkpoint_path=None, checkpoint_every=None,
+                 progress=None, schedulers=()):
         if int(k) < 1:
             raise ValueError(f"GANTrainer: k (discriminator steps per generator step) must be "
                              f">= 1, got {k}")
@@ -141,6 +140,9 @@ class GANTrainer:
                              f"{r1_gamma} and {r1_every}")
         self.r1_gamma, self.r1_every = float(r1_gamma), int(r1_every)
         self.d_updates = 0                   # discriminator updates so far (lazy R1's clock)
+        if not 0.0 <= float(g_ema) < 1.0:
+            raise ValueError(f"GANTrainer: g_ema (the average's decay beta) must be in [0, 1), "
+                             f"0 = off; got {g_ema}")
         self.ema = self.G_ema = None
         if g_ema:
             import copy
@@ -313,9 +315,7 @@ class GANTrainer:
         }
 
     def load_state_dict(self, state):
-        if self.ema is not None and "g_ema" not in state:    # refuse before changing anything
-            raise ValueError("resume: the checkpoint has no EMA of G (it was trained with "
-                             "g_ema off); resume with g_ema=0 or start a new run")
+        self._check_ema_matches(state)            # refuse before changing anything
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["discriminator"])
         self.g_optimizer.load_state_dict(state["g_optimizer"])
@@ -329,6 +329,21 @@ class GANTrainer:
         self.d_updates = int(state.get("d_updates", self.step * self.k))
         if self.ema is not None:
             self.ema.load_state_dict(state["g_ema"])
+
+    def _check_ema_matches(self, state):
+        """A resumed run keeps the average it saved, with the same beta: resuming without it
+        would drop it from the next checkpoint, and a different beta is a different average."""
+        saved = state.get("g_ema")
+        if self.ema is None and saved is not None:
+            raise ValueError(f"resume: the checkpoint holds an EMA of G (beta "
+                             f"{float(saved.get('beta', float('nan'))):g}); resume with that "
+                             f"g_ema so that it is kept")
+        if self.ema is not None and saved is None:
+            raise ValueError("resume: the checkpoint has no EMA of G (it was trained with "
+                             "g_ema off); resume with g_ema=0 or start a new run")
+        if self.ema is not None and "beta" in saved and float(saved["beta"]) != self.ema.beta:
+            raise ValueError(f"resume: the checkpoint's EMA of G has beta "
+                             f"{float(saved['beta']):g}, this trainer {self.ema.beta:g}")
 
     def save_checkpoint(self, path=None):
         """Write the state atomically to ``path`` (default ``checkpoint_path``) with minigan.save."""
