@@ -139,7 +139,7 @@ def run(args):
     with backend.blas_threads(1):
         if toy_modes.is_mode_study(args):
             return toy_modes.run(args)
-        study_only = [f for f, on in (("--ema", args.ema), ("--drs", args.drs)) if on]
+        study_only = toy_modes.extra_flags(args)
         if study_only:
             raise ValueError(f"{', '.join(study_only)}: only the mode study (ring8, grid25, "
                              "mix1d with > 2 modes, a remedy, or --seeds) scores extra rows")

@@ -111,6 +111,12 @@ MODE_CONFIG = {
 METHOD_K = {"wgan": 5, "wgan-gp": 5}
 
 
+def extra_flags(args):
+    """The extra-row flags given (``--ema``, ``--drs``): they need a single study run or a sweep."""
+    return [f for f, on in (("--ema", getattr(args, "ema", None)),
+                            ("--drs", getattr(args, "drs", False))) if on]
+
+
 def is_mode_study(args):
     """The mode study runs for 2-D toys, mixtures of > 2 modes, the remedies, and sweeps."""
     from ..gan.remedies import METHODS
@@ -163,7 +169,7 @@ def settings(args):
     r1_flags = (getattr(args, "r1", None), getattr(args, "r1_every", None))
     if r1_flags != (None, None) and method != "nsgan-r1":
         raise ValueError(f"--r1/--r1-every apply to --method nsgan-r1 only, not {method}")
-    extras = [f for f, on in (("--ema", s["ema"]), ("--drs", s["drs"])) if on]
+    extras = extra_flags(args)
     if extras and _compared_methods(args):
         raise ValueError(f"{', '.join(extras)}: extra rows belong to a single run or a --seeds "
                          "sweep, not to --compare's figure")
@@ -227,9 +233,13 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
     if snapshots:
         snap_steps = {int(round(v)) for v in np.linspace(0, steps, snapshots)}
 
+    def samples_of(fn):
+        """The 2500 scored samples of a generator (G or its average), (n, d) float32."""
+        return fn(z_eval).reshape(len(z_eval), -1).astype(np.float32)
+
     def record(step):
         for key, fn in tracked.items():
-            sc = _score(fn(z_eval).reshape(len(z_eval), -1), data)
+            sc = _score(samples_of(fn), data)
             tracks[key].append(dict(step=step, **{k: sc[k] for k in ("modes", "hq", "rev_kl",
                                                                       "jsd") if k in sc}))
 
@@ -242,8 +252,7 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
     batch = _batch_rows(s)
     trainer = trainer_cls(G, D, opt_g, opt_d, data, noise, objective=objective, k=s["k"],
                           batch_size=batch, device=device, callbacks=[callback],
-                          progress=progress, schedulers=scheds, g_ema=s.get("ema", 0.0),
-                          **extra)
+                          progress=progress, schedulers=scheds, g_ema=s["ema"], **extra)
     if trainer.G_ema is not None:
         tracked["track_ema"] = gan.as_numpy_fn(trainer.G_ema, device=device)
     if 0 in snap_steps:
@@ -253,14 +262,13 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
     t0, c0 = time.perf_counter(), time.process_time()
     trainer.train(steps)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    samples = g_fn(z_eval).reshape(len(z_eval), -1).astype(np.float32)
+    samples = samples_of(g_fn)
     score = _score(samples, data)
     drs = _drs_score(s, G, D, data, noise, seed, device) if s.get("drs") else None
     ema = None
     if trainer.G_ema is not None:
         t1 = time.perf_counter()
-        ema_samples = tracked["track_ema"](z_eval)
-        ema_samples = ema_samples.reshape(len(z_eval), -1).astype(np.float32)
+        ema_samples = samples_of(tracked["track_ema"])
         ema = dict(score=_score(ema_samples, data), samples=ema_samples, beta=s["ema"],
                    seconds=time.perf_counter() - t1)
     return dict(seed=seed, score=score, seconds=seconds, cpu_seconds=cpu, samples=samples,
