@@ -192,7 +192,8 @@ def test_grid_default_is_the_r1_gan_and_its_quick_run_scores(tmp_path, capsys):
     long = toy_modes.study_settings(["--dist", "grid25", "--long"])
     assert long["steps"] == 20000 and long["r1_every"] == 4
     ring = toy_modes.study_settings(["--dist", "ring8", "--long"])
-    assert ring["method"] == "pacgan" and ring["pack"] == 2 and ring["steps"] == 16000
+    assert ring["method"] == "pacgan" and ring["pack"] == 2 and ring["steps"] == 64000
+    assert ring["hidden"] == 128
     assert toy_modes.study_settings(["--dist", "grid25", "--r1-every", "1"])["r1_every"] == 1
     r = toy_modes.train_one(dict(s, steps=30, hidden=32), 0)
     assert r["trainer"].r1_gamma == 0.1 and r["trainer"].r1_every == 4
