@@ -80,10 +80,10 @@ import time
 
 # Per distribution: standardisation of the networks, default sizes and step budgets.
 # 2-D: the recipe that worked in PyTorch on this machine (non-saturating GAN, 3x256 ReLU MLPs,
-# batch 512, Adam 1e-3 beta1 0.5, cosine decay to 1e-5); ~19.5 ms/step at 3x256 on one idle
-# core (the allocator tuning and the frozen-D generator step), ~4.4 ms at 3x128 (ring).
-# Defaults under the 3-minute budget, both 3x128: ring 32000 steps (~140 s), grid 24000
-# (~168 s, lazy R1); --long is 64000 steps on the ring (~305 s) and 40000 on the grid (~275 s).
+# batch 512, Adam 1e-3 beta1 0.5, cosine decay to 1e-5), on narrower MLPs trained longer:
+# 3x128 makes a step ~3.4x cheaper (ring PacGAN ~4.4 ms against ~15 ms at 3x256, one idle
+# core, with the allocator tuning and the frozen-D generator step), and more steps lift HQ
+# where more width did not. Each entry says what its default and --long measured.
 # 1-D: modes 10 apart (20 sigma) and a generator whose output is NOT rescaled to the data's
 # spread (scale 1): G starts as a narrow bump at 0 and must find modes at +-5 and +-15.
 # Leaky ReLU, because with ReLU a 1-D G loses units for good (a unit whose pre-activation is
@@ -95,10 +95,10 @@ MODE_CONFIG = {
     "mix1d": dict(x_dim=1, z_dim=1, hidden=64, depth=3, batch=256, shift=0.0, scale=1.0,
                   spacing=10.0, steps=1500, long_steps=5000, quick_steps=300,
                   recommended="nsgan", activation="leaky_relu"),
-    # ring8: PacGAN with pairs. Narrower MLPs (3x128) trained 4x longer: a step costs ~4 ms
-    # instead of ~15 ms, and the ring's HQ is limited by steps, not width (a 4x256 or 3x512 G
-    # did not lift it), so 32000 steps of 3x128 (~140 s) beat 16000 of 3x256 (~210 s): HQ
-    # >= 98 % in 9/10 seeds against 6/10 (seed 6 keeps one mode starved: 7/8).
+    # ring8: PacGAN with pairs. The ring's HQ is limited by steps, not width (a 4x256 or 3x512
+    # G did not lift it), so 32000 steps of 3x128 (~140 s) beat 16000 of 3x256 (~210 s): HQ
+    # >= 98 % in 9/10 seeds against 6/10 (seed 6 keeps one mode starved: 7/8); --long, 64000
+    # steps (~305 s), measured on seed 6 only.
     "ring8": dict(x_dim=2, z_dim=2, hidden=128, depth=3, batch=512, shift=0.0, scale=1.0,
                   steps=32000, long_steps=64000, quick_steps=300, recommended="pacgan", pack=2,
                   activation="relu"),
