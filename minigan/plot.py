@@ -258,6 +258,9 @@ def samples_row_figure(rows, data, path, title=None):
     c = _centres(data)
     lo, hi = data.support()
     pad = 0.15 * (hi - lo)
+    # rows trained for different numbers of steps (each method its own budget): every panel
+    # says its step; otherwise the top row says it for its column
+    same_steps = len({tuple(step for step, _ in snaps) for _, snaps in rows}) == 1
     for r, (label, snaps) in enumerate(rows):
         for j in range(n_cols):
             ax = axes[r, j]
@@ -272,7 +275,7 @@ def samples_row_figure(rows, data, path, title=None):
             step, x = snaps[j]
             ax.scatter(c[:, 0], c[:, 1], marker="x", color="red", s=12, linewidths=0.8)
             ax.scatter(x[:, 0], x[:, 1], s=1.0, color="green", alpha=0.4)
-            if r == 0:
+            if r == 0 or not same_steps:
                 ax.set_title(f"step {step}", fontsize=8)
             if j == 0:
                 ax.set_ylabel(label, fontsize=8)

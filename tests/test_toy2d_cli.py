@@ -273,3 +273,32 @@ def test_bad_ema_is_refused(capsys):
             toy_modes.study_settings(["--dist", "ring8", "--compare", "gan,nsgan"] + flag)
     assert cli.main(["toy", "--dist", "gauss1d", "--ema", "0.9", "--quick"]) == 1
     assert "only the mode study" in capsys.readouterr().err
+
+
+def test_dearer_methods_get_fewer_default_steps_on_the_2d_toys():
+    """The 3-minute default budget: a method whose G step costs more (k = 5 critic steps,
+    unrolled D steps, pairwise features) trains for fewer steps by default; --steps still
+    wins, --long scales every method alike, and the 1-D study keeps one budget for all."""
+    def steps(dist, method, *flags):
+        return toy_modes.study_settings(["--dist", dist, "--method", method, *flags])["steps"]
+    for dist in ("ring8", "grid25"):
+        cfg = toy_modes.MODE_CONFIG[dist]
+        assert steps(dist, cfg["recommended"]) == cfg["steps"]
+        for dear in ("unrolled", "wgan-gp", "wgan", "minibatch"):
+            assert steps(dist, dear) < cfg["steps"] // 3, (dist, dear)
+        assert steps(dist, "unrolled") < steps(dist, "wgan")
+        assert steps(dist, "wgan-gp", "--steps", "777") == 777
+        factor = cfg["long_steps"] / cfg["steps"]
+        assert steps(dist, "wgan", "--long") == round(steps(dist, "wgan") * factor)
+    assert steps("ring8", "nsgan") < steps("ring8", "pacgan")     # PacGAN's step is cheaper
+    assert {steps("mix1d", m, "--modes", "4") for m in ("gan", "unrolled", "wgan-gp")} == {1500}
+
+
+def test_compare_gives_each_method_its_own_default_budget(tmp_path, monkeypatch):
+    cfg = dict(toy_modes.MODE_CONFIG["ring8"], steps=12, long_steps=24, hidden=16,
+               method_steps={"gan": 6})
+    monkeypatch.setitem(toy_modes.MODE_CONFIG, "ring8", cfg)
+    out = str(tmp_path / "cmp")
+    assert cli.main(["toy", "--dist", "ring8", "--compare", "gan,pacgan", "--out", out]) == 0
+    lines = open(os.path.join(out, "compare.txt")).read().splitlines()
+    assert "(6 steps" in lines[0] and "(12 steps" in lines[1]

@@ -67,7 +67,7 @@ def add_arguments(parser):
                              "recommended method: nsgan, ring8 pacgan, grid25 nsgan-r1)")
     parser.add_argument("--steps", type=int, default=None,
                         help="generator steps (default 3000, or 800 with --quick; the mode "
-                             "study has its own per-distribution defaults)")
+                             "study has its own per-distribution and per-method defaults)")
     parser.add_argument("--modes", type=int, default=None,
                         help="mix1d: number of modes K (2: the theory lab; > 2 runs the "
                              "mode-collapse study, default 4 there)")
@@ -77,8 +77,9 @@ def add_arguments(parser):
     parser.add_argument("--seeds", type=int, default=None,
                         help="mode study: sweep seeds S..S+N-1 and write table.md")
     parser.add_argument("--compare", default=None, metavar="M1,M2,...",
-                        help="mode study: train these methods on the same seed and budget and "
-                             "draw Metz et al.'s Figure 1 rows (rows.png)")
+                        help="mode study: train these methods on the same seed (each its own "
+                             "default steps, or all --steps N) and draw Metz et al.'s Figure 1 "
+                             "rows (rows.png)")
     parser.add_argument("--long", action="store_true",
                         help="mode study: the longer budget used for the tables")
     parser.add_argument("--activation", choices=["relu", "leaky_relu", "tanh"], default=None,

@@ -20,8 +20,10 @@ them, and writes ``samples.npy`` (2500 x d), ``history.json`` and the figures:
 summary (how many seeds cover every mode, mean modes / HQ / reverse KL, wall time).
 
 What every method shares (the same budget): the MLP sizes, batch, z ~ N(0, I), the number of
-generator steps, Adam with beta1 = 0.5 and a cosine learning-rate decay to 1e-5. The only
-thing that changes is the method. ``--schedule constant`` (and ``--lr 2e-4``) gives the
+generator steps (``--steps N``), Adam with beta1 = 0.5 and a cosine learning-rate decay to
+1e-5. The only thing that changes is the method. Without ``--steps`` a 2-D run takes its
+method's default steps: fewer for a dearer step (k = 5 critic steps, unrolled D steps,
+pairwise features), so every default run fits in 3 minutes (``default_steps``). ``--schedule constant`` (and ``--lr 2e-4``) gives the
 classic constant-learning-rate setting under which GANs collapse on these toys.
 
 Measured on this 2-core CPU (2026-11-23; seeds 0-9 unless stated; the full tables and the
@@ -94,6 +96,16 @@ import time
 # minimax GAN then misses modes in 3/10 seeds at lr 1e-3 and a WGAN-GP G can shrink into a
 # near-point mass; with leaky ReLU the same GAN covers all 4 modes in 10/10, and it is the
 # learning rate (3e-3) that makes it collapse (6/10 seeds miss a mode).
+# The 3-minute budget of a default run (2-D): a method whose G step is dearer gets fewer of
+# them. Milliseconds per G step at 3x128, batch 512, two runs on the two cores (300-1000-step
+# runs, 2026-11-24): PacGAN 4.3 (ring, m = 2) / 3.6 (grid, m = 4), gan/nsgan 5.6-5.8,
+# nsgan-r1 7.1 (every D step) / 6.1 (lazy), minibatch 27, unrolled (K = 5, 2nd order) 67,
+# unrolled1 24, wgan (k = 5 critic steps) 19, wgan-gp 28.5. Full runs take ~10-15 % longer
+# per step than these short ones. The distribution's own ``steps`` is its recommended
+# method's; --long scales every method's steps by the same factor.
+STEPS_2D_DEAR = dict(minibatch=5000, unrolled=2000, unrolled1=5000, wgan=6000,
+                     **{"wgan-gp": 4400})
+
 MODE_CONFIG = {
     "mix1d": dict(x_dim=1, z_dim=1, hidden=64, depth=3, batch=256, shift=0.0, scale=1.0,
                   spacing=10.0, steps=1500, long_steps=5000, quick_steps=300,
@@ -104,7 +116,8 @@ MODE_CONFIG = {
     # steps (~305 s), measured on seed 6 only.
     "ring8": dict(x_dim=2, z_dim=2, hidden=128, depth=3, batch=512, shift=0.0, scale=1.0,
                   steps=32000, long_steps=64000, quick_steps=300, recommended="pacgan", pack=2,
-                  activation="relu"),
+                  activation="relu", method_steps=dict(
+                      gan=24000, nsgan=24000, **{"nsgan-r1": 20000}, **STEPS_2D_DEAR)),
     # grid25: the non-saturating GAN with Mescheder et al.'s R1 penalty (gamma 0.1) covered all
     # 25 modes in 10/10 seeds where the plain one did in 1/10 (3x256, 8000 steps). Applied
     # lazily (every 4th D update, gamma x 4, as StyleGAN2): a step barely dearer than plain
@@ -114,7 +127,7 @@ MODE_CONFIG = {
     # --long, 40000 steps (~275 s): 9/10 (3x256, 20000 steps: 9/10 in ~431 s).
     "grid25": dict(x_dim=2, z_dim=2, hidden=128, depth=3, batch=512, shift=0.0, scale=2.0,
                    steps=24000, long_steps=40000, quick_steps=300, recommended="nsgan-r1",
-                   r1_every=4, activation="relu"),
+                   r1_every=4, activation="relu", method_steps=STEPS_2D_DEAR),
 }
 
 # Method-specific knobs on top of the shared budget (k = D steps per G step).
@@ -144,12 +157,7 @@ def settings(args):
         raise ValueError(f"--dist {args.dist}: the mode study needs one of "
                          f"{', '.join(MODE_CONFIG)}")
     method = args.method or cfg["recommended"]
-    if args.quick:
-        steps = cfg["quick_steps"]
-    elif args.long:
-        steps = cfg["long_steps"]
-    else:
-        steps = cfg["steps"]
+    steps = cfg["quick_steps"] if args.quick else default_steps(cfg, method, args.long)
     if args.steps is not None:
         steps = args.steps
     if steps < 1:
@@ -192,6 +200,17 @@ def settings(args):
     if args.quick and args.hidden is None:
         s["hidden"] = min(s["hidden"], 64)
     return s
+
+
+def default_steps(cfg, method, long=False):
+    """A method's default number of G steps on a ``MODE_CONFIG`` entry: the entry's ``steps``
+    (its recommended method's budget) unless ``method_steps`` gives the method fewer -- a
+    dearer step, fewer of them, so every default run fits the 3-minute budget -- times the
+    entry's --long factor (long_steps / steps)."""
+    steps = cfg.get("method_steps", {}).get(method, cfg["steps"])
+    if long:
+        steps = round(steps * cfg["long_steps"] / cfg["steps"])
+    return int(steps)
 
 
 def study_settings(argv):
@@ -554,7 +573,8 @@ def _compared_methods(args):
 
 
 def _compare(args, s, device, t_start):
-    """Metz et al.'s Figure 1: every method in ``--compare`` on the same seed and budget."""
+    """Metz et al.'s Figure 1: every method in ``--compare`` on the same seed, each for its own
+    default steps (the 3-minute budget) unless --steps or --quick sets one for all."""
     from .. import plot
     methods = _compared_methods(args)
     from ..gan.remedies import METHODS
@@ -563,14 +583,18 @@ def _compare(args, s, device, t_start):
         raise ValueError(f"--compare: unknown method(s) {', '.join(bad)}")
     rows, tracks, lines = [], {}, []
     data = None
+    own_budget = args.steps is None and not args.quick
     for m in methods:
         sm = dict(s, method=m, k=METHOD_K.get(m, 1))
+        if own_budget:                  # each method its default steps (its 3-minute budget)
+            sm["steps"] = default_steps(MODE_CONFIG[s["dist"]], m, args.long)
         r = train_one(sm, args.seed, device, snapshots=6 if s["x_dim"] == 2 else 40,
-                      track_every=max(1, s["steps"] // 40))
+                      track_every=max(1, sm["steps"] // 40))
         data = r["data"]
         rows.append((m, r["snapshots"]))
         tracks[m] = r["track"]
-        lines.append(f"  {m:<10} {_format(r['score'])}  ({r['seconds']:.1f} s wall, "
+        lines.append(f"  {m:<10} {_format(r['score'])}  ({sm['steps']} steps, "
+                     f"{r['seconds']:.1f} s wall, "
                      f"{r['cpu_seconds']:.1f} s CPU)")
         print(lines[-1], flush=True)
         if s["x_dim"] == 1:
@@ -578,7 +602,8 @@ def _compare(args, s, device, t_start):
                                 os.path.join(args.out, f"hopping_{m}.png"), title=m)
     if s["x_dim"] == 2:
         plot.samples_row_figure(rows, data, os.path.join(args.out, "rows.png"),
-                                title=f"{data.name}, seed {args.seed}, {s['steps']} steps")
+                                title=f"{data.name}, seed {args.seed}"
+                                + ("" if own_budget else f", {s['steps']} steps"))
     plot.mode_curves_figure(tracks, os.path.join(args.out, "modes_over_training.png"),
                             n_modes=data.k, title=data.name)
     with open(os.path.join(args.out, "compare.txt"), "w") as f:
