@@ -230,8 +230,9 @@ for dist in ("ring8", "grid25"):
         print(f"{dist:<6s} {method:<8s} {modes.format_score(r['score'])} "
               f"({r['seconds']:.1f} s, k={s['k']})", flush=True)
     print(f"  {dist}: {s['steps']} G steps, MLP {s['depth']}x{s['hidden']}, batch {s['batch']},"
-          f" lr {s['lr']:g} {s['schedule']}; the `minigan toy` default is {cfg['steps']} steps"
-          f" of {cfg['depth']}x{cfg['hidden']}")
+          f" lr {s['lr']:g} {s['schedule']}; the `minigan toy` defaults are "
+          f"{cfg['depth']}x{cfg['hidden']} for "
+          + ", ".join(f"{m} {toy_modes.default_steps(cfg, m)}" for m in METHODS_2D) + " steps")
 assert results["ring8", "wgan"]["trainer"].clip_value == CLIP
 
 # %% [markdown]
