@@ -23,8 +23,9 @@ What every method shares (the same budget): the MLP sizes, batch, z ~ N(0, I), t
 generator steps (``--steps N``), Adam with beta1 = 0.5 and a cosine learning-rate decay to
 1e-5. The only thing that changes is the method. Without ``--steps`` a 2-D run takes its
 method's default steps: fewer for a dearer step (k = 5 critic steps, unrolled D steps,
-pairwise features), so every default run fits in 3 minutes (``default_steps``). ``--schedule constant`` (and ``--lr 2e-4``) gives the
-classic constant-learning-rate setting under which GANs collapse on these toys.
+pairwise features), so every default run fits in 3 minutes (``default_steps``).
+``--schedule constant`` (and ``--lr 2e-4``) gives the classic constant-learning-rate setting
+under which GANs collapse on these toys.
 
 Measured on this 2-core CPU (2026-11-23; seeds 0-9 unless stated; the full tables and the
 published numbers are in the README's "Mode collapse" section).
@@ -84,6 +85,16 @@ import json
 import os
 import time
 
+# The 3-minute budget of a default run (2-D): a method whose G step is dearer gets fewer of
+# them. Milliseconds per G step at 3x128, batch 512, two runs on the two cores (300-1000-step
+# runs, 2026-11-24): PacGAN 4.3 (ring, m = 2) / 3.6 (grid, m = 4), gan/nsgan 5.6-5.8,
+# nsgan-r1 7.1 (every D step) / 6.1 (lazy), minibatch 27, unrolled (K = 5, 2nd order) 67,
+# unrolled1 24, wgan (k = 5 critic steps) 19, wgan-gp 28.5. Full runs take ~10-15 % longer
+# per step than these short ones. The distribution's own ``steps`` is its recommended
+# method's; --long scales every method's steps by the same factor.
+STEPS_2D_DEAR = dict(minibatch=5000, unrolled=2000, unrolled1=5000, wgan=6000,
+                     **{"wgan-gp": 4400})
+
 # Per distribution: standardisation of the networks, default sizes and step budgets.
 # 2-D: the recipe that worked in PyTorch on this machine (non-saturating GAN, 3x256 ReLU MLPs,
 # batch 512, Adam 1e-3 beta1 0.5, cosine decay to 1e-5), on narrower MLPs trained longer:
@@ -97,16 +108,6 @@ import time
 # minimax GAN then misses modes in 3/10 seeds at lr 1e-3 and a WGAN-GP G can shrink into a
 # near-point mass; with leaky ReLU the same GAN covers all 4 modes in 10/10, and it is the
 # learning rate (3e-3) that makes it collapse (6/10 seeds miss a mode).
-# The 3-minute budget of a default run (2-D): a method whose G step is dearer gets fewer of
-# them. Milliseconds per G step at 3x128, batch 512, two runs on the two cores (300-1000-step
-# runs, 2026-11-24): PacGAN 4.3 (ring, m = 2) / 3.6 (grid, m = 4), gan/nsgan 5.6-5.8,
-# nsgan-r1 7.1 (every D step) / 6.1 (lazy), minibatch 27, unrolled (K = 5, 2nd order) 67,
-# unrolled1 24, wgan (k = 5 critic steps) 19, wgan-gp 28.5. Full runs take ~10-15 % longer
-# per step than these short ones. The distribution's own ``steps`` is its recommended
-# method's; --long scales every method's steps by the same factor.
-STEPS_2D_DEAR = dict(minibatch=5000, unrolled=2000, unrolled1=5000, wgan=6000,
-                     **{"wgan-gp": 4400})
-
 MODE_CONFIG = {
     "mix1d": dict(x_dim=1, z_dim=1, hidden=64, depth=3, batch=256, shift=0.0, scale=1.0,
                   spacing=10.0, steps=1500, long_steps=5000, quick_steps=300,
@@ -114,7 +115,8 @@ MODE_CONFIG = {
     # ring8: PacGAN with pairs. The ring's HQ is limited by steps, not width (a 4x256 or 3x512
     # G did not lift it), so 32000 steps of 3x128 (~140 s) beat 16000 of 3x256 (~210 s): HQ
     # >= 98 % in 9/10 seeds against 6/10 (seed 6 keeps one mode starved: 7/8); --long, 64000
-    # steps (~305 s), measured on seed 6 only.
+    # steps (~305 s), measured on seed 6 only. gan/nsgan (5.6 ms a step against PacGAN's 4.3)
+    # get 24000 steps and nsgan-r1 (7.1 ms) 20000 by default, to stay within 3 minutes.
     "ring8": dict(x_dim=2, z_dim=2, hidden=128, depth=3, batch=512, shift=0.0, scale=1.0,
                   steps=32000, long_steps=64000, quick_steps=300, recommended="pacgan", pack=2,
                   activation="relu", method_steps=dict(
