@@ -87,7 +87,7 @@ for m, r in results.items():
 # | gan (minimax) | 4/10 | 76.2 % | 0.40 | 3.6 |
 # | minibatch discrimination | 8/10 | 44.1 % | 0.49 | 28 |
 # | PacGAN (m = 4) | 10/10 | 30.2 % | 0.08 | 3 |
-# | unrolled (K = 10, --unroll-lr 5e-4) | 9/10 (8/10 on seeds 10-19) | 80.8 % | 0.21 | 81 |
+# | unrolled (K = 10, --unroll-lr 5e-4) | 9/10 (8/10 on 10-19, 8/10 on 20-29) | 80.8 % | 0.21 | 81 |
 # | unrolled (K = 5, --unroll-lr 3e-4) | 7/10 | 82.4 % | 0.22 | 50 |
 # | unrolled (K = 5, unrolled at D's 3e-3) | 3/10 | 82.0 % | 0.96 | 47 |
 #

@@ -48,7 +48,8 @@ remedies at the collapse setting, lr 3e-3 (``--lr 3e-3``):
       (--unroll-lr 3e-4; unrolled at D's own 3e-3: 3/10, 2.4 modes, 82.0 % HQ; at 1e-3:
       9/10 on these seeds, where it was picked, and 6/10 on fresh seeds 10-19)
     unrolled (K = 10)        9/10        3.9          80.8 %    0.209         81
-      (--unroll 10 --unroll-lr 5e-4, picked on these seeds; 8/10 on fresh seeds 10-19)
+      (--unroll 10 --unroll-lr 5e-4, picked on these seeds; 8/10 on fresh seeds 10-19 and
+      8/10 on 20-29)
 
 "EMA" is the same runs' moving average of G's weights (``--ema 0.99``; training unchanged).
 With 6 modes the same GAN covers all 6 in 10/10 seeds (HQ 42.8 %, rev-KL 0.34): "covered"
@@ -58,7 +59,7 @@ discrimination just reaches 8/10; WGAN-GP's G oscillates at this learning rate a
 snapshot misses modes that its average covers (10/10; on seeds 10-19 8/10 and 10/10);
 unrolling needs many small look-ahead steps: K = 5 does not reach 8/10 on fresh seeds at
 any rate tried (at 1e-3: 9/10 here, where it was picked, 6/10 on seeds 10-19), K = 10 at
-5e-4 does on both (9/10, 8/10); K = 3 at 1e-3 covers all modes in 1/10.
+5e-4 does on all three sets (9/10, 8/10, 8/10); K = 3 at 1e-3 covers all modes in 1/10.
 
 2-D (ReLU MLPs, batch 512, Adam 1e-3 beta1 0.5, cosine to 1e-5):
 ring8, 3x256, 8000 steps: nsgan 8/8 in 1 of the 5 seeds run (0, 1, 5, 6, 7); PacGAN m = 2 in
