@@ -93,8 +93,8 @@ import time
 # unrolled1 24, wgan (k = 5 critic steps) 19, wgan-gp 28.5. Full runs take ~10-15 % longer
 # per step than these short ones. The distribution's own ``steps`` is its recommended
 # method's; --long scales every method's steps by the same factor.
-STEPS_2D_DEAR = dict(minibatch=5000, unrolled=2000, unrolled1=5000, wgan=6000,
-                     **{"wgan-gp": 4400})
+STEPS_2D_DEAR = {"minibatch": 5000, "unrolled": 2000, "unrolled1": 5000, "wgan": 6000,
+                 "wgan-gp": 4400}
 
 # Per distribution: standardisation of the networks, default sizes and step budgets.
 # 2-D: the recipe that worked in PyTorch on this machine (non-saturating GAN, 3x256 ReLU MLPs,
@@ -120,8 +120,8 @@ MODE_CONFIG = {
     # get 24000 steps and nsgan-r1 (7.1 ms) 20000 by default, to stay within 3 minutes.
     "ring8": dict(x_dim=2, z_dim=2, hidden=128, depth=3, batch=512, shift=0.0, scale=1.0,
                   steps=32000, long_steps=64000, quick_steps=300, recommended="pacgan", pack=2,
-                  activation="relu", method_steps=dict(
-                      gan=24000, nsgan=24000, **{"nsgan-r1": 20000}, **STEPS_2D_DEAR)),
+                  activation="relu", method_steps={
+                      "gan": 24000, "nsgan": 24000, "nsgan-r1": 20000, **STEPS_2D_DEAR}),
     # grid25: the non-saturating GAN with Mescheder et al.'s R1 penalty (gamma 0.1) covered all
     # 25 modes in 10/10 seeds where the plain one did in 1/10 (3x256, 8000 steps). Applied
     # lazily (every 4th D update, gamma x 4, as StyleGAN2): a step barely dearer than plain
@@ -161,9 +161,7 @@ def settings(args):
         raise ValueError(f"--dist {args.dist}: the mode study needs one of "
                          f"{', '.join(MODE_CONFIG)}")
     method = args.method or cfg["recommended"]
-    steps = cfg["quick_steps"] if args.quick else default_steps(cfg, method, args.long)
-    if args.steps is not None:
-        steps = args.steps
+    steps = run_steps(cfg, method, args)
     if steps < 1:
         raise ValueError(f"--steps must be positive, got {steps}")
     s = dict(dist=args.dist, method=method, steps=int(steps),
@@ -215,6 +213,14 @@ def default_steps(cfg, method, long=False):
     if long:
         steps = round(steps * cfg["long_steps"] / cfg["steps"])
     return int(steps)
+
+
+def run_steps(cfg, method, args):
+    """The G steps a run of ``method`` trains for: ``--steps`` if given, else ``--quick``'s,
+    else the method's default (``default_steps``, scaled by ``--long``)."""
+    if args.steps is not None:
+        return args.steps
+    return cfg["quick_steps"] if args.quick else default_steps(cfg, method, args.long)
 
 
 def study_settings(argv):
@@ -455,8 +461,9 @@ def run(args):
     compared = _compared_methods(args)
     who = " vs ".join(compared) if compared else s["method"]
     k = "k per method" if compared else f"k={s['k']}"
+    n_steps = "G steps per method" if compared else f"{s['steps']} G steps"
     desc = (f"{who} on {s['dist']}" + (f" (K={s['modes']})" if s["modes"] else "")
-            + f": {s['steps']} G steps, {k}, batch {s['batch']}, MLP {s['depth']}x"
+            + f": {n_steps}, {k}, batch {s['batch']}, MLP {s['depth']}x"
             f"{s['hidden']} {s['activation']}, z_dim {s['z_dim']}, Adam lr {s['lr']:g} "
             f"betas {s['betas']}, schedule {s['schedule']}"
             + (f" to {s['lr_min']:g}" if s["schedule"] == "cosine" else "")
@@ -585,13 +592,13 @@ def _compare(args, s, device, t_start):
     bad = [m for m in methods if m not in METHODS]
     if bad:
         raise ValueError(f"--compare: unknown method(s) {', '.join(bad)}")
-    rows, tracks, lines = [], {}, []
+    rows, tracks, lines, budgets = [], {}, [], set()
     data = None
-    own_budget = args.steps is None and not args.quick
     for m in methods:
-        sm = dict(s, method=m, k=METHOD_K.get(m, 1))
-        if own_budget:                  # each method its default steps (its 3-minute budget)
-            sm["steps"] = default_steps(MODE_CONFIG[s["dist"]], m, args.long)
+        # each method its own default steps (its 3-minute budget) unless --steps/--quick
+        sm = dict(s, method=m, k=METHOD_K.get(m, 1),
+                  steps=run_steps(MODE_CONFIG[s["dist"]], m, args))
+        budgets.add(sm["steps"])
         r = train_one(sm, args.seed, device, snapshots=6 if s["x_dim"] == 2 else 40,
                       track_every=max(1, sm["steps"] // 40))
         data = r["data"]
@@ -607,7 +614,7 @@ def _compare(args, s, device, t_start):
     if s["x_dim"] == 2:
         plot.samples_row_figure(rows, data, os.path.join(args.out, "rows.png"),
                                 title=f"{data.name}, seed {args.seed}"
-                                + ("" if own_budget else f", {s['steps']} steps"))
+                                + (f", {min(budgets)} steps" if len(budgets) == 1 else ""))
     plot.mode_curves_figure(tracks, os.path.join(args.out, "modes_over_training.png"),
                             n_modes=data.k, title=data.name)
     with open(os.path.join(args.out, "compare.txt"), "w") as f:
