@@ -302,3 +302,30 @@ def test_compare_gives_each_method_its_own_default_budget(tmp_path, monkeypatch)
     assert cli.main(["toy", "--dist", "ring8", "--compare", "gan,pacgan", "--out", out]) == 0
     lines = open(os.path.join(out, "compare.txt")).read().splitlines()
     assert "(6 steps" in lines[0] and "(12 steps" in lines[1]
+
+
+def test_the_ring_default_trains_d_faster_than_g():
+    """TTUR in the mode study: the ring's PacGAN D learns at twice G's rate by default; other
+    methods, the grid and the 1-D study keep one rate; --lr scales both; --lr-d sets D's."""
+    def lrs(dist, *flags):
+        s = toy_modes.study_settings(["--dist", dist, *flags])
+        return s["lr"], s["lr_d"]
+    assert lrs("ring8") == (1e-3, 2e-3)                          # PacGAN, the ring's default
+    assert lrs("ring8", "--lr", "5e-4") == (5e-4, 1e-3)
+    assert lrs("ring8", "--lr-d", "3e-4") == (1e-3, 3e-4)
+    assert lrs("ring8", "--method", "nsgan") == (1e-3, 1e-3)
+    assert lrs("grid25") == (1e-3, 1e-3)
+    assert lrs("grid25", "--lr-d", "2e-3") == (1e-3, 2e-3)
+    assert lrs("mix1d", "--modes", "4", "--method", "gan", "--lr", "3e-3") == (3e-3, 3e-3)
+    with pytest.raises(ValueError, match="--lr-d"):
+        toy_modes.study_settings(["--dist", "ring8", "--lr-d", "0"])
+    with pytest.raises(ValueError, match="--lr"):
+        toy_modes.study_settings(["--dist", "ring8", "--lr=-1e-3"])
+
+
+def test_d_optimizer_runs_at_its_own_learning_rate():
+    s = toy_modes.study_settings(["--dist", "ring8", "--steps", "3", "--hidden", "8",
+                                  "--schedule", "constant", "--lr-d", "4e-3"])
+    r = toy_modes.train_one(s, seed=0)
+    assert r["trainer"].d_optimizer.param_groups[0]["lr"] == pytest.approx(4e-3)
+    assert r["trainer"].g_optimizer.param_groups[0]["lr"] == pytest.approx(1e-3)

@@ -89,7 +89,8 @@ def add_arguments(parser):
     parser.add_argument("--hidden", type=int, default=None, help="mode study: MLP width")
     parser.add_argument("--depth", type=int, default=None, help="mode study: hidden layers")
     parser.add_argument("--lr", type=float, default=None,
-                        help="mode study: Adam learning rate of G and D (default 1e-3)")
+                        help="mode study: Adam learning rate of G, and of D unless --lr-d "
+                             "(default 1e-3)")
     parser.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
                         help="mode study: cosine decay to 1e-5, or a constant learning rate")
     parser.add_argument("--pack", type=int, default=None,
@@ -125,7 +126,9 @@ def add_arguments(parser):
     parser.add_argument("--batch-size", type=int, default=None,
                         help="minibatch size (default 512; mode study: per distribution)")
     parser.add_argument("--lr-g", type=float, default=5e-4)
-    parser.add_argument("--lr-d", type=float, default=2e-3)
+    parser.add_argument("--lr-d", type=float, default=None,
+                        help="D's learning rate (default 2e-3; mode study: --lr times the "
+                             "method's D/G ratio on the distribution, see MODE_CONFIG)")
     parser.add_argument("--no-figures", action="store_true", help="measure only")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
 
@@ -198,7 +201,8 @@ def _run(args):
     D = gan.mlp_discriminator(hidden=32, activation="tanh", shift=cfg["shift"],
                               scale=cfg["scale"]).to(device)
     opt_g = optim.Adam(G.parameters(), lr=args.lr_g, betas=(0.5, 0.999))
-    opt_d = optim.Adam(D.parameters(), lr=args.lr_d, betas=(0.5, 0.999))
+    opt_d = optim.Adam(D.parameters(), lr=2e-3 if args.lr_d is None else args.lr_d,
+                       betas=(0.5, 0.999))
     decay = 0.1 ** (1.0 / steps)
     scheds = [lr_scheduler.ExponentialLR(o, decay) for o in (opt_g, opt_d)]
     z_lo, z_hi = noise.support()

@@ -120,7 +120,7 @@ MODE_CONFIG = {
     # get 24000 steps and nsgan-r1 (7.1 ms) 20000 by default, to stay within 3 minutes.
     "ring8": dict(x_dim=2, z_dim=2, hidden=128, depth=3, batch=512, shift=0.0, scale=1.0,
                   steps=32000, long_steps=64000, quick_steps=300, recommended="pacgan", pack=2,
-                  activation="relu", method_steps={
+                  activation="relu", d_lr_ratio={"pacgan": 2.0}, method_steps={
                       "gan": 24000, "nsgan": 24000, "nsgan-r1": 20000, **STEPS_2D_DEAR}),
     # grid25: the non-saturating GAN with Mescheder et al.'s R1 penalty (gamma 0.1) covered all
     # 25 modes in 10/10 seeds where the plain one did in 1/10 (3x256, 8000 steps). Applied
@@ -171,7 +171,8 @@ def settings(args):
              batch=args.batch_size or cfg["batch"], z_dim=cfg["z_dim"],
              x_dim=cfg["x_dim"], shift=cfg["shift"],
              activation=getattr(args, "activation", None) or cfg["activation"],
-             scale=cfg["scale"], lr=args.lr or 1e-3, lr_min=1e-5, schedule=args.schedule,
+             scale=cfg["scale"], lr=1e-3 if args.lr is None else args.lr, lr_min=1e-5, schedule=args.schedule,
+             lr_d=run_lr_d(cfg, method, args),
              betas=(0.5, 0.999),
              k=METHOD_K.get(method, 1) if getattr(args, "k", None) is None else args.k,
              pack=args.pack if args.pack is not None else cfg.get("pack", 4),
@@ -182,6 +183,8 @@ def settings(args):
              drs=bool(getattr(args, "drs", False)),
              ema=float(getattr(args, "ema", None) or 0.0),
              quick=bool(args.quick), long=bool(args.long))
+    if s["lr"] <= 0 or s["lr_d"] <= 0:
+        raise ValueError(f"--lr and --lr-d must be positive, got {s['lr']:g} and {s['lr_d']:g}")
     if s["k"] < 1:
         raise ValueError(f"--k must be >= 1 (D steps per G step), got {s['k']}")
     if s["pack"] < 1:
@@ -223,6 +226,16 @@ def run_steps(cfg, method, args):
     return cfg["quick_steps"] if args.quick else default_steps(cfg, method, args.long)
 
 
+def run_lr_d(cfg, method, args):
+    """D's learning rate: ``--lr-d`` if given, else G's (``--lr``) times the method's D/G ratio
+    on this distribution (``MODE_CONFIG[...]["d_lr_ratio"]``; 1 -- one lr for both -- unless
+    the entry names the method). A D that learns faster than G is Heusel et al.'s two time-scale
+    update rule (TTUR); on the 2-D toys it lifts the recommended methods' HQ (see MODE_CONFIG)."""
+    if getattr(args, "lr_d", None) is not None:
+        return args.lr_d
+    return (1e-3 if args.lr is None else args.lr) * cfg.get("d_lr_ratio", {}).get(method, 1.0)
+
+
 def study_settings(argv):
     """``settings`` for ``minigan toy`` command-line words, e.g. ``["--dist", "ring8",
     "--method", "pacgan"]``: how lessons and tests set up a run exactly as the CLI would."""
@@ -254,7 +267,7 @@ def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False)
     if s.get("unroll_lr") and "unroll" in extra:
         extra["unroll_lr"] = s["unroll_lr"]
     opt_g = optim.Adam(G.parameters(), lr=s["lr"], betas=s["betas"])
-    opt_d = optim.Adam(D.parameters(), lr=s["lr"], betas=s["betas"])
+    opt_d = optim.Adam(D.parameters(), lr=s["lr_d"], betas=s["betas"])
     steps = s["steps"]
     scheds = []
     if s["schedule"] == "cosine":
@@ -465,7 +478,8 @@ def run(args):
     desc = (f"{who} on {s['dist']}" + (f" (K={s['modes']})" if s["modes"] else "")
             + f": {n_steps}, {k}, batch {s['batch']}, MLP {s['depth']}x"
             f"{s['hidden']} {s['activation']}, z_dim {s['z_dim']}, Adam lr {s['lr']:g} "
-            f"betas {s['betas']}, schedule {s['schedule']}"
+            + _d_lr_text(args, s, compared)
+            + f"betas {s['betas']}, schedule {s['schedule']}"
             + (f" to {s['lr_min']:g}" if s["schedule"] == "cosine" else "")
             + (f", R1 gamma {s['r1']:g} every {s['r1_every']} D steps"
                if "nsgan-r1" in (compared or [s["method"]]) else "")
@@ -578,6 +592,16 @@ def _sweep(args, s, desc, device, t_start):
     return 0
 
 
+def _d_lr_text(args, s, compared):
+    """'(D 0.002) ' when D's learning rate differs from G's ('(D per method) ' when the compared
+    methods' differ), else ''."""
+    cfg = MODE_CONFIG[s["dist"]]
+    d_lrs = {run_lr_d(cfg, m, args) for m in compared} if compared else {s["lr_d"]}
+    if len(d_lrs) > 1:
+        return "(D per method) "
+    return "" if d_lrs == {s["lr"]} else f"(D {d_lrs.pop():g}) "
+
+
 def _compared_methods(args):
     """The method names of ``--compare M1,M2,...`` (empty when not comparing)."""
     return [m.strip() for m in (getattr(args, "compare", None) or "").split(",") if m.strip()]
@@ -596,15 +620,17 @@ def _compare(args, s, device, t_start):
     data = None
     for m in methods:
         # each method its own default steps (its 3-minute budget) unless --steps/--quick
-        sm = dict(s, method=m, k=METHOD_K.get(m, 1),
-                  steps=run_steps(MODE_CONFIG[s["dist"]], m, args))
+        cfg = MODE_CONFIG[s["dist"]]
+        sm = dict(s, method=m, k=METHOD_K.get(m, 1), steps=run_steps(cfg, m, args),
+                  lr_d=run_lr_d(cfg, m, args))
         budgets.add(sm["steps"])
         r = train_one(sm, args.seed, device, snapshots=6 if s["x_dim"] == 2 else 40,
                       track_every=max(1, sm["steps"] // 40))
         data = r["data"]
         rows.append((m, r["snapshots"]))
         tracks[m] = r["track"]
-        lines.append(f"  {m:<10} {_format(r['score'])}  ({sm['steps']} steps, "
+        d_lr = f"D lr {sm['lr_d']:g}, " if sm["lr_d"] != sm["lr"] else ""
+        lines.append(f"  {m:<10} {_format(r['score'])}  ({sm['steps']} steps, {d_lr}"
                      f"{r['seconds']:.1f} s wall, "
                      f"{r['cpu_seconds']:.1f} s CPU)")
         print(lines[-1], flush=True)
