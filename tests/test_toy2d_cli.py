@@ -151,7 +151,7 @@ def test_drs_reads_the_packed_discriminator_of_the_default_ring_method(tmp_path)
     sample at a time (the exactness of that reading is tested in test_rejection.py; the
     quality it buys is a measured row of the README's table, not a claim at this budget)."""
     out = str(tmp_path / "pdrs")
-    rc = cli.main(["toy", "--dist", "ring8", "--seeds", "1", "--steps", "150", "--hidden", "32",
+    rc = cli.main(["toy", "--dist", "ring8", "--seeds", "1", "--steps", "300", "--hidden", "32",
                    "--drs", "--no-figures", "--out", out])
     assert rc == 0
     table = open(os.path.join(out, "table.md")).read()
