@@ -190,7 +190,7 @@ def test_grid_default_is_the_r1_gan_and_its_quick_run_scores(tmp_path, capsys):
     s2 = toy_modes.study_settings(["--dist", "grid25", "--r1", "0", "--r1-every", "4"])
     assert s2["r1"] == 0.0 and s2["r1_every"] == 4
     long = toy_modes.study_settings(["--dist", "grid25", "--long"])
-    assert long["steps"] == 40000 and long["r1_every"] == 4 and long["hidden"] == 128
+    assert long["steps"] == 56000 and long["r1_every"] == 4 and long["hidden"] == 128
     ring = toy_modes.study_settings(["--dist", "ring8", "--long"])
     assert ring["method"] == "pacgan" and ring["pack"] == 2 and ring["steps"] == 64000
     assert ring["hidden"] == 128
