@@ -79,10 +79,10 @@ gamma x 4 (~158 s): all 25 in 10/10, mean HQ 94.8 %, rev-KL 0.0060; on every D u
 mean HQ 98.4 %, the goal (>= 98 % HQ, rev-KL <= 0.01) in 9/10 seeds, 10/10 with --drs.
 The default is 3x128 for 24000 steps (~168 s): all 25 in 10/10, mean HQ 98.3 %, rev-KL
 <= 0.01 in 10/10, the goal in 8/10 (held-out seeds 10-19: 98.4 %, the goal in 9/10);
---long (56000 steps, ~350 s): mean HQ 98.9 %, rev-KL <= 0.0095, the goal in 10/10
-(HELDOUT_DOC); 40000 steps (~275 s): 98.8 %, 9/10.
+--long (56000 steps, ~350 s): mean HQ 98.9 %, rev-KL <= 0.0095, the goal in 10/10;
+40000 steps (~275 s): 98.8 %, 9/10.
 The issue's every-seed goal without the post-hoc filter: ring 9/10 (default; 10/10 held
-out; 10/10 with DRS), grid 10/10 with --long (HELDOUT_SHORT; the default 8/10, 9/10 held out).
+out; 10/10 with DRS), grid 10/10 with --long (seeds 0-9; the default 8/10, 9/10 held out).
 """
 from __future__ import annotations
 
