@@ -22,9 +22,10 @@ summary (how many seeds cover every mode, mean modes / HQ / reverse KL, wall tim
 What every method shares (the same budget): the MLP sizes, batch, z ~ N(0, I), the number of
 generator steps (``--steps N``), Adam with beta1 = 0.5 and a cosine learning-rate decay to
 1e-5, D at G's rate (the ring's recommended PacGAN excepted: its D learns twice as fast;
-``--lr-d`` sets D's rate). The only thing that changes is the method. Without ``--steps`` a 2-D run takes its
-method's default steps: fewer for a dearer step (k = 5 critic steps, unrolled D steps,
-pairwise features), so every default run fits in 3 minutes (``default_steps``).
+``--lr-d`` sets D's rate). The only thing that changes is the method. Without ``--steps``
+a 2-D run takes its method's default steps: fewer for a dearer step (k = 5 critic steps,
+unrolled D steps, pairwise features), so every default run fits in 3 minutes
+(``default_steps``).
 ``--schedule constant`` (and ``--lr 2e-4``) gives the classic constant-learning-rate setting
 under which GANs collapse on these toys.
 
