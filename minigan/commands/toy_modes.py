@@ -68,7 +68,8 @@ ring8, 3x256, 8000 steps: nsgan 8/8 in 1 of the 5 seeds run (0, 1, 5, 6, 7); Pac
 10/10 (mean HQ 96.3 %, ~120 s a seed); 16000 steps (~210 s): HQ 98.1 %, >= 98 % in 6/10.
 The default is 3x128 for 32000 steps (~4.4 ms a step, ~135 s a seed), PacGAN m = 2 with D
 at twice G's learning rate (TTUR, ``d_lr_ratio``): 8/8 in 10/10, mean HQ 98.6 %, the goal
-(8/8, >= 98 % HQ) in 9/10 (seed 6: 97.9 %); held-out seeds 10-19: the goal in 10/10 (98.7 %).
+(8/8, >= 98 % HQ) in 9/10 (seed 6: 97.9 %); held-out seeds 10-19: the goal in 10/10 (98.7 %),
+20-29: 9/10 (seed 23: 7/8).
 With one rate (``--lr-d 1e-3``) 8/8 in 9/10 (seed 6: one mode starved), the goal in 8/10 and
 9/10 held out; --drs (its packed D read one sample at a time) 10/10 on both. --long: 64000
 steps (~305 s; seed 6 at one rate only).
@@ -82,8 +83,8 @@ The default is 3x128 for 24000 steps (~168 s): all 25 in 10/10, mean HQ 98.3 %, 
 <= 0.01 in 10/10, the goal in 8/10 (held-out seeds 10-19: 98.4 %, the goal in 9/10);
 --long (56000 steps, ~350 s): mean HQ 98.9 %, rev-KL <= 0.0095, the goal in 10/10
 (held-out seeds 10-19: 98.9 %, 9/10); 40000 steps (~275 s): 98.8 %, 9/10.
-The issue's every-seed goal without the post-hoc filter: ring 9/10 (default; 10/10 held
-out; 10/10 with DRS), grid with --long 10/10 (9/10 held out; the default 8/10, 9/10 held out).
+The issue's every-seed goal without the post-hoc filter: ring 9/10 (default; 10/10 and 9/10
+held out; 10/10 with DRS), grid with --long 10/10 (9/10 held out; the default 8/10, 9/10 held out).
 """
 from __future__ import annotations
 
@@ -124,7 +125,8 @@ MODE_CONFIG = {
     # steps (~305 s), measured on seed 6 only. gan/nsgan (5.6 ms a step against PacGAN's 4.3)
     # get 24000 steps and nsgan-r1 (7.1 ms) 20000 by default, to stay within 3 minutes.
     # PacGAN's D learns at twice G's rate (TTUR): all 8 modes in 20/20 seeds and the goal in
-    # 19/20 (seeds 0-19) against 19/20 and 17/20 at one rate; the grid's R1 GAN gained nothing.
+    # 19/20 (seeds 0-19) against 19/20 and 17/20 at one rate (seeds 20-29: 9/10 and 9/10);
+    # the grid's R1 GAN gained nothing from it.
     "ring8": dict(x_dim=2, z_dim=2, hidden=128, depth=3, batch=512, shift=0.0, scale=1.0,
                   steps=32000, long_steps=64000, quick_steps=300, recommended="pacgan", pack=2,
                   activation="relu", d_lr_ratio={"pacgan": 2.0}, method_steps={
