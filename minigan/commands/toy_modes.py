@@ -634,9 +634,9 @@ def _compare(args, s, device, t_start):
         raise ValueError(f"--compare: unknown method(s) {', '.join(bad)}")
     rows, tracks, lines, budgets = [], {}, [], set()
     data = None
+    cfg = MODE_CONFIG[s["dist"]]
     for m in methods:
         # each method its own default steps (its 3-minute budget) unless --steps/--quick
-        cfg = MODE_CONFIG[s["dist"]]
         sm = dict(s, method=m, k=METHOD_K.get(m, 1), steps=run_steps(cfg, m, args),
                   lr_d=run_lr_d(cfg, m, args))
         budgets.add(sm["steps"])
