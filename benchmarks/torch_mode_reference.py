@@ -1,9 +1,9 @@
-"""The 2-D mode study's recipe written in PyTorch, scored by ``minigan.modes``: what a PyTorch
+"""The 2-D mode study's recipe written in PyTorch, scored by ``minigan.evaluation.modes``: what a PyTorch
 user gets on the same toy, over seeds (the issue quotes one seed).
 
     python -m benchmarks.torch_mode_reference --dist grid25 --seeds 0,1,2 [--steps 8000]
 
-The recipe is ``minigan toy --dist DIST --method nsgan`` (see ``minigan.commands.toy_modes``):
+The recipe is ``minigan toy --dist DIST --method nsgan`` (see ``minigan.experiments.mode_study``):
 3x256 ReLU MLPs for G and D (PyTorch's default init, which minigan's ``nn.Linear`` copies),
 z ~ N(0, I_2), G's output times the distribution's scale (2 on the grid) and D's input divided
 by it, batch 512, the non-saturating loss, Adam 1e-3 betas (0.5, 0.999) with a cosine decay to
@@ -20,7 +20,7 @@ import numpy as np
 
 
 def run_seed(torch, data, scale, steps, seed, batch=512, hidden=256, depth=3, lr=1e-3):
-    from minigan import modes
+    from minigan.evaluation import modes
     nn = torch.nn
     torch.manual_seed(seed)
 
@@ -65,8 +65,9 @@ def run_seed(torch, data, scale, steps, seed, batch=512, hidden=256, depth=3, lr
 def main(argv=None):
     import torch
 
-    from minigan import modes, toy
-    from minigan.commands.toy_modes import MODE_CONFIG
+    from minigan.evaluation import modes
+    from minigan.data import toy
+    from minigan.experiments.mode_study import MODE_CONFIG
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--dist", choices=["ring8", "grid25"], default="grid25")
     p.add_argument("--seeds", default="0")

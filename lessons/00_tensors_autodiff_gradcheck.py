@@ -13,7 +13,7 @@ lesson builds that intuition with three experiments:
    the best you can get is ~1e-5 relative error, in float64 ~1e-11.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__)
 

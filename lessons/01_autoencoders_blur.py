@@ -25,7 +25,7 @@ less sharp than the real test digits; the average of a digit's nearest training 
 and sometimes no digit at all.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
@@ -33,10 +33,11 @@ args = course.lesson_args(__doc__, blas_threads=1)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan import backend, metrics  # noqa: E402
-from minigan import plot_images as P  # noqa: E402
-from minigan.gan import images  # noqa: E402
-from minigan.scoring import get_scorer  # noqa: E402
+from minigan import backend
+from minigan.evaluation import metrics  # noqa: E402
+from minigan.plots import images as P  # noqa: E402
+from minigan.experiments import images as images  # noqa: E402
+from minigan.evaluation.scoring import get_scorer  # noqa: E402
 
 # --quick trains for a few seconds only (200 steps: the numbers then just show the machinery);
 # the full lesson trains the default run (3000 Adam steps, about a minute on an idle core).
@@ -44,7 +45,7 @@ STEPS = (images.QUICK if args.quick else images.DEFAULTS)["ae"]["steps"]
 
 # %% [markdown]
 # ## 1. The data and the model
-# The 8×8 scikit-learn digits in [-1, 1]; ``images.RUNS["ae"]`` builds the convolutional
+# The 8×8 scikit-learn digits in [-1, 1]; ``images.MODELS["ae"]`` builds the convolutional
 # autoencoder (encoder = DCGAN discriminator body, decoder = DCGAN generator, code z of 32
 # numbers) and its Adam optimizer.
 

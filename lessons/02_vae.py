@@ -25,7 +25,7 @@ codes overlap and the L2 term averages them, so VAE reconstructions and samples 
 than the AE's, and both are blurrier than real digits (``metrics.sharpness``).
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
@@ -33,12 +33,13 @@ args = course.lesson_args(__doc__, blas_threads=1)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan import backend, metrics  # noqa: E402
-from minigan import plot_images as P  # noqa: E402
+from minigan import backend
+from minigan.evaluation import metrics  # noqa: E402
+from minigan.plots import images as P  # noqa: E402
 from minigan.autograd import Tensor, no_grad  # noqa: E402
-from minigan.gan import images  # noqa: E402
-from minigan.gan.autoencoder import kl_to_standard_normal  # noqa: E402
-from minigan.scoring import get_scorer  # noqa: E402
+from minigan.experiments import images as images  # noqa: E402
+from minigan.gan.models.autoencoder import kl_to_standard_normal  # noqa: E402
+from minigan.evaluation.scoring import get_scorer  # noqa: E402
 
 # --quick trains each model for a few seconds only (200 steps: the numbers then just show the
 # machinery). The full lesson trains each model for 1500 Adam steps, half the default run of
@@ -48,7 +49,7 @@ SETTINGS = images.QUICK if args.quick else {"vae": {"steps": 1500}, "ae": {"step
 
 # %% [markdown]
 # ## 1. Train a VAE (and, for comparison, a plain AE) on the 8×8 digits
-# ``images.RUNS["vae"]``: the encoder outputs 2·16 numbers (mu, log sigma²), the decoder is a
+# ``images.MODELS["vae"]``: the encoder outputs 2·16 numbers (mu, log sigma²), the decoder is a
 # DCGAN generator; loss = 2·L2 + KL (recon_weight 2, i.e. s = 0.5).
 
 # %%

@@ -24,14 +24,16 @@ What to watch in this lesson:
    discriminator can only guess, and V = log(1/2) + log(1/2) = -log 4.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan import gan, optim, theory, toy  # noqa: E402
+from minigan import gan, optim
+from minigan.evaluation import theory
+from minigan.data import toy  # noqa: E402
 from minigan.optim import lr_scheduler  # noqa: E402
 
 dev = args.device

@@ -23,16 +23,17 @@ So we report max |D - D*| where p_data + p_g >= 0.05 and the mean where >= 0.01 
 target: <= 0.03 and <= 0.01), and plot the error against p_data + p_g to show the tails.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan import theory, toy  # noqa: E402
+from minigan.evaluation import theory
+from minigan.data import toy  # noqa: E402
 from minigan.commands.toy import DIST_CONFIG  # noqa: E402 (the toy settings a student can also run)
-from minigan.experiments import measure_optimal_discriminator  # noqa: E402
+from minigan.experiments.toy1d import measure_optimal_discriminator  # noqa: E402
 
 # %% [markdown]
 # ## 1. The pointwise argument: a log y + b log(1 - y) peaks at y = a / (a + b)
@@ -80,7 +81,7 @@ for r, f in zip(rows, fits):
           f"{r['tail_max_err']:.3f}  ({r['seconds']:.1f} s)")
 
 # %%
-from minigan import plot  # noqa: E402
+from minigan.plots import toys as plot  # noqa: E402
 
 fig_fit = args.out / "d_vs_dstar.png"
 plot.discriminator_fit_figure(fits, fig_fit)

@@ -20,15 +20,17 @@ we *train* a discriminator to convergence (G fixed), estimate max_D V from 100 0
 trained value can only be *below* C(G) (no D beats D*), up to sampling noise of a few 1e-3.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan import plot, theory, toy  # noqa: E402
-from minigan.experiments import measure_optimal_discriminator  # noqa: E402
+from minigan.plots import toys as plot
+from minigan.evaluation import theory
+from minigan.data import toy  # noqa: E402
+from minigan.experiments.toy1d import measure_optimal_discriminator  # noqa: E402
 
 # %% [markdown]
 # ## 1. A family of generators around p_data = N(4, 0.5)

@@ -29,7 +29,7 @@ The lesson measures it three ways:
    (Which of the two Adam runs ends lower is the luck of one seed: neither is converged.)
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
@@ -39,8 +39,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import minigan  # noqa: E402
-from minigan import gan, optim, plot, theory, toy  # noqa: E402
-from minigan.experiments import GeneratorDistribution, measure_saturation  # noqa: E402
+from minigan import gan, optim
+from minigan.plots import toys as plot
+from minigan.evaluation import theory
+from minigan.data import toy  # noqa: E402
+from minigan.experiments.toy1d import GeneratorDistribution, measure_saturation  # noqa: E402
 
 dev = args.device
 data, noise = toy.Gaussian1D(4.0, 0.5), toy.GaussianNoise()

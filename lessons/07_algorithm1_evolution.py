@@ -28,7 +28,7 @@ max |D - D*| sits there, which is why we also report the mean |D - D*| under (p_
 the error where samples actually fall.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
@@ -36,8 +36,11 @@ import copy  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from minigan import gan, optim, plot, theory, toy  # noqa: E402
-from minigan.experiments import GeneratorDistribution  # noqa: E402
+from minigan import gan, optim
+from minigan.plots import toys as plot
+from minigan.evaluation import theory
+from minigan.data import toy  # noqa: E402
+from minigan.experiments.toy1d import GeneratorDistribution  # noqa: E402
 from minigan.optim import lr_scheduler  # noqa: E402
 
 dev = args.device

@@ -8,12 +8,12 @@ gets no gradient at all: D says "real" there, but no fake sample is near it to b
 And when D does learn to reject the mode G sits on, G can jump to a neighbouring one and D
 chases it: the mass "hops" from mode to mode instead of spreading.
 
-The setup (``minigan.commands.toy_modes``, the same one the remedies of lesson 09 use):
+The setup (``minigan.experiments.mode_study``, the same one the remedies of lesson 09 use):
 p_data is a mixture of K = 4 Gaussians of sigma 0.5 centred 10 apart (at -15, -5, 5, 15);
 z ~ N(0, 1); G and D are 3-layer leaky-ReLU MLPs; the minimax loss of the original paper;
 Adam at a constant learning rate 3e-3. G starts as a narrow bump at 0.
 
-How it is counted (``minigan.modes``, the PacGAN paper's protocol): draw 2500 samples of G;
+How it is counted (``minigan.evaluation.modes``, the PacGAN paper's protocol): draw 2500 samples of G;
 a sample is *high quality* (HQ) when it is within 3 sigma of its nearest mode centre; a mode
 is *covered* when at least one HQ sample picks it; the reverse KL of the HQ histogram against
 the uniform 1/K is 0 for perfect balance and log K when one mode takes everything.
@@ -29,15 +29,16 @@ input is negative for every z gets no gradient again (12-33 of the 64 units of G
 hidden layer end up dead; the seeds that miss modes tend to have more of them).
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
 
 import numpy as np  # noqa: E402
 
-from minigan import modes, plot  # noqa: E402
-from minigan.commands import toy_modes  # noqa: E402
+from minigan.evaluation import modes
+from minigan.plots import toys as plot  # noqa: E402
+from minigan.experiments import mode_study as toy_modes  # noqa: E402
 
 # --quick trains for a few seconds only (the study's own --quick: 300 steps, 2 seeds per
 # setting; the numbers then mostly show the machinery); the full lesson trains the study's

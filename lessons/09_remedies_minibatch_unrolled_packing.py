@@ -16,9 +16,9 @@ on one good mode makes every single sample look real. The remedies (lecture note
   tell them apart, which it cannot one sample at a time.
 
 Everything here is ``minigan.gan.remedies`` through the mode study of
-``minigan.commands.toy_modes``: every method on the same seed, the same budget (steps,
+``minigan.experiments.mode_study``: every method on the same seed, the same budget (steps,
 batch, MLP sizes, Adam at a constant 3e-3 -- lesson 08's collapse setting), the same 4-mode
-mixture as lesson 08, scored the same way (``minigan.modes``: modes covered, high-quality %,
+mixture as lesson 08, scored the same way (``minigan.evaluation.modes``: modes covered, high-quality %,
 reverse KL, JSD). The unrolled D takes ten look-ahead steps at a sixth of D's learning rate
 (``--unroll 10 --unroll-lr 5e-4``): unrolled at D's full 3e-3, the look-ahead D has already
 moved on to punish any spreading, and G settles on fewer modes (K = 5: 3/10 seeds with all
@@ -29,13 +29,14 @@ misses modes in 4/10 seeds at this learning rate, the moving average of its weig
 the GAN's average does not get its lost modes back.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
 
-from minigan import modes, plot  # noqa: E402
-from minigan.commands import toy_modes  # noqa: E402
+from minigan.evaluation import modes
+from minigan.plots import toys as plot  # noqa: E402
+from minigan.experiments import mode_study as toy_modes  # noqa: E402
 from minigan.gan.remedies import METHODS  # noqa: E402
 
 # --quick trains for a few seconds only (the study's --quick: 300 steps) and leaves out the

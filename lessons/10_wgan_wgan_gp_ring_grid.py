@@ -42,7 +42,7 @@ What the lesson measures:
    the clipped critic's weights sit.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
@@ -51,8 +51,11 @@ import inspect  # noqa: E402
 import numpy as np  # noqa: E402
 
 import minigan  # noqa: E402
-from minigan import backend, gan, modes, optim, plot, theory, toy  # noqa: E402
-from minigan.commands import toy_modes  # noqa: E402
+from minigan import backend, gan, optim
+from minigan.evaluation import modes, theory
+from minigan.plots import toys as plot
+from minigan.data import toy  # noqa: E402
+from minigan.experiments import mode_study as toy_modes  # noqa: E402
 from minigan.gan import losses  # noqa: E402
 
 dev = args.device

@@ -18,7 +18,7 @@ Read ``minigan/ops/conv.py`` and ``minigan/ops/norm.py`` alongside: their docstr
 every gradient used here.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__)
 

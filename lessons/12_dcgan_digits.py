@@ -1,7 +1,7 @@
 """DCGAN on digits: the all-convolutional generator of lesson 11, trained with Algorithm 1.
 
 DCGAN (Radford et al. 2016; lecture notes 003/004, "DCGAN") is the recipe that made GANs on
-images train reliably. Its rules, all in ``minigan.gan.dcgan``:
+images train reliably. Its rules, all in ``minigan.gan.models.dcgan``:
 
 * no pooling: the discriminator downsamples with strided convolutions, the generator
   upsamples with fractionally-strided (transposed) convolutions (lesson 11);
@@ -14,17 +14,17 @@ game of lesson 03 with the non-saturating G loss (lesson 06):
 
     D: max E[log D(x)] + E[log(1 - D(G(z)))],    G: max E[log D(G(z))].
 
-``images.RUNS["dcgan"]`` also keeps an exponential moving average of G's weights (EMA;
+``images.MODELS["dcgan"]`` also keeps an exponential moving average of G's weights (EMA;
 averaging out the circling of G and D) and re-estimates batch-norm statistics before sampling.
 
 How good are the samples? We cannot compute p_g for images, so we score them with a digit
-classifier trained on real digits (``minigan.scoring``): how many classes the samples cover,
+classifier trained on real digits (``minigan.evaluation.scoring``): how many classes the samples cover,
 how confidently each is recognised, and the Fréchet distance between the classifier's
 features of samples and of real test digits (0 for a perfect generator; the real-vs-real
 baseline is printed next to it).
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
@@ -32,9 +32,9 @@ args = course.lesson_args(__doc__, blas_threads=1)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan import plot_images as P  # noqa: E402
-from minigan.gan import images  # noqa: E402
-from minigan.scoring import get_scorer  # noqa: E402
+from minigan.plots import images as P  # noqa: E402
+from minigan.experiments import images as images  # noqa: E402
+from minigan.evaluation.scoring import get_scorer  # noqa: E402
 
 # --quick trains for a few seconds only (150 steps: the samples are blobs, the numbers just
 # show the machinery). The full lesson trains 3000 steps, a moderate budget (the default run

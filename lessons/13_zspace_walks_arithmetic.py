@@ -19,22 +19,23 @@ do it with stroke weight: mean z(bold a) - mean z(thin a) + mean z(thin b), with
 picked by ink among samples the classifier calls a and b. Averaging three per concept matters:
 one z carries too much that is particular to it.
 
-Everything here calls ``minigan.zspace`` (lerp, slerp, interpolation_grid, vector_arithmetic)
+Everything here calls ``minigan.evaluation.latent`` (lerp, slerp, interpolation_grid, vector_arithmetic)
 on the DCGAN of lesson 12.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan import backend, zspace  # noqa: E402
-from minigan import plot_images as P  # noqa: E402
+from minigan import backend
+from minigan.evaluation import latent as zspace  # noqa: E402
+from minigan.plots import images as P  # noqa: E402
 from minigan.autograd import Tensor  # noqa: E402
-from minigan.gan import images  # noqa: E402
-from minigan.scoring import get_scorer  # noqa: E402
+from minigan.experiments import images as images  # noqa: E402
+from minigan.evaluation.scoring import get_scorer  # noqa: E402
 
 # --quick trains the DCGAN for a few seconds only (150 steps: the walks pass through blobs
 # and the numbers just show the machinery); the full lesson trains 3000 steps (a moderate

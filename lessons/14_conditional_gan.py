@@ -6,32 +6,32 @@ lecture notes 001/004, "conditional image generation") feeds the label y to *bot
     min_G max_D  E_{x,y ~ p_data}[log D(x, y)] + E_{z ~ p_z, y}[log(1 - D(G(z, y), y))].
 
 G must now draw a digit that D accepts *as a y*: D rejects a perfect 3 presented as a 7, so G
-learns p(x | y). In ``minigan.gan.conditional`` the label enters through learned lookup
+learns p(x | y). In ``minigan.experiments.images.cgan`` the label enters through learned lookup
 tables (``nn.Embedding``): G sees z ⧺ embed(y), D sees embed(y) as a second image channel,
 so every convolution of D sees the label at every pixel.
 
-Measured: does the digit classifier of ``minigan.scoring`` agree with the *requested* label?
+Measured: does the digit classifier of ``minigan.evaluation.scoring`` agree with the *requested* label?
 And the grid "same z in a row, labels 0-9 in the columns": z should keep the style (slant,
 stroke width) while y changes the class.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
 
 import numpy as np  # noqa: E402
 
-from minigan import plot_images as P  # noqa: E402
-from minigan.gan import images  # noqa: E402
-from minigan.scoring import get_scorer  # noqa: E402
+from minigan.plots import images as P  # noqa: E402
+from minigan.experiments import images as images  # noqa: E402
+from minigan.evaluation.scoring import get_scorer  # noqa: E402
 
 # --quick trains for a few seconds only (150 steps: the numbers just show the machinery); the
 # full lesson trains 2000 steps (a moderate budget; `images --model cgan` defaults to 5000).
 STEPS = images.QUICK["cgan"]["steps"] if args.quick else 2000
 
 # %% [markdown]
-# ## 1. Train the conditional DCGAN (``images.RUNS["cgan"]``)
+# ## 1. Train the conditional DCGAN (``images.MODELS["cgan"]``)
 
 # %%
 run = images.train_model("cgan", STEPS, quick=args.quick, seed=args.seed, device=args.device)

@@ -8,7 +8,7 @@ bound on the mutual information I(c; G(z, c)):
     L_I = E[log Q(c1 | x)] + E[log Q(c2, c3 | x)]   at x = G(z, c),
 
 with Q a small head on the discriminator's body (shared features, almost free). G and Q
-maximise lambda·L_I on top of the usual GAN game (``minigan.gan.infogan``).
+maximise lambda·L_I on top of the usual GAN game (``minigan.experiments.images.infogan``).
 
 Nothing tells the network that c1 should be the digit class. It becomes the class because
 the class is the most informative discrete factor of the digits. We measure it: sample with
@@ -17,23 +17,23 @@ algorithm); the *purity* is the share of samples whose class is the one matched 
 code. Chance is what the same matching gives codes that carry no information (shuffled).
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
 
 import numpy as np  # noqa: E402
 
-from minigan.gan import images  # noqa: E402
-from minigan.gan.infogan import code_purity  # noqa: E402
-from minigan.scoring import get_scorer  # noqa: E402
+from minigan.experiments import images as images  # noqa: E402
+from minigan.experiments.images.infogan import code_purity  # noqa: E402
+from minigan.evaluation.scoring import get_scorer  # noqa: E402
 
 # --quick trains for a few seconds only (150 steps: the numbers just show the machinery); the
 # full lesson trains 2000 steps (a moderate budget; `images --model infogan` defaults to 5000).
 STEPS = images.QUICK["infogan"]["steps"] if args.quick else 2000
 
 # %% [markdown]
-# ## 1. Train InfoGAN (``images.RUNS["infogan"]``)
+# ## 1. Train InfoGAN (``images.MODELS["infogan"]``)
 
 # %%
 run = images.train_model("infogan", STEPS, quick=args.quick, seed=args.seed, device=args.device)

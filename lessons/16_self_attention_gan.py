@@ -14,7 +14,7 @@ features, and use such a block in the top layers of both G and D. With 1×1 conv
 Row i of β is where position i looks: the *attention map of query pixel i*. The cost is an
 N×N matrix per image (N² instead of the convolution's 9·N), cheap at 8×8 (N = 64).
 
-SAGAN adds the stabilisers it relies on (``minigan.gan.sagan``): spectral normalisation of
+SAGAN adds the stabilisers it relies on (``minigan.experiments.images.sagan``): spectral normalisation of
 every weight, the hinge loss, and two time scales (D at 4e-4, G at 1e-4, Adam β (0, 0.9)).
 
 Measured here: the receptive field of one output pixel with and without attention (by
@@ -23,7 +23,7 @@ number of steps, the learned γ of each block, the attention maps of chosen quer
 generated digit (and how far they reach), and what a step costs.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
@@ -31,10 +31,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from minigan import backend, nn  # noqa: E402
-from minigan import plot_images as P  # noqa: E402
+from minigan.plots import images as P  # noqa: E402
 from minigan.autograd import Tensor  # noqa: E402
-from minigan.gan import images  # noqa: E402
-from minigan.scoring import get_scorer  # noqa: E402
+from minigan.experiments import images as images  # noqa: E402
+from minigan.evaluation.scoring import get_scorer  # noqa: E402
 
 # --quick trains each GAN for a few seconds only (40 steps: the samples are blobs and the
 # numbers just show the machinery); the full lesson trains each for 1500 steps (the default
@@ -96,7 +96,7 @@ print(f"on a batch of 64 {width}×8×8 maps, forward + backward: self-attention 
 
 # %% [markdown]
 # ## 2. Train SAGAN, and a DCGAN of the same widths for the same number of steps
-# ``images.RUNS["sagan"]``: G and D of widths 16, one attention block each at the 8×8 map.
+# ``images.MODELS["sagan"]``: G and D of widths 16, one attention block each at the 8×8 map.
 # The DCGAN is lesson 12's recipe at widths 16 with its EMA off, so both are scored on their
 # last generator.
 

@@ -13,7 +13,7 @@ Each GAN term alone only asks for *some* convincing image of the other domain: G
 every a to the same bold 1. The cycle term asks that the translation can be undone, so it
 must keep what the image was (here: which digit), changing only the style.
 
-The domains (``minigan.gan.cyclegan``): A = the 8×8 digits, B = stroke-thickened digits
+The domains (``minigan.experiments.images.cyclegan``): A = the 8×8 digits, B = stroke-thickened digits
 (each image averaged with its grey dilation). A and B come from disjoint halves of the
 training split: the model never sees one digit in both styles. We measure on held-out
 digits: the cycle L1 errors, whether the digit classifier (trained on A) still finds the true
@@ -21,7 +21,7 @@ class after translation, and how close G(a) gets to the true thickening of a, a 
 never shown.
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
@@ -29,10 +29,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from minigan import backend  # noqa: E402
-from minigan import plot_images as P  # noqa: E402
-from minigan.gan import images  # noqa: E402
-from minigan.gan.cyclegan import thicken  # noqa: E402
-from minigan.scoring import get_scorer  # noqa: E402
+from minigan.plots import images as P  # noqa: E402
+from minigan.experiments import images as images  # noqa: E402
+from minigan.experiments.images.cyclegan import thicken  # noqa: E402
+from minigan.evaluation.scoring import get_scorer  # noqa: E402
 
 # --quick trains for a few seconds only (50 steps: the numbers just show the machinery); the
 # full lesson trains 1500 steps (the default of `python -m minigan images --model cyclegan`).
@@ -61,7 +61,7 @@ fig_domains = P.labelled_rows_figure(
     ncol=12, title="the two domains: different digits in each, never a pair")
 
 # %% [markdown]
-# ## 2. Train (``images.RUNS["cyclegan"]``): LSGAN losses, L1 cycle loss λ = 10, Adam 2e-4
+# ## 2. Train (``images.MODELS["cyclegan"]``): LSGAN losses, L1 cycle loss λ = 10, Adam 2e-4
 # Each generator is y = tanh(2x + net(x)): close to the identity at the start, so the cycle
 # loss starts small and the adversarial terms have to learn the change of style.
 

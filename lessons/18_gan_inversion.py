@@ -7,7 +7,7 @@ with G's weights frozen and gradient descent on z alone:
     z* = argmin_z ||G(z) - x||².
 
 The problem is not convex (G is a deep network), so it is solved from several random starting
-points (*restarts*) and the best result per image is kept (``minigan.inversion.invert``
+points (*restarts*) and the best result per image is kept (``minigan.evaluation.inversion.invert``
 optimises all restarts of all images as one batch).
 
 What comes out says something about the GAN: a small ||G(z*) - x|| means x lies close to G's
@@ -17,7 +17,7 @@ inversion is usually further from x in the L2 sense (the AE was trained for exac
 error) but sharper (G only ever draws digits, never their average).
 """
 # %%
-from minigan import course
+from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
@@ -26,12 +26,13 @@ import time  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan import backend, metrics  # noqa: E402
-from minigan import plot_images as P  # noqa: E402
+from minigan import backend
+from minigan.evaluation import metrics  # noqa: E402
+from minigan.plots import images as P  # noqa: E402
 from minigan.autograd import Tensor  # noqa: E402
-from minigan.gan import images  # noqa: E402
-from minigan.inversion import invert  # noqa: E402
-from minigan.scoring import get_scorer  # noqa: E402
+from minigan.experiments import images as images  # noqa: E402
+from minigan.evaluation.inversion import invert  # noqa: E402
+from minigan.evaluation.scoring import get_scorer  # noqa: E402
 
 # --quick trains both models for a few seconds only and inverts 40 digits with 60 Adam steps
 # and 2 restarts (the numbers then just show the machinery). The full lesson trains the DCGAN

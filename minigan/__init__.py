@@ -1,8 +1,11 @@
 """minigan: a from-scratch NumPy/CuPy deep-learning engine for teaching GANs.
 
 The core (this import) is light: the Tensor, its autodiff, the ops and the random
-constructors. ``minigan.nn``, ``minigan.optim``, ``minigan.gan``, ``minigan.theory``,
-``minigan.plot`` ... load on first use, so ``import minigan`` never pulls in matplotlib or SciPy.
+constructors: the engine. What is built on it sits in subpackages, each importing only from
+the ones listed before it: ``minigan.data``, ``minigan.gan``, ``minigan.evaluation``,
+``minigan.plots``, ``minigan.experiments``, and the apps ``minigan.lab`` and
+``minigan.commands`` (the CLI). They, ``minigan.nn`` and ``minigan.optim`` load on first use,
+so ``import minigan`` never pulls in matplotlib or SciPy.
 """
 from __future__ import annotations
 
@@ -38,13 +41,13 @@ int64 = backend.np.dtype("int64")
 int32 = backend.np.dtype("int32")
 bool_ = backend.np.dtype("bool")
 
-_LAZY = {"nn", "optim", "functional", "gan", "theory", "toy", "plot", "data", "metrics",
-         "serialization", "cli", "lab", "lessons"}
+_LAZY = {"nn", "optim", "functional", "serialization", "data", "gan", "evaluation", "plots",
+         "experiments", "lab", "commands"}
 
 
 def __getattr__(name):
-    # Heavy submodules load on first touch: minigan.nn, minigan.theory (SciPy), minigan.plot
-    # (matplotlib) ... and minigan.save / minigan.load from the serialization module.
+    # Heavy subpackages load on first touch (minigan.evaluation needs SciPy, minigan.plots
+    # matplotlib), and minigan.save / minigan.load come from the serialization module.
     if name in _LAZY:
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):

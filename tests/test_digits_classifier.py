@@ -9,7 +9,7 @@ import pytest
 
 import minigan
 from minigan import nn
-from minigan.classifier import DigitsCNN, random_shift, train_digits_classifier
+from minigan.evaluation.classifier import DigitsCNN, random_shift, train_digits_classifier
 
 
 def test_cnn_reaches_97_percent_on_digits():

@@ -4,7 +4,7 @@ import gzip
 import numpy as np
 import pytest
 
-from minigan.idx import IDXError, read_idx, write_idx
+from minigan.data.idx import IDXError, read_idx, write_idx
 
 
 @pytest.mark.parametrize("name", ["images-idx3-ubyte", "images-idx3-ubyte.gz"])

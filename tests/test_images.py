@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.gan import images as I
-from minigan.gan.autoencoder import VAE, Autoencoder, kl_to_standard_normal
-from minigan.gan.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_pair
-from minigan.scoring import get_scorer
+from minigan.experiments import images as I
+from minigan.gan.models.autoencoder import VAE, Autoencoder, kl_to_standard_normal
+from minigan.gan.models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_pair
+from minigan.evaluation.scoring import get_scorer
 
 from .conftest import to_np
 
@@ -67,7 +67,7 @@ def test_vae_reparameterisation_and_kl():
 
 # --------------------------------------------------------------------- measured directions
 def test_short_dcgan_run_beats_the_untrained_generator(data, scorer, tmp_path):
-    cfg = I._config("dcgan", quick=False, overrides={"steps": 300, "ema": 0})
+    cfg = I.runner._config("dcgan", quick=False, overrides={"steps": 300, "ema": 0})
     run = I.DCGANRun(data, cfg, tmp_path, seed=0)
     before = scorer.score(run.samples(500)["dcgan"])
     run.train_steps(300, progress=False)
@@ -81,7 +81,7 @@ def test_short_dcgan_run_beats_the_untrained_generator(data, scorer, tmp_path):
 
 
 def test_autoencoder_reconstructs_and_is_blurrier_than_real_digits(data, scorer, tmp_path):
-    cfg = I._config("ae", quick=False, overrides={"steps": 250})
+    cfg = I.runner._config("ae", quick=False, overrides={"steps": 250})
     run = I.AutoencoderRun(data, cfg, tmp_path, seed=0)
     x = data["x_test"][:100]
     err0 = float(((run.reconstruct(x) - x) ** 2).mean())
@@ -90,7 +90,7 @@ def test_autoencoder_reconstructs_and_is_blurrier_than_real_digits(data, scorer,
     err = float(((rec - x) ** 2).mean())
     assert err < 0.3 * err0
     assert (scorer.predict(rec) == scorer.predict(x)).mean() > 0.8
-    from minigan.metrics import sharpness
+    from minigan.evaluation.metrics import sharpness
     assert sharpness(rec) < 0.95 * sharpness(x)        # L2 averages: a blur, measured
 
 
@@ -102,16 +102,16 @@ def _weights(module):
 
 @pytest.mark.parametrize("model", ["dcgan", "vae"])
 def test_resume_continues_the_same_run(data, tmp_path, model):
-    cfg = I._config(model, quick=False, overrides={"steps": 12, "batch_size": 16})
-    straight = I.RUNS[model](data, cfg, tmp_path / "a", seed=3)
+    cfg = I.runner._config(model, quick=False, overrides={"steps": 12, "batch_size": 16})
+    straight = I.MODELS[model](data, cfg, tmp_path / "a", seed=3)
     straight.train_steps(12, progress=False)
 
-    first = I.RUNS[model](data, cfg, tmp_path / "b", seed=3)
+    first = I.MODELS[model](data, cfg, tmp_path / "b", seed=3)
     first.train_steps(6, progress=False)
     first.save()
     minigan.manual_seed(99)                           # a fresh process would start elsewhere
-    more = I._config(model, quick=False, overrides={"steps": 6, "batch_size": 16})
-    resumed = I.RUNS[model](data, more, tmp_path / "b", seed=3).resume()   # "--steps 6 more"
+    more = I.runner._config(model, quick=False, overrides={"steps": 6, "batch_size": 16})
+    resumed = I.MODELS[model](data, more, tmp_path / "b", seed=3).resume()   # "--steps 6 more"
     assert resumed.step == 6
     resumed.train_steps(6, progress=False)
     assert resumed.step == 12
@@ -126,12 +126,12 @@ def test_resume_continues_the_same_run(data, tmp_path, model):
 
 
 def test_resume_refuses_a_different_model(data, tmp_path):
-    cfg = I._config("ae", quick=False, overrides={"steps": 2})
+    cfg = I.runner._config("ae", quick=False, overrides={"steps": 2})
     run = I.AutoencoderRun(data, cfg, tmp_path, seed=0)
     run.train_steps(2, progress=False)
     run.save()
     with pytest.raises(ValueError, match="holds a ae run"):
-        I.VAERun(data, I._config("vae", False, {}), tmp_path).resume()
+        I.VAERun(data, I.runner._config("vae", False, {}), tmp_path).resume()
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         I.AutoencoderRun(data, cfg, tmp_path / "empty").resume()
 
@@ -139,7 +139,7 @@ def test_resume_refuses_a_different_model(data, tmp_path):
 def test_ema_tracks_the_weights():
     minigan.manual_seed(0)
     a, b = DCGANGenerator(4, 8, 4), DCGANGenerator(4, 8, 4)
-    ema = I.EMA(a, b, beta=0.5)
+    ema = minigan.gan.EMA(a, b, beta=0.5)
     for p in a.parameters():
         p.data[...] += 1.0
     ema.update()                         # warm-up decay min(0.5, 2/11) = 0.1818...
@@ -149,7 +149,7 @@ def test_ema_tracks_the_weights():
 
 # ------------------------------------------------------------------------- command line
 def test_quick_command_writes_samples_figures_and_scores(tmp_path, capsys):
-    from minigan import cli
+    from minigan.commands import cli
     out = tmp_path / "vae"
     rc = cli.main(["images", "--model", "vae", "--quick", "--out", str(out), "--no-progress"])
     assert rc == 0
@@ -171,7 +171,7 @@ def test_quick_command_writes_samples_figures_and_scores(tmp_path, capsys):
 
 
 def test_command_rejects_bad_data(tmp_path, capsys):
-    from minigan import cli
+    from minigan.commands import cli
     rc = cli.main(["images", "--model", "ae", "--quick", "--data", "cifar", "--out",
                    str(tmp_path)])
     assert rc == 1 and "digits, digits16 or mnist:PATH" in capsys.readouterr().err
@@ -180,7 +180,7 @@ def test_command_rejects_bad_data(tmp_path, capsys):
 def test_mnist_folder_runs_end_to_end(tmp_path, monkeypatch):
     """The plumbing of --data mnist:PATH on a tiny fake MNIST (random pixels: no quality
     asserted), with a private scorer cache."""
-    from minigan.idx import write_idx
+    from minigan.data.idx import write_idx
     from minigan import data as D
     rng = np.random.default_rng(0)
     for split, n in (("train", 40), ("test", 20)):
@@ -192,5 +192,5 @@ def test_mnist_folder_runs_end_to_end(tmp_path, monkeypatch):
                            quick=True, verbose=False, figures=False)
     s = np.load(tmp_path / "run" / "samples.npy")
     assert s.shape == (1000, 1, 28, 28) and s.dtype == np.float32
-    assert summary["config"]["width"] == I.SIZE28["ae"]["width"]
+    assert summary["config"]["width"] == I.MODELS["ae"].size28["width"]
     assert "frechet" in summary["scores"]["ae"]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.gan import images as I
+from minigan.experiments import images as I
 
 from .conftest import to_np
 
@@ -18,12 +18,12 @@ def _quick(model, tmp_path, **kw):
 
 def test_models_are_registered():
     for name in ("cgan", "wgan", "wgan-gp", "sagan", "infogan", "cyclegan", "stacked"):
-        assert name in I.RUNS and name in I.DEFAULTS and name in I.QUICK
+        assert name in I.MODELS and name in I.DEFAULTS and name in I.QUICK
 
 
 # ------------------------------------------------------------------------- conditional GAN
 def test_cgan_shapes_and_label_dependence():
-    from minigan.gan.conditional import ConditionalDiscriminator, ConditionalGenerator
+    from minigan.experiments.images.cgan import ConditionalDiscriminator, ConditionalGenerator
     G, D = ConditionalGenerator(z_dim=8), ConditionalDiscriminator()
     z = minigan.randn(4, 8)
     y0 = minigan.tensor(np.zeros(4, dtype=np.int64))
@@ -59,10 +59,10 @@ def test_quick_wgan_curve_falls_with_the_frechet_distance(tmp_path, model):
 
 def test_wgan_clips_the_critic_and_gp_critic_has_no_batchnorm(tmp_path):
     data = I.load_image_data("digits")
-    run = I.RUNS["wgan"](data, dict(I.DEFAULTS["wgan"], steps=3), tmp_path / "w")
+    run = I.MODELS["wgan"](data, dict(I.DEFAULTS["wgan"], steps=3), tmp_path / "w")
     run.train_steps(3, progress=False)
     assert max(float(np.abs(to_np(p)).max()) for p in run.D.parameters()) <= 0.01 + 1e-7
-    gp = I.RUNS["wgan-gp"](data, dict(I.DEFAULTS["wgan-gp"], steps=1), tmp_path / "gp")
+    gp = I.MODELS["wgan-gp"](data, dict(I.DEFAULTS["wgan-gp"], steps=1), tmp_path / "gp")
     assert not any("BatchNorm" in type(m).__name__ for m in gp.D.modules())
 
 
@@ -70,12 +70,12 @@ def test_wgan_clips_the_critic_and_gp_critic_has_no_batchnorm(tmp_path):
 def test_resume_continues_the_same_run(tmp_path, model):
     data = I.load_image_data("digits")
     cfg = dict(I.DEFAULTS[model], eval_every=0)
-    a = I.RUNS[model](data, cfg, tmp_path / "a", seed=3)
+    a = I.MODELS[model](data, cfg, tmp_path / "a", seed=3)
     a.train_steps(6, progress=False)
-    b = I.RUNS[model](data, cfg, tmp_path / "b", seed=3)
+    b = I.MODELS[model](data, cfg, tmp_path / "b", seed=3)
     b.train_steps(3, progress=False)
     b.save()
-    c = I.RUNS[model](data, cfg, tmp_path / "b", seed=3).resume()
+    c = I.MODELS[model](data, cfg, tmp_path / "b", seed=3).resume()
     c.train_steps(3, progress=False)
     for (k, p), (_, q) in zip(a.G.state_dict().items(), c.G.state_dict().items()):
         np.testing.assert_array_equal(to_np(p), to_np(q), err_msg=k)
@@ -97,7 +97,7 @@ def test_quick_sagan_attention_maps_and_spectral_norm(tmp_path):
 
 # --------------------------------------------------------------------------------- InfoGAN
 def test_code_purity_finds_the_best_permutation():
-    from minigan.gan.infogan import code_purity
+    from minigan.experiments.images.infogan import code_purity
     codes = np.arange(100) % 10
     classes = (codes * 3 + 1) % 10                            # a permutation of the classes
     purity, match, _ = code_purity(codes, classes)
@@ -119,7 +119,7 @@ def test_quick_infogan_q_reads_the_code_back(tmp_path):
 
 # -------------------------------------------------------------------------------- CycleGAN
 def test_thicken_adds_ink_and_keeps_the_range():
-    from minigan.gan.cyclegan import thicken
+    from minigan.experiments.images.cyclegan import thicken
     x = I.load_image_data("digits")["x_test"][:50]
     t = thicken(x)
     assert t.shape == x.shape and t.min() >= -1 and t.max() <= 1
@@ -137,8 +137,8 @@ def test_quick_cyclegan_learns_the_cycle(tmp_path):
 
 # ------------------------------------------------------------------------- stacked digits
 def test_mode_scores_real_vs_collapsed():
-    from minigan.gan.stacked import mode_scores, stack_digits
-    from minigan.scoring import get_scorer
+    from minigan.experiments.images.stacked import mode_scores, stack_digits
+    from minigan.evaluation.scoring import get_scorer
     scorer = get_scorer("digits", 8)
     real = stack_digits(scorer.x_test, 3000, np.random.default_rng(0))
     r = mode_scores(scorer, real)
@@ -150,7 +150,7 @@ def test_mode_scores_real_vs_collapsed():
 
 def test_stacked_run_packs_the_discriminator(tmp_path):
     data = I.load_image_data("digits")
-    run = I.RUNS["stacked"](data, dict(I.DEFAULTS["stacked"]), tmp_path / "s")
+    run = I.MODELS["stacked"](data, dict(I.DEFAULTS["stacked"]), tmp_path / "s")
     assert run.modules["D_pacgan2"].channels == 6 and run.modules["D_dcgan"].channels == 3
     run.train_steps(2, progress=False)
     x = run.modules["G_dcgan"](minigan.randn(4, run.config["z_dim"]))

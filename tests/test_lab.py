@@ -1,4 +1,4 @@
-"""The GAN lab (``minigan.lab``, ``minigan.lab_window``, ``python -m minigan lab``), headless.
+"""The GAN lab (``minigan.lab``, ``minigan.lab.window``, ``python -m minigan lab``), headless.
 
 The update logic: steps change the right player's parameters, every distribution / loss /
 optimizer combination runs, settings change mid-game, runs repeat and looking at the views
@@ -15,7 +15,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from minigan import cli, gan  # noqa: E402
+from minigan.commands import cli
+from minigan import gan  # noqa: E402
 from minigan.lab import (LOSSES, OPTIMIZERS, Lab, arrow_view, density_view,  # noqa: E402
                          discriminator_view, distributions, jsd_estimate)
 
@@ -188,7 +189,7 @@ def test_reset_repeats_the_run():
 
 
 def test_the_window_with_agg(tmp_path):
-    from minigan.lab_window import LabWindow
+    from minigan.lab.window import LabWindow
     lab = Lab("gauss1d", batch_size=64)
     w = LabWindow(lab, figsize=(8, 4.5))
     try:

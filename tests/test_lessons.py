@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from minigan import course
+from minigan.commands import course
 from minigan.commands.tour import write_gallery
 
 LESSONS = course.discover()

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from minigan import metrics
+from minigan.evaluation import metrics
 
 
 def _gauss(n, d, seed, shift=0.0, scale=1.0):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minigan import data
-from minigan.idx import IDXError, write_idx
+from minigan.data.idx import IDXError, write_idx
 
 
 def _write_mnist(folder, n_train=12, n_test=5, gz=False, size=28, seed=0):

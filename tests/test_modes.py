@@ -1,11 +1,12 @@
-"""Mode metrics (minigan.modes) and the 2-D toys: true samples score ~99 % HQ and every mode,
+"""Mode metrics (minigan.evaluation.modes) and the 2-D toys: true samples score ~99 % HQ and every mode,
 collapsed samples one mode, and the reverse KL / JSD behave as their definitions say."""
 import math
 
 import numpy as np
 import pytest
 
-from minigan import modes, toy
+from minigan.evaluation import modes
+from minigan.data import toy
 
 
 @pytest.mark.parametrize("make, j", [(toy.ring8, 8), (toy.grid25, 25)])

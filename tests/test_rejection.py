@@ -7,7 +7,8 @@ import pytest
 from scipy import stats
 
 import minigan
-from minigan import nn, optim, toy
+from minigan import nn, optim
+from minigan.data import toy
 from minigan.gan.rejection import fine_tune_discriminator, packed_log_ratio, rejection_sample
 from minigan.gan.remedies import Packed
 

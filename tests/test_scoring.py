@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from minigan import scoring
+from minigan.evaluation import scoring
 
 
 @pytest.fixture(scope="module")

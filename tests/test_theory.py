@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from minigan import theory, toy
+from minigan.evaluation import theory
+from minigan.data import toy
 
 X = theory.grid(-6, 12, 4001)
 

@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from minigan import cli
-from minigan.commands import toy_modes
+from minigan.commands import cli
+from minigan.experiments import mode_study as toy_modes
 
 
 def test_ring8_quick_run_writes_samples_metrics_and_figures(tmp_path, capsys):

@@ -8,11 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from minigan import cli
+from minigan.commands import cli
 
 
 def test_import_minigan_does_not_import_matplotlib():
-    code = ("import sys, minigan, minigan.gan, minigan.toy, minigan.theory; "
+    code = ("import sys, minigan, minigan.gan, minigan.data.toy, minigan.evaluation.theory; "
             "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

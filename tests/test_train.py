@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import gan, optim, theory, toy
+from minigan import gan, optim
+from minigan.evaluation import theory
+from minigan.data import toy
 from minigan.optim import lr_scheduler
 
 
@@ -134,7 +136,7 @@ def test_converged_discriminator_matches_d_star():
 
     (The full-size numbers, max ≤ 0.03 and mean ≤ 0.01, are measured by ``python -m minigan
     toy``; here 600 steps at batch 512 must already be within 0.05 / 0.02.)"""
-    from minigan.experiments import measure_optimal_discriminator
+    from minigan.experiments.toy1d import measure_optimal_discriminator
     minigan.manual_seed(0)
     data = toy.Gaussian1D(4, 0.5)
     x = theory.grid(*data.support(), 1001)

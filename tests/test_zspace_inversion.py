@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import zspace
-from minigan.gan.dcgan import DCGANGenerator
-from minigan.inversion import invert
+from minigan.evaluation import latent as zspace
+from minigan.gan.models.dcgan import DCGANGenerator
+from minigan.evaluation.inversion import invert
 
 from .conftest import to_np
 

@@ -1,10 +1,11 @@
-"""Train an image model (ae, vae, dcgan) on real digits, write samples and figures, print scores.
+"""Train an image model on real digits, write samples and figures, print scores.
 
     python -m minigan images --model dcgan --out runs/dcgan            # full run, <= 5 min
     python -m minigan images --model dcgan --out runs/dcgan --resume --steps 2000   # 2000 more
     python -m minigan images --model vae --quick --out /tmp/vae        # seconds
 
-The models live in ``minigan.gan.images.RUNS``; a model added there appears in ``--model``.
+The models are the registry ``minigan.experiments.images.MODELS``; a model added there
+appears in ``--model``.
 Every number printed is measured on 1000 samples against held-out real digits, beside the
 same score for real training digits (the real-vs-real baseline).
 """
@@ -14,8 +15,8 @@ import os
 
 
 def add_arguments(parser):
-    from minigan.gan.images import RUNS
-    parser.add_argument("--model", default="dcgan", choices=sorted(RUNS),
+    from minigan.experiments.images import MODELS
+    parser.add_argument("--model", default="dcgan", choices=sorted(MODELS),
                         help="which model to train (default: dcgan)")
     parser.add_argument("--steps", type=int, default=None,
                         help="training steps (more steps when resuming); default: the model's")
@@ -46,7 +47,7 @@ def add_arguments(parser):
 
 def lr_overrides(model, lr):
     """``--lr`` as settings: one learning rate, or G's and D's alike for a two-rate run."""
-    from minigan.gan.images import DEFAULTS
+    from minigan.experiments.images import DEFAULTS
     keys = [k for k in DEFAULTS[model] if k == "lr" or k.startswith("lr_")]
     if not keys:
         raise ValueError(f"--lr: the {model} run has no learning-rate setting")
@@ -54,7 +55,8 @@ def lr_overrides(model, lr):
 
 
 def run(args):
-    from minigan.gan.images import DEFAULTS, run_images
+    from minigan import backend
+    from minigan.experiments.images import DEFAULTS, run_images
     overrides = {}
     if args.batch_size is not None:
         overrides["batch_size"] = args.batch_size
@@ -69,8 +71,7 @@ def run(args):
     out = args.out or os.path.join("runs", args.model)
     if args.device != "cpu":
         os.environ["MINIGAN_DEVICE"] = args.device
-    from minigan.gan.images import blas_threads
-    with blas_threads(args.threads):
+    with backend.blas_threads(args.threads):
         run_images(args.model, steps=args.steps, seed=args.seed,
                    device=None if args.device == "cpu" else args.device, out=out,
                    data=args.data, resume=args.resume, quick=args.quick,

@@ -61,7 +61,7 @@ def _run(args):
             print(f"minigan lab: no display; running headless ({args.steps} iterations, "
                   f"PNGs in {args.out})")
         matplotlib.use("Agg")
-    from minigan.lab_window import LabWindow
+    from minigan.lab.window import LabWindow
     lab = Lab(args.dist, loss=args.loss, optimizer=args.optimizer, lr=args.lr, k=args.k,
               batch_size=args.batch_size, seed=args.seed)
     window = LabWindow(lab)

@@ -29,6 +29,6 @@ def run_lesson(path, argv):
 
 
 def run(args):
-    from minigan import course
+    from . import course
     _, _, path = course.find_lesson(args.lesson)
     return run_lesson(path, lesson_argv(args))

@@ -7,7 +7,7 @@ def add_arguments(parser):
 
 
 def run(args):
-    from minigan import course
+    from . import course
     lessons = course.discover()
     if not lessons:
         print(f"no lessons found in {course.LESSONS_DIR}")

@@ -13,8 +13,9 @@ def add_arguments(parser):
 
 
 def run(args):
-    from minigan import course
     from minigan.commands.lesson import lesson_argv, run_lesson
+
+    from . import course
     lessons = course.discover()
     if args.only:
         wanted = {int(k) for k in args.only.split(",")}
@@ -43,7 +44,7 @@ def write_gallery(figures_dir, lessons):
     import html
     import json
 
-    from minigan import course
+    from . import course
     parts = ["<!doctype html><meta charset='utf-8'><title>minigan: the course in figures</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
              "img{max-width:100%;border:1px solid #ccc;margin:4px 0}"

@@ -5,11 +5,11 @@
     trainer = gan.GANTrainer(G, D, opt_g, opt_d, data=p_data, noise=p_z, objective="nsgan")
     trainer.train(2000)
 """
+from .ema import EMA  # noqa: F401
 from .losses import *  # noqa: F401,F403
 from .losses import __all__ as _losses_all
-from .models import mlp_discriminator, mlp_generator, as_numpy_fn  # noqa: F401
+from .models.mlp import as_numpy_fn, mlp_discriminator, mlp_generator  # noqa: F401
 from .train import GANTrainer, NonFiniteLossError, every, fit_discriminator  # noqa: F401
-from .ema import EMA  # noqa: F401
 
 __all__ = list(_losses_all) + ["mlp_generator", "mlp_discriminator", "as_numpy_fn",
                                "GANTrainer", "NonFiniteLossError", "every", "fit_discriminator",

@@ -27,7 +27,7 @@ Why two generator losses? Early in training D rejects the fakes easily, D(G(z)) 
 saturating loss log(1 - D) then has gradient d/dt log(1 - sigmoid(t)) = -sigmoid(t) = -D ≈ 0
 with respect to the logit: G learns nothing. -log D has gradient -(1 - D) ≈ -1 there: the same
 fixed point, strong gradients early (Goodfellow et al. 2014, section 3). See
-``minigan.plot.saturation_figure``.
+``minigan.plots.toys.saturation_figure``.
 """
 from __future__ import annotations
 

@@ -142,7 +142,7 @@ def rejection_sample(G, D, noise, n, gamma="auto", eps=1e-6, burn_in=10_000, dev
             f -= min(0.0, float(np.quantile(f, 1.0 - min_rate)))
         else:
             f -= float(gamma)
-        from scipy.special import expit                # sigmoid without overflow warnings
+        from scipy.special import expit  # sigmoid without overflow warnings
         accept = rng.random(m) < expit(f)
         kept.append(x[accept])
         have += int(accept.sum())

@@ -188,7 +188,7 @@ class UnrolledGANTrainer(GANTrainer):
         loss = unrolled_generator_loss(
             self.G, self.D, self.objective, xs, zs, z, lr, self.second_order,
             adam=self.d_optimizer if self.unroll_with == "adam" else None)
-        value = self._guard(loss, "generator")
+        value = self.finite(loss, "generator")
         self.g_optimizer.zero_grad()
         self.D.zero_grad()
         loss.backward()
@@ -277,7 +277,7 @@ def minibatch_discriminator(x_dim=2, hidden=128, depth=3, activation="relu", ker
     so they stay O(1) whatever the batch size.
     """
     from .. import nn
-    from .models import _activation, affine
+    from .models.mlp import _activation, affine
     layers = []
     if shift != 0.0 or scale != 1.0:
         layers.append(affine(shift, scale))
@@ -309,7 +309,7 @@ def build_method(method, x_dim, z_dim, hidden, depth, activation="relu", shift=0
                  pack=4, unroll=5, mbd_kernels=8, mbd_dims=4, r1=R1_GAMMA,
                  r1_every=1):
     """(G, D, objective, trainer class, trainer kwargs) for a method name in ``METHODS``."""
-    from .models import mlp_discriminator, mlp_generator
+    from .models.mlp import mlp_discriminator, mlp_generator
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     objective = METHODS[method][0]
@@ -319,8 +319,8 @@ def build_method(method, x_dim, z_dim, hidden, depth, activation="relu", shift=0
         D = minibatch_discriminator(x_dim, hidden, depth, activation, mbd_kernels, mbd_dims,
                                     shift, scale)
     elif method == "pacgan":
-        from .models import affine
         from .. import nn
+        from .models.mlp import affine
         inner = mlp_discriminator(x_dim * pack, hidden=hidden, depth=depth,
                                   activation=activation)
         D = Packed(inner, pack)

@@ -1,0 +1,122 @@
+"""The frame every lesson shares: its flags, where it writes, and what it reports.
+
+A lesson is a percent-format script ``lessons/NN_name.py`` (``# %%`` cells: it runs as a
+script and opens as a notebook). It starts with ``args = course.lesson_args(__doc__)`` and ends
+with ``course.report(args, numbers, figures)``, which prints the measured numbers and writes
+``summary.json`` beside the figures so that ``python -m minigan tour`` can build its gallery.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import re
+import time
+
+__all__ = ["LESSONS_DIR", "FIGURES_DIR", "lesson_args", "report", "discover", "find_lesson",
+           "summary_line"]
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+LESSONS_DIR = ROOT / "lessons"
+FIGURES_DIR = ROOT / "figures"
+_LESSON_FILE = re.compile(r"^(\d\d)_(\w+)\.py$")
+
+
+def discover():
+    """``[(number, name, path)]`` of the lesson scripts, in teaching order."""
+    if not LESSONS_DIR.is_dir():
+        return []
+    found = []
+    for p in sorted(LESSONS_DIR.iterdir()):
+        m = _LESSON_FILE.match(p.name)
+        if m:
+            found.append((m.group(1), m.group(2), p))
+    return found
+
+
+def find_lesson(key):
+    """A lesson by number (``7`` or ``07``) or name; a clear error listing them otherwise."""
+    key = str(key).strip()
+    for num, name, path in discover():
+        if key.isdigit() and int(key) == int(num) or key in (name, f"{num}_{name}", path.stem):
+            return num, name, path
+    known = ", ".join(f"{n} {name}" for n, name, _ in discover()) or "none found"
+    raise ValueError(f"no lesson {key!r}; the lessons are: {known}")
+
+
+def summary_line(path):
+    """The first line of a lesson's docstring (its one-line summary)."""
+    import ast
+    doc = ast.get_docstring(ast.parse(pathlib.Path(path).read_text())) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def lesson_args(doc, argv=None, defaults=None, blas_threads=None):
+    """Parse the flags every lesson takes: --quick, --device, --seed, --out.
+
+    ``blas_threads=1`` keeps BLAS on one thread for the rest of the lesson (via threadpoolctl,
+    when installed): lessons that train tiny MLPs multiply matrices of a few thousand numbers,
+    and waking BLAS threads for each costs more than the maths (several times slower on a
+    busy 2-core machine).
+    """
+    caller = pathlib.Path(_caller_file())
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="a short run (seconds) that exercises everything; for tests and CI")
+    parser.add_argument("--device", default=os.environ.get("MINIGAN_DEVICE", "cpu"),
+                        help="cpu or cuda (default: $MINIGAN_DEVICE or cpu)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (runs repeat exactly)")
+    parser.add_argument("--out", default=None,
+                        help=f"output folder (default: figures/{caller.stem}/)")
+    for name, kwargs in (defaults or {}).items():
+        parser.add_argument(name, **kwargs)
+    args = parser.parse_args(argv)
+    if "matplotlib" not in __import__("sys").modules and not os.environ.get("DISPLAY"):
+        os.environ.setdefault("MPLBACKEND", "Agg")   # headless: write files, open no window
+    args.out = pathlib.Path(args.out) if args.out else FIGURES_DIR / caller.stem
+    args.out.mkdir(parents=True, exist_ok=True)
+    args.name = caller.stem
+    args.started = time.perf_counter()
+    args.blas_limit = None
+    if blas_threads is not None:
+        from minigan import backend
+        args.blas_limit = backend.blas_threads(blas_threads)   # holds until the lesson ends
+    import minigan
+    minigan.manual_seed(args.seed)
+    if args.device != "cpu":
+        os.environ["MINIGAN_DEVICE"] = args.device
+    return args
+
+
+def _caller_file():
+    import inspect
+    for frame in inspect.stack()[2:]:
+        if frame.filename != __file__:
+            return frame.filename
+    return "lesson"
+
+
+def save_figure(fig, args, name, dpi=100):
+    """Lay out ``fig``, write it to ``args.out / name`` and close it (figures pile up in
+    memory otherwise over a 19-lesson tour). Returns the path, for ``report``'s list."""
+    from ..plots.toys import _save
+    return _save(fig, args.out / name, dpi=dpi)
+
+
+def report(args, numbers, figures=(), notes=""):
+    """Print the measured numbers and write ``summary.json`` (numbers, figures, seconds)."""
+    seconds = time.perf_counter() - args.started
+    figures = [pathlib.Path(f) for f in figures]
+    for f in figures:
+        if not f.is_file() or f.stat().st_size == 0:
+            raise RuntimeError(f"{args.name}: figure {f} was not written")
+    print(f"== {args.name}: measured ==")
+    for k, v in numbers.items():
+        print(f"  {k}: {v:.4g}" if isinstance(v, float) else f"  {k}: {v}")
+    print(f"  ({seconds:.1f} s{', quick' if args.quick else ''})")
+    summary = {"lesson": args.name, "quick": bool(args.quick), "seed": args.seed,
+               "seconds": round(seconds, 2), "numbers": numbers, "notes": notes,
+               "figures": [os.path.relpath(f, args.out) for f in figures]}
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
+    return summary

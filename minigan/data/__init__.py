@@ -1,0 +1,227 @@
+"""Real data for the lessons and tests: scikit-learn's bundled handwritten digits, and a
+batching iterator.
+
+``digits()`` needs no download: scikit-learn ships the 1797 8×8 images (UCI "optical
+recognition of handwritten digits", grey levels 0..16). They are scaled to [-1, 1], the
+range of a generator's ``tanh`` output, and split once and for all into 1437 training and
+360 test images (a fixed stratified permutation, independent of ``manual_seed``), so every
+run and every metric sees the same split. ``size=16`` upsamples bilinearly (the same
+half-pixel convention as ``F.interpolate(mode='bilinear', align_corners=False)``), which is
+enough room for a small DCGAN's stride-2 layers.
+
+``DataLoader`` yields mini-batches. With ``shuffle=True`` each pass draws a new permutation
+from minigan's global CPU generator, so ``manual_seed`` fixes the order and a checkpoint that
+stores ``backend.get_rng_state()`` resumes with the same batches.
+
+This module imports neither matplotlib nor anything heavy beyond scikit-learn's loader (only
+when ``digits()`` is called).
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import Tensor
+
+__all__ = ["digits", "mnist", "DataLoader", "TensorDataset", "upsample_bilinear", "DIGITS_SPLIT_SEED",
+           "N_TEST_PER_CLASS"]
+
+np = backend.np
+
+DIGITS_SPLIT_SEED = 20240531     # the fixed split: change it and every metric changes
+N_TEST_PER_CLASS = 36            # 10 classes × 36 = 360 test images, 1437 for training
+
+_cache = {}
+
+
+def upsample_bilinear(images, size):
+    """Resize (N, H, W) images to (N, size, size) bilinearly with half-pixel centres.
+
+    Output pixel o samples the input at s = (o + 0.5)·H/size - 0.5 (clamped to the image),
+    interpolating between its two neighbours along each axis.
+    """
+    images = np.asarray(images, dtype=np.float64)
+    n, h, w = images.shape
+
+    def weights(n_in, n_out):
+        s = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
+        s = np.clip(s, 0, n_in - 1)
+        i0 = np.floor(s).astype(np.int64)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        frac = s - i0
+        m = np.zeros((n_out, n_in))
+        m[np.arange(n_out), i0] += 1 - frac
+        m[np.arange(n_out), i1] += frac
+        return m                                   # (n_out, n_in) interpolation matrix
+
+    rows, cols = weights(h, size), weights(w, size)
+    return np.einsum("oh,nhw,pw->nop", rows, images, cols)
+
+
+def _split_indices(targets):
+    """Fixed stratified split: per class, N_TEST_PER_CLASS images (chosen by a fixed
+    permutation) are test images, the rest training images."""
+    rng = np.random.default_rng(DIGITS_SPLIT_SEED)
+    test = []
+    for c in range(10):
+        idx = np.flatnonzero(targets == c)
+        test.extend(rng.permutation(idx)[:N_TEST_PER_CLASS].tolist())
+    is_test = np.zeros(len(targets), dtype=bool)
+    is_test[test] = True
+    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+
+
+def _load_digits_arrays():
+    if "digits" not in _cache:
+        try:
+            from sklearn.datasets import load_digits
+        except ImportError as exc:     # pragma: no cover - scikit-learn is a dependency
+            raise ImportError("minigan.data.digits needs scikit-learn (pip install "
+                              "scikit-learn); its digits are bundled, no download") from exc
+        d = load_digits()
+        _cache["digits"] = (d.images.astype(np.float64), d.target.astype(np.int64))
+    return _cache["digits"]
+
+
+def digits(split="train", size=8, dtype=None, device=None, as_tensor=True):
+    """The handwritten digits as ``(images, labels)``.
+
+    images: (N, 1, size, size) floats in [-1, 1] (default dtype), labels: (N,) int64 in 0..9.
+    ``split`` is ``'train'`` (1437 images), ``'test'`` (360) or ``'all'`` (1797, in
+    scikit-learn's order). ``size`` is 8 (original) or 16 (bilinear upsampling).
+    ``as_tensor=False`` returns NumPy arrays instead of Tensors.
+    """
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"split must be 'train', 'test' or 'all', not {split!r}")
+    if size not in (8, 16):
+        raise ValueError(f"size must be 8 or 16, not {size!r}")
+    images, targets = _load_digits_arrays()
+    if split != "all":
+        train_idx, test_idx = _split_indices(targets)
+        idx = train_idx if split == "train" else test_idx
+        images, targets = images[idx], targets[idx]
+    x = images / 8.0 - 1.0                       # 0..16 -> -1..1
+    if size == 16:
+        x = np.clip(upsample_bilinear(x, 16), -1.0, 1.0)
+    dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    x = x[:, None].astype(dtype)
+    y = targets.copy()
+    if not as_tensor:
+        return x, y
+    return (Tensor(backend.as_array(x, device=device)),
+            Tensor(backend.as_array(y, device=device)))
+
+
+class TensorDataset:
+    """Tensors (or arrays) that share their first dimension; item i is the tuple of row i."""
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        n = len(tensors[0])
+        for t in tensors:
+            if len(t) != n:
+                raise ValueError(f"TensorDataset: tensors of different lengths "
+                                 f"({[len(u) for u in tensors]})")
+        self.tensors = tensors
+
+    def __len__(self):
+        return len(self.tensors[0])
+
+    def __getitem__(self, index):
+        return tuple(_take(t, index) for t in self.tensors)
+
+
+def _take(t, index):
+    if isinstance(t, Tensor):
+        xp = backend.xp_of(t.data)
+        if not isinstance(index, (int, slice)):
+            index = xp.asarray(index) if xp is not np else np.asarray(index)
+        return Tensor(t.data[index])
+    return t[index]
+
+
+class DataLoader:
+    """Mini-batches of a dataset: ``for x, y in DataLoader((X, Y), batch_size=64, shuffle=True)``.
+
+    ``dataset`` is a ``TensorDataset``, a tuple of tensors/arrays (wrapped in one), or any
+    object with ``__len__`` and a ``__getitem__`` that accepts an index array. The batches
+    are gathered with one fancy-indexing call (no Python loop over examples). ``shuffle``
+    draws a permutation per pass from minigan's CPU generator (``manual_seed`` fixes it);
+    ``drop_last`` drops a final incomplete batch (GAN training often wants equal batches).
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False):
+        if isinstance(dataset, (tuple, list)):
+            dataset = TensorDataset(*dataset)
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
+        self.dataset, self.batch_size = dataset, batch_size
+        self.shuffle, self.drop_last = shuffle, drop_last
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = (backend.generator("cpu").permutation(n) if self.shuffle
+                 else np.arange(n))
+        stop = (n // self.batch_size) * self.batch_size if self.drop_last else n
+        for start in range(0, stop, self.batch_size):
+            yield self.dataset[order[start:start + self.batch_size]]
+
+
+# ------------------------------------------------------------------------------------ MNIST
+MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+               "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def _find_idx(folder, stem):
+    """The file for ``stem`` in ``folder``: raw or .gz, with '-idx' or '.idx' spellings."""
+    import os
+    names = [stem, stem.replace("-idx", ".idx")]
+    for name in names:
+        for suffix in ("", ".gz"):
+            path = os.path.join(folder, name + suffix)
+            if os.path.isfile(path):
+                return path
+    raise FileNotFoundError(f"mnist: no {stem}[.gz] in {folder} (MNIST's four IDX files are "
+                            f"{', '.join(a for pair in MNIST_FILES.values() for a in pair)}; "
+                            "minigan never downloads them)")
+
+
+def mnist(path, split="train", dtype=None, device=None, as_tensor=True):
+    """MNIST from its IDX files in the folder ``path`` (raw or .gz), as ``(images, labels)``.
+
+    images: (N, 1, 28, 28) in [-1, 1] (0..255 scaled), labels: (N,) int64 in 0..9; ``split``
+    is ``'train'`` (60 000) or ``'test'`` (10 000). Files that are not well-formed IDX (wrong
+    magic number, truncated, broken gzip) raise ``minigan.data.idx.IDXError`` naming the file;
+    images and labels that do not fit together (counts, shapes, label values) too.
+    """
+    import os
+
+    from .idx import IDXError, read_idx
+    if split not in MNIST_FILES:
+        raise ValueError(f"mnist: split must be 'train' or 'test', not {split!r}")
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"mnist: {path} is not a folder holding MNIST's IDX files")
+    img_path, lab_path = (_find_idx(path, stem) for stem in MNIST_FILES[split])
+    images, labels = read_idx(img_path), read_idx(lab_path)
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise IDXError(f"{img_path}: expected unsigned-byte images (N, rows, cols), got "
+                       f"{images.dtype} of shape {images.shape}")
+    if labels.ndim != 1 or labels.dtype != np.uint8:
+        raise IDXError(f"{lab_path}: expected unsigned-byte labels (N,), got {labels.dtype} "
+                       f"of shape {labels.shape}")
+    if len(images) != len(labels):
+        raise IDXError(f"mnist: {len(images)} images in {img_path} but {len(labels)} labels "
+                       f"in {lab_path}")
+    if labels.size and labels.max() > 9:
+        raise IDXError(f"{lab_path}: labels must be digits 0..9, found {int(labels.max())}")
+    dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    x = (images.astype(np.float64) / 127.5 - 1.0)[:, None].astype(dtype)
+    y = labels.astype(np.int64)
+    if not as_tensor:
+        return x, y
+    return (Tensor(backend.as_array(x, device=device)),
+            Tensor(backend.as_array(y, device=device)))
