@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 
 from minigan.evaluation import theory
 from minigan.data import toy  # noqa: E402
-from minigan.commands.toy import DIST_CONFIG  # noqa: E402 (the toy settings a student can also run)
+from minigan.experiments.toy1d import DIST_CONFIG  # noqa: E402 (the toy settings a student can also run)
 from minigan.experiments.toy1d import measure_optimal_discriminator  # noqa: E402
 
 # %% [markdown]

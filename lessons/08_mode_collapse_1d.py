@@ -38,6 +38,7 @@ import numpy as np  # noqa: E402
 
 from minigan.evaluation import modes
 from minigan.plots import toys as plot  # noqa: E402
+from minigan.commands.toy import study_settings  # noqa: E402
 from minigan.experiments import mode_study as toy_modes  # noqa: E402
 
 # --quick trains for a few seconds only (the study's own --quick: 300 steps, 2 seeds per
@@ -55,7 +56,7 @@ common = ["--dist", "mix1d", "--modes", "4", "--method", "gan", "--schedule", "c
 flags = common + ["--lr", "3e-3"]
 if args.quick:
     flags += ["--quick"]
-s = toy_modes.study_settings(flags)
+s = study_settings(flags)
 print(f"{s['method']} on mix1d (K={s['modes']}, spacing {s['spacing']}): {s['steps']} G steps, "
       f"MLP {s['depth']}x{s['hidden']} {s['activation']}, batch {s['batch']}, Adam lr {s['lr']:g} "
       f"({s['schedule']})")
@@ -105,7 +106,7 @@ SETTINGS = {"leaky ReLU, lr 1e-3": ["--lr", "1e-3"],
 n_seeds = 2 if args.quick else 10
 rates = {}
 for name, extra in SETTINGS.items():
-    sv = toy_modes.study_settings(common + extra + (["--quick"] if args.quick else []))
+    sv = study_settings(common + extra + (["--quick"] if args.quick else []))
     scores = [toy_modes.train_one(sv, seed, args.device)["score"] for seed in range(n_seeds)]
     full = sum(x["modes"] == 4 for x in scores)
     rates[name] = full

@@ -36,6 +36,7 @@ args = course.lesson_args(__doc__, blas_threads=1)
 
 from minigan.evaluation import modes
 from minigan.plots import toys as plot  # noqa: E402
+from minigan.commands.toy import study_settings  # noqa: E402
 from minigan.experiments import mode_study as toy_modes  # noqa: E402
 from minigan.gan.remedies import METHODS  # noqa: E402
 
@@ -53,7 +54,7 @@ flags = ["--dist", "mix1d", "--modes", "4", "--schedule", "constant", "--lr", "3
          "--unroll", "10", "--unroll-lr", "5e-4", "--device", args.device]
 results, lines = {}, []
 for method in CHOICES:
-    s = toy_modes.study_settings(flags + ["--method", method]
+    s = study_settings(flags + ["--method", method]
                                  + (["--quick"] if args.quick else []))
     r = toy_modes.train_one(s, args.seed, args.device, snapshots=40,
                             track_every=max(1, s["steps"] // 40))
@@ -115,7 +116,7 @@ for m, r in results.items():
 ema_seed = args.seed + 1
 averaged = {}
 for method in ["gan", "wgan-gp"]:
-    se = toy_modes.study_settings(flags + ["--method", method, "--ema", "0.99"]
+    se = study_settings(flags + ["--method", method, "--ema", "0.99"]
                                   + (["--quick"] if args.quick else []))
     r = toy_modes.train_one(se, ema_seed, args.device, track_every=max(1, se["steps"] // 40))
     averaged[method] = r

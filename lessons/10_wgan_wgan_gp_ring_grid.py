@@ -55,6 +55,7 @@ from minigan import backend, gan, optim
 from minigan.evaluation import modes, theory
 from minigan.plots import toys as plot
 from minigan.data import toy  # noqa: E402
+from minigan.commands.toy import study_settings  # noqa: E402
 from minigan.experiments import mode_study as toy_modes  # noqa: E402
 from minigan.gan import losses  # noqa: E402
 
@@ -226,7 +227,7 @@ results = {}
 for dist in ("ring8", "grid25"):
     cfg = toy_modes.MODE_CONFIG[dist]
     for method in METHODS_2D:
-        s = toy_modes.study_settings(["--dist", dist, "--method", method] + budget)
+        s = study_settings(["--dist", dist, "--method", method] + budget)
         r = toy_modes.train_one(s, args.seed, dev, snapshots=6,
                                 track_every=max(1, s["steps"] // 20))
         results[dist, method] = r

@@ -68,7 +68,7 @@ fig_domains = P.labelled_rows_figure(
 # %%
 run = images.train_model("cyclegan", STEPS, quick=args.quick, seed=args.seed,
                          device=args.device, data=data)
-losses = run.history["losses"]
+losses = run.history
 ms_step = 1000 * run.train_seconds / STEPS
 k = max(1, STEPS // 10)
 print(f"trained {STEPS} steps in {run.train_seconds:.1f} s ({ms_step:.0f} ms a step: four generator and "

@@ -108,7 +108,7 @@ def test_code_purity_finds_the_best_permutation():
 
 def test_quick_infogan_q_reads_the_code_back(tmp_path):
     s = _quick("infogan", tmp_path)
-    h = s["run"].history["losses"]
+    h = s["run"].history
     assert np.mean(h["info_cat"][:10]) > 2.0                  # log 10 = 2.30 at the start
     assert np.mean(h["info_cat"][-20:]) < 0.5                 # Q recovers c1 from G(z, c)
     assert np.mean(h["info_cont"][-20:]) < 0.5 * np.mean(h["info_cont"][:10])
@@ -128,7 +128,7 @@ def test_thicken_adds_ink_and_keeps_the_range():
 
 def test_quick_cyclegan_learns_the_cycle(tmp_path):
     s = _quick("cyclegan", tmp_path)
-    h = s["run"].history["losses"]["cycle_l1"]
+    h = s["run"].history["cycle_l1"]
     assert np.mean(h[-10:]) < np.mean(h[:5]) - 0.01         # the cycles close
     assert s["cycle_l1_BAB"] < s["l1_A_vs_B"]                # closer than the other domain
     assert s["agreement_BtoA"] > 0.5                          # translations keep the class

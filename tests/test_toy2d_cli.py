@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from minigan.commands import cli
+from minigan.commands.toy import study_settings
 from minigan.experiments import mode_study as toy_modes
 
 
@@ -105,7 +106,7 @@ def test_collapse_and_cure_on_the_same_seed_and_budget():
     at 1e-3 GAN in 10/10.)"""
     scores = {}
     for method, lr in (("gan", "3e-3"), ("pacgan", "3e-3"), ("gan", "1e-3")):
-        s = toy_modes.study_settings(["--dist", "mix1d", "--modes", "4", "--method", method,
+        s = study_settings(["--dist", "mix1d", "--modes", "4", "--method", method,
                                       "--schedule", "constant", "--lr", lr])
         assert s["steps"] == 1500 and s["spacing"] == 10.0 and s["activation"] == "leaky_relu"
         scores[method, lr] = toy_modes.train_one(s, 0)["score"]
@@ -137,7 +138,7 @@ def test_drs_for_a_critic_trains_a_fresh_d(monkeypatch):
     instead, and that D's acceptance test still filters G's between-mode mass (HQ up,
     measured on the same final G)."""
     monkeypatch.setitem(toy_modes.DRS_FRESH_D, "steps", 500)
-    s = toy_modes.study_settings(["--dist", "ring8", "--method", "wgan", "--steps", "100",
+    s = study_settings(["--dist", "ring8", "--method", "wgan", "--steps", "100",
                                   "--hidden", "64", "--drs"])
     assert "fresh standard D" in toy_modes._drs_label(s)
     r = toy_modes.train_one(s, 0)
@@ -167,7 +168,7 @@ def test_drs_calibrates_a_copy_and_leaves_the_runs_d_untouched():
     end of training, with or without the rejection-sampling rows."""
     weights = {}
     for drs in ([], ["--drs"]):
-        r = toy_modes.train_one(toy_modes.study_settings(
+        r = toy_modes.train_one(study_settings(
             ["--dist", "ring8", "--method", "nsgan", "--steps", "40", "--hidden", "16"] + drs), 0)
         assert (r["drs"] is not None) == bool(drs)
         weights[bool(drs)] = [p.data.copy() for p in r["D"].parameters()]
@@ -177,24 +178,24 @@ def test_drs_calibrates_a_copy_and_leaves_the_runs_d_untouched():
 
 def test_activation_flag_overrides_the_distribution_default():
     base = ["--dist", "mix1d", "--modes", "4", "--method", "gan"]
-    assert toy_modes.study_settings(base)["activation"] == "leaky_relu"
-    assert toy_modes.study_settings(base + ["--activation", "relu"])["activation"] == "relu"
-    assert toy_modes.study_settings(["--dist", "grid25"])["activation"] == "relu"
+    assert study_settings(base)["activation"] == "leaky_relu"
+    assert study_settings(base + ["--activation", "relu"])["activation"] == "relu"
+    assert study_settings(["--dist", "grid25"])["activation"] == "relu"
     with pytest.raises(SystemExit):
-        toy_modes.study_settings(base + ["--activation", "gelu"])
+        study_settings(base + ["--activation", "gelu"])
 
 
 def test_grid_default_is_the_r1_gan_and_its_quick_run_scores(tmp_path, capsys):
-    s = toy_modes.study_settings(["--dist", "grid25"])
+    s = study_settings(["--dist", "grid25"])
     assert s["method"] == "nsgan-r1" and s["r1"] == 0.1 and s["r1_every"] == 4
-    s2 = toy_modes.study_settings(["--dist", "grid25", "--r1", "0", "--r1-every", "4"])
+    s2 = study_settings(["--dist", "grid25", "--r1", "0", "--r1-every", "4"])
     assert s2["r1"] == 0.0 and s2["r1_every"] == 4
-    long = toy_modes.study_settings(["--dist", "grid25", "--long"])
+    long = study_settings(["--dist", "grid25", "--long"])
     assert long["steps"] == 56000 and long["r1_every"] == 4 and long["hidden"] == 128
-    ring = toy_modes.study_settings(["--dist", "ring8", "--long"])
+    ring = study_settings(["--dist", "ring8", "--long"])
     assert ring["method"] == "pacgan" and ring["pack"] == 2 and ring["steps"] == 64000
     assert ring["hidden"] == 128
-    assert toy_modes.study_settings(["--dist", "grid25", "--r1-every", "1"])["r1_every"] == 1
+    assert study_settings(["--dist", "grid25", "--r1-every", "1"])["r1_every"] == 1
     r = toy_modes.train_one(dict(s, steps=30, hidden=32), 0)
     assert r["trainer"].r1_gamma == 0.1 and r["trainer"].r1_every == 4
     assert r["trainer"].d_updates == 30
@@ -204,16 +205,16 @@ def test_grid_default_is_the_r1_gan_and_its_quick_run_scores(tmp_path, capsys):
 @pytest.mark.parametrize("flags", [["--r1", "-1"], ["--r1-every", "0"]])
 def test_bad_r1_settings_are_refused_before_training(flags):
     with pytest.raises(ValueError, match="--r1"):
-        toy_modes.study_settings(["--dist", "grid25"] + flags)
+        study_settings(["--dist", "grid25"] + flags)
 
 
 def test_k_flag_reaches_the_mode_study():
     base = ["--dist", "mix1d", "--modes", "4"]
-    assert toy_modes.study_settings(base + ["--method", "gan"])["k"] == 1
-    assert toy_modes.study_settings(base + ["--method", "wgan"])["k"] == 5
-    assert toy_modes.study_settings(base + ["--method", "gan", "--k", "5"])["k"] == 5
+    assert study_settings(base + ["--method", "gan"])["k"] == 1
+    assert study_settings(base + ["--method", "wgan"])["k"] == 5
+    assert study_settings(base + ["--method", "gan", "--k", "5"])["k"] == 5
     with pytest.raises(ValueError, match="--k"):
-        toy_modes.study_settings(base + ["--method", "gan", "--k", "0"])
+        study_settings(base + ["--method", "gan", "--k", "0"])
 
 
 def test_ema_rows_and_samples_come_from_the_averaged_generator(tmp_path, capsys):
@@ -267,10 +268,10 @@ def test_a_failed_drs_seed_is_said_in_the_table(tmp_path, monkeypatch):
 
 def test_bad_ema_is_refused(capsys):
     with pytest.raises(ValueError, match="--ema must be in"):
-        toy_modes.study_settings(["--dist", "ring8", "--ema", "1"])
+        study_settings(["--dist", "ring8", "--ema", "1"])
     for flag in (["--ema", "0.9"], ["--drs"]):
         with pytest.raises(ValueError, match="not to --compare"):
-            toy_modes.study_settings(["--dist", "ring8", "--compare", "gan,nsgan"] + flag)
+            study_settings(["--dist", "ring8", "--compare", "gan,nsgan"] + flag)
     assert cli.main(["toy", "--dist", "gauss1d", "--ema", "0.9", "--quick"]) == 1
     assert "only the mode study" in capsys.readouterr().err
 
@@ -280,7 +281,7 @@ def test_dearer_methods_get_fewer_default_steps_on_the_2d_toys():
     unrolled D steps, pairwise features) trains for fewer steps by default; --steps still
     wins, --long scales every method alike, and the 1-D study keeps one budget for all."""
     def steps(dist, method, *flags):
-        return toy_modes.study_settings(["--dist", dist, "--method", method, *flags])["steps"]
+        return study_settings(["--dist", dist, "--method", method, *flags])["steps"]
     for dist in ("ring8", "grid25"):
         cfg = toy_modes.MODE_CONFIG[dist]
         assert steps(dist, cfg["recommended"]) == cfg["steps"]
@@ -308,7 +309,7 @@ def test_the_ring_default_trains_d_faster_than_g():
     """TTUR in the mode study: the ring's PacGAN D learns at twice G's rate by default; other
     methods, the grid and the 1-D study keep one rate; --lr scales both; --lr-d sets D's."""
     def lrs(dist, *flags):
-        s = toy_modes.study_settings(["--dist", dist, *flags])
+        s = study_settings(["--dist", dist, *flags])
         return s["lr"], s["lr_d"]
     assert lrs("ring8") == (1e-3, 2e-3)                          # PacGAN, the ring's default
     assert lrs("ring8", "--lr", "5e-4") == (5e-4, 1e-3)
@@ -318,13 +319,13 @@ def test_the_ring_default_trains_d_faster_than_g():
     assert lrs("grid25", "--lr-d", "2e-3") == (1e-3, 2e-3)
     assert lrs("mix1d", "--modes", "4", "--method", "gan", "--lr", "3e-3") == (3e-3, 3e-3)
     with pytest.raises(ValueError, match="--lr-d"):
-        toy_modes.study_settings(["--dist", "ring8", "--lr-d", "0"])
+        study_settings(["--dist", "ring8", "--lr-d", "0"])
     with pytest.raises(ValueError, match="--lr"):
-        toy_modes.study_settings(["--dist", "ring8", "--lr=-1e-3"])
+        study_settings(["--dist", "ring8", "--lr=-1e-3"])
 
 
 def test_d_optimizer_runs_at_its_own_learning_rate():
-    s = toy_modes.study_settings(["--dist", "ring8", "--steps", "3", "--hidden", "8",
+    s = study_settings(["--dist", "ring8", "--steps", "3", "--hidden", "8",
                                   "--schedule", "constant", "--lr-d", "4e-3"])
     r = toy_modes.train_one(s, seed=0)
     assert r["trainer"].d_optimizer.param_groups[0]["lr"] == pytest.approx(4e-3)

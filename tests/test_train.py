@@ -257,7 +257,7 @@ def test_resume_restores_the_ema_of_g(tmp_path):
     plain.save_checkpoint()
     d = _setup(tmp_path, seed=123, g_ema=0.9)
     before = _params(d)
-    with pytest.raises(ValueError, match="no EMA of G"):
+    with pytest.raises(ValueError, match="no EMA of the weights"):
         d.resume()
     assert all(np.array_equal(p, q) for p, q in zip(before, _params(d))) and d.step == 0
     with pytest.raises(ValueError, match="g_ema"):
@@ -269,7 +269,8 @@ def test_resume_refuses_to_drop_or_change_the_ema_of_g(tmp_path):
     without it would lose it at the next save."""
     a = _setup(tmp_path, seed=7, g_ema=0.9)
     a.train(3)
-    for kw, match in (({}, "holds an EMA of G \\(beta 0.9\\)"), ({"g_ema": 0.5}, "beta 0.9")):
+    for kw, match in (({}, "holds an EMA of the weights \\(beta 0.9\\)"),
+                      ({"g_ema": 0.5}, "beta 0.9")):
         b = _setup(tmp_path, seed=123, **kw)
         before = _params(b)
         with pytest.raises(ValueError, match=match):

@@ -17,7 +17,7 @@ import time
 __all__ = ["LESSONS_DIR", "FIGURES_DIR", "lesson_args", "report", "discover", "find_lesson",
            "summary_line"]
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]      # the repository: lessons/, figures/
 LESSONS_DIR = ROOT / "lessons"
 FIGURES_DIR = ROOT / "figures"
 _LESSON_FILE = re.compile(r"^(\d\d)_(\w+)\.py$")

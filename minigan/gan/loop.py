@@ -239,13 +239,12 @@ class Trainer:
         would drop it from the next checkpoint, and a different beta is a different average."""
         saved = state.get("ema")
         if self.ema is None and saved is not None:
-            raise ValueError(f"resume: the checkpoint holds a moving average of the weights "
-                             f"(beta {float(saved.get('beta', float('nan'))):g}); resume with "
-                             "that EMA so that it is kept")
+            raise ValueError(f"resume: the checkpoint holds an EMA of the weights (beta "
+                             f"{float(saved.get('beta', float('nan'))):g}); resume with that "
+                             "EMA so that it is kept")
         if self.ema is not None and saved is None:
-            raise ValueError("resume: the checkpoint has no moving average of the weights (it "
-                             "was trained with the EMA off); resume with it off or start a "
-                             "new run")
+            raise ValueError("resume: the checkpoint has no EMA of the weights (it was trained "
+                             "with the EMA off); resume with it off or start a new run")
         if self.ema is not None and "beta" in saved and float(saved["beta"]) != self.ema.beta:
             raise ValueError(f"resume: the checkpoint's EMA has beta {float(saved['beta']):g}, "
                              f"this run {self.ema.beta:g}")
