@@ -1,5 +1,5 @@
 """The 2-D mode study's recipe written in PyTorch, scored by ``minigan.evaluation.modes``: what a PyTorch
-user gets on the same toy, over seeds (the issue quotes one seed).
+user gets on the same toy, over seeds (a single seed says little).
 
     python -m benchmarks.torch_mode_reference --dist grid25 --seeds 0,1,2 [--steps 8000]
 

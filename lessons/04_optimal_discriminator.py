@@ -19,8 +19,8 @@ trained D with the formula, point by point. Two honest caveats you will see in t
   p_data + p_g is small (the tails) few samples ever land and D extrapolates freely;
 * a finite network and finite steps leave a small error even in the bulk.
 
-So we report max |D - D*| where p_data + p_g >= 0.05 and the mean where >= 0.01 (the issue's
-target: <= 0.03 and <= 0.01), and plot the error against p_data + p_g to show the tails.
+So we report max |D - D*| where p_data + p_g >= 0.05 and the mean where >= 0.01 (the
+targets: <= 0.03 and <= 0.01), and plot the error against p_data + p_g to show the tails.
 """
 # %%
 from minigan.commands import course

@@ -35,7 +35,7 @@ def test_dcgan_shapes(size):
     assert to_np(x).min() >= -1 and to_np(x).max() <= 1
 
 
-def test_reference_28x28_shapes_match_issue_3():
+def test_reference_28x28_shapes_match_the_benchmark_dcgan():
     G, D = dcgan_pair(28)
     convs = [m for m in G.modules() if type(m).__name__ == "ConvTranspose2d"]
     assert [tuple(c.weight.shape) for c in convs] == [(100, 256, 7, 7), (256, 128, 4, 4),

@@ -41,7 +41,7 @@ def test_quick_cgan_follows_the_requested_label(tmp_path):
     samples = np.load(tmp_path / "cgan" / "samples.npy")
     assert samples.shape == (1000, 1, 8, 8) and labels.shape == (1000,)
     assert set(labels) == set(range(10))
-    # chance is 10%; 150 steps already reach ~50% (the full run: see the issue report)
+    # chance is 10%; 150 steps already reach ~50% (the full run: lesson 14)
     assert s["cgan_label_agreement"] > 0.3
     assert (tmp_path / "cgan" / "same_z_every_label.png").exists()
 

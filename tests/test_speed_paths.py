@@ -1,6 +1,6 @@
 """The fast paths give the same numbers as the plain definitions (first and second order).
 
-Speed work (issue 9) replaced a few array expressions by faster equivalents: a branch-free
+Speed work replaced a few array expressions by faster equivalents: a branch-free
 ``where``, ``leaky_relu`` as ``max(x, s x)`` with a constant-slope backward, convolution
 gradients that share their GEMM layouts, a batch norm and an Adam step with fewer
 temporaries. Each test compares the fast path with the textbook expression, bit for bit

@@ -1,8 +1,8 @@
 """Sample-quality scores: every image lesson states a number, not an impression.
 
 All scores here work on *features* or *class probabilities* that a classifier produced for a
-batch of images (``minigan.evaluation.classifier`` trains a small digit classifier for that). They are
-plain NumPy/SciPy maths on the host:
+batch of images (``minigan.evaluation.classifier`` trains a small digit classifier for that).
+They are plain NumPy/SciPy maths on the host:
 
 * **digit score** -- the Inception-score formula exp(E_x KL(p(y|x) || p(y))) with our digit
   classifier: high when each sample is confidently *some* digit and all digits appear (max 10).

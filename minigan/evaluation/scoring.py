@@ -16,9 +16,9 @@ Every number means little alone, so ``Scorer.baseline()`` computes the same scor
 training digits against the same held-out digits: that is what "as good as real data" looks
 like (the Fréchet distance of real vs real is small but not 0: two finite samples differ).
 
-The classifier is the digits CNN of ``minigan.evaluation.classifier`` with a 32-unit bottleneck before
-its output layer (so the feature covariances are 32×32 and well conditioned with a few hundred
-samples). It is cached under ``$MINIGAN_CACHE``, else ``$XDG_CACHE_HOME/minigan``, else
+The classifier is the digits CNN of ``minigan.evaluation.classifier`` with a 32-unit bottleneck
+before its output layer (so the feature covariances are 32×32 and well conditioned with a few
+hundred samples). It is cached under ``$MINIGAN_CACHE``, else ``$XDG_CACHE_HOME/minigan``, else
 ``~/.cache/minigan``, and retrained (in seconds for the 8×8 digits) when the file is missing,
 unreadable or of another version.
 

@@ -6,8 +6,8 @@
     python -m minigan toy --dist grid25 --method nsgan --seeds 10 --no-figures  # the table
 
 One run trains G and D with the chosen method, then scores 2500 samples of the final G with
-``minigan.evaluation.modes`` (high-quality fraction, modes covered, reverse KL; the JSD in 1-D), prints
-them, and writes ``samples.npy`` (2500 x d), ``history.json`` and the figures:
+``minigan.evaluation.modes`` (high-quality fraction, modes covered, reverse KL; the JSD in
+1-D), prints them, and writes ``samples.npy`` (2500 x d), ``history.json`` and the figures:
 
 * ``modes_over_training.png``: modes covered / HQ % (and JSD in 1-D) against the step;
 * ``rows.png`` (2-D): Metz et al.'s Figure 1 row -- p_g (samples) at a few steps;

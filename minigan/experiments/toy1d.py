@@ -268,7 +268,7 @@ def _figures(opts, summary, trainer, saved, snaps, fits, rows, measured, data, n
             opt_g.zero_grad()
             loss.backward()
             opt_g.step()
-        panels.append(plot.take_snapshot(G, D, data, noise, x, 
+        panels.append(plot.take_snapshot(G, D, data, noise, x,
                                           label=f"(c) after {G_STEPS_PANEL_C} G steps"))
     panels.append(final)
     plot.figure1(panels, os.path.join(out, "figure1.png"),

@@ -30,7 +30,7 @@ class EMA:
     average (``copy.deepcopy(model)`` does). The effective decay warms up as
     min(beta, (1 + t)/(10 + t)), so the average is not dominated by the random initial weights
     in short runs. Buffers (batch-norm running statistics) are copied, not averaged;
-    ``gan.images.recalibrate_batchnorm`` re-estimates them for the averaged weights.
+    ``gan.sampling.recalibrate_batchnorm`` re-estimates them for the averaged weights.
     """
 
     def __init__(self, model, copy, beta=0.999):

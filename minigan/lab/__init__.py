@@ -65,23 +65,12 @@ def one_blas_thread():
 
 # ---------------------------------------------------------------------------- distributions
 def distributions():
-    """{name: factory} of every toy p_data the lab can show (1-D and 2-D).
-
-    Everything in ``minigan.data.toy.DISTRIBUTIONS`` (and ``minigan.toy2d.DISTRIBUTIONS`` if that
-    module exists): gauss1d, mix1d, ring8, grid25 ... A new toy appears in the lab (its radio
-    buttons and ``--dist``) by being added there; it must have ``dim`` 1 or 2.
-    """
-    import importlib
-    found = {}
-    for modname in ("minigan.data.toy", "minigan.toy2d"):
-        try:
-            mod = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name != modname:
-                raise
-            continue
-        found.update(getattr(mod, "DISTRIBUTIONS", {}))
-    return found
+    """{name: factory} of every toy p_data the lab can show (1-D and 2-D): the one registry,
+    ``minigan.data.toy.DISTRIBUTIONS`` (gauss1d, mix1d, ring8, grid25 ...). A new toy appears
+    in the lab (its radio buttons and ``--dist``) by being added there; it must have ``dim``
+    1 or 2."""
+    from ..data.toy import DISTRIBUTIONS
+    return dict(DISTRIBUTIONS)
 
 
 def _make_distribution(name):

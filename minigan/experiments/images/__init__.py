@@ -9,5 +9,6 @@ from .dcgan import DCGANRun  # noqa: F401
 from .registry import DEFAULTS, MODELS, QUICK  # noqa: F401
 from .runner import run_images, train_model  # noqa: F401
 
-__all__ = ["ImageRun", "AutoencoderRun", "VAERun", "DCGANRun", "MODELS", "DEFAULTS", "QUICK", "N_SAMPLES", "run_images", "train_model",
+__all__ = ["ImageRun", "AutoencoderRun", "VAERun", "DCGANRun", "MODELS", "DEFAULTS", "QUICK",
+           "N_SAMPLES", "run_images", "train_model",
            "load_image_data", "generate", "recalibrate_batchnorm"]

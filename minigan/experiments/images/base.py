@@ -27,7 +27,7 @@ import json
 import pathlib
 import sys
 
-from ... import backend
+from ... import backend, optim
 from ...gan.loop import Trainer
 from ...gan.sampling import SAMPLE_SEED_OFFSET, fixed_z, generate
 
@@ -90,6 +90,21 @@ class ImageRun:
         pass
 
     # -- shared
+    def on_device(self, module):
+        """``module`` on the run's device (where it is when the run has none)."""
+        return module.to(self.device) if self.device is not None else module
+
+    def adversarial_pair(self, G, D, betas, g_also=()):
+        """The usual two players: ``self.G``, ``self.D`` on the run's device, and Adam for
+        each at the config's ``lr_g`` / ``lr_d``; G's optimizer also moves the parameters of
+        the modules in ``g_also`` (InfoGAN's Q head)."""
+        c = self.config
+        self.G, self.D = self.on_device(G), self.on_device(D)
+        g_params = list(self.G.parameters()) + [p for m in g_also for p in m.parameters()]
+        self.modules = {"G": self.G, "D": self.D}
+        self.optims = {"G": optim.Adam(g_params, lr=c["lr_g"], betas=betas),
+                       "D": optim.Adam(self.D.parameters(), lr=c["lr_d"], betas=betas)}
+
     @property
     def step(self):
         return self.trainer.step

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from ... import backend, nn, optim
+from ... import backend, nn
 from ...autograd import Tensor, no_grad
 from ...data.images import labeled_batches, labels_tensor, random_labels
 from ...gan import losses
@@ -49,25 +49,18 @@ class CGANRun(ImageRun):
     """Conditional DCGAN, non-saturating loss, Adam 2e-4 β1 0.5, EMA of G (as DCGANRun)."""
 
     name = "cgan"
-    defaults = dict(steps=5000, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, z_dim=32, g_width=32,
-                    d_width=32, ema=0.999)
+    defaults = dict(steps=5000, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, z_dim=32,
+                    g_width=32, d_width=32, ema=0.999)
     quick = dict(steps=150)
 
     def _generator(self):
         c = self.config
-        G = ConditionalGenerator(c["z_dim"], self.size, c["g_width"])
-        return G.to(self.device) if self.device is not None else G
+        return self.on_device(ConditionalGenerator(c["z_dim"], self.size, c["g_width"]))
 
     def build(self):
         c = self.config
-        self.G = self._generator()
-        self.D = ConditionalDiscriminator(self.size, c["d_width"])
-        if self.device is not None:
-            self.D.to(self.device)
-        betas = (c["beta1"], 0.999)
-        self.modules = {"G": self.G, "D": self.D}
-        self.optims = {"G": optim.Adam(self.G.parameters(), lr=c["lr_g"], betas=betas),
-                       "D": optim.Adam(self.D.parameters(), lr=c["lr_d"], betas=betas)}
+        self.adversarial_pair(self._generator(), ConditionalDiscriminator(self.size, c["d_width"]),
+                              betas=(c["beta1"], 0.999))
         self.ema = EMA(self.G, self._generator(), c["ema"]) if c.get("ema") else None
         self.real = labeled_batches(self.data["x_train"], self.data["y_train"])
         self.noise = noise_sampler(c["z_dim"], self.device)

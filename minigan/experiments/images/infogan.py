@@ -20,7 +20,7 @@ the training range, as in the paper's figure).
 """
 from __future__ import annotations
 
-from ... import backend, nn, optim
+from ... import backend, nn
 from ...autograd import Tensor, no_grad
 from ...data.images import batch_sampler, random_labels
 from ...functional import cross_entropy
@@ -66,29 +66,21 @@ class InfoGANRun(ImageRun):
     """InfoGAN on DCGAN networks: non-saturating GAN loss + λ·CE(c1) + λ_cont·½‖c - ĉ‖²."""
 
     name = "infogan"
-    defaults = dict(steps=5000, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, z_dim=16, g_width=32,
-                    d_width=32, lambda_cat=1.0, lambda_cont=0.5)
+    defaults = dict(steps=5000, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, z_dim=16,
+                    g_width=32, d_width=32, lambda_cat=1.0, lambda_cont=0.5)
     quick = dict(steps=150)
 
     def _generator(self):
         from ...gan.models.dcgan import DCGANGenerator
         c = self.config
-        G = DCGANGenerator(c["z_dim"] + CATEGORIES + CONTINUOUS, self.size, c["g_width"])
-        return G.to(self.device) if self.device is not None else G
+        return self.on_device(DCGANGenerator(c["z_dim"] + CATEGORIES + CONTINUOUS, self.size,
+                                             c["g_width"]))
 
     def build(self):
         c = self.config
-        self.G = self._generator()
-        self.D = InfoDiscriminator(self.size, c["d_width"])
-        if self.device is not None:
-            self.D.to(self.device)
-        betas = (c["beta1"], 0.999)
-        self.modules = {"G": self.G, "D": self.D}
+        D = InfoDiscriminator(self.size, c["d_width"])
         # G's optimizer also moves the Q head (Q is trained on G's samples, as in the paper)
-        self.optims = {"G": optim.Adam(list(self.G.parameters())
-                                       + list(self.D.q_head.parameters()), lr=c["lr_g"],
-                                       betas=betas),
-                       "D": optim.Adam(self.D.parameters(), lr=c["lr_d"], betas=betas)}
+        self.adversarial_pair(self._generator(), D, betas=(c["beta1"], 0.999), g_also=[D.q_head])
         self.real = batch_sampler(self.data["x_train"])
         self.noise = noise_sampler(c["z_dim"], self.device)
         self._eye = Tensor(backend.as_array(np.eye(CATEGORIES, dtype=np.float32),

@@ -21,7 +21,7 @@ block looked (β_q·, an 8×8 map), and the learned mixing weight γ of each blo
 """
 from __future__ import annotations
 
-from ... import backend, optim
+from ... import backend
 from ...autograd import no_grad
 from ...data.images import batch_sampler
 from ...gan import losses
@@ -36,24 +36,18 @@ class SAGANRun(ImageRun):
     """SAGAN: hinge loss, spectral norm, TTUR (D 4e-4, G 1e-4, Adam β (0, 0.9))."""
 
     name = "sagan"
-    defaults = dict(steps=1500, batch_size=64, lr_g=1e-4, lr_d=4e-4, beta1=0.0, beta2=0.9, z_dim=32,
-                    g_width=16, d_width=16)
+    defaults = dict(steps=1500, batch_size=64, lr_g=1e-4, lr_d=4e-4, beta1=0.0, beta2=0.9,
+                    z_dim=32, g_width=16, d_width=16)
     quick = dict(steps=40)
 
     def _generator(self):
-        G = SAGANGenerator(self.config["z_dim"], self.size, self.config["g_width"])
-        return G.to(self.device) if self.device is not None else G
+        return self.on_device(SAGANGenerator(self.config["z_dim"], self.size,
+                                             self.config["g_width"]))
 
     def build(self):
         c = self.config
-        self.G = self._generator()
-        self.D = SAGANDiscriminator(self.size, c["d_width"])
-        if self.device is not None:
-            self.D.to(self.device)
-        self.modules = {"G": self.G, "D": self.D}
-        betas = (c["beta1"], c["beta2"])
-        self.optims = {"G": optim.Adam(self.G.parameters(), lr=c["lr_g"], betas=betas),
-                       "D": optim.Adam(self.D.parameters(), lr=c["lr_d"], betas=betas)}
+        self.adversarial_pair(self._generator(), SAGANDiscriminator(self.size, c["d_width"]),
+                              betas=(c["beta1"], c["beta2"]))
         self.real = batch_sampler(self.data["x_train"])
         self.noise = noise_sampler(c["z_dim"], self.device)
 
