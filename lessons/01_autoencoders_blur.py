@@ -33,7 +33,7 @@ args = course.lesson_args(__doc__, blas_threads=1)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan import backend
+from minigan import backend  # noqa: E402
 from minigan.evaluation import metrics  # noqa: E402
 from minigan.plots import images as P  # noqa: E402
 from minigan.experiments import images as images  # noqa: E402

@@ -30,7 +30,7 @@ args = course.lesson_args(__doc__, blas_threads=1)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan.evaluation import theory
+from minigan.evaluation import theory  # noqa: E402
 from minigan.data import toy  # noqa: E402
 from minigan.experiments.toy1d import DIST_CONFIG  # noqa: E402 (the toy settings a student can also run)
 from minigan.experiments.toy1d import measure_optimal_discriminator  # noqa: E402

@@ -27,8 +27,8 @@ args = course.lesson_args(__doc__, blas_threads=1)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan.plots import toys as plot
-from minigan.evaluation import theory
+from minigan.plots import toys as plot  # noqa: E402
+from minigan.evaluation import theory  # noqa: E402
 from minigan.data import toy  # noqa: E402
 from minigan.experiments.toy1d import measure_optimal_discriminator  # noqa: E402
 

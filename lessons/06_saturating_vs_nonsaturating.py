@@ -39,10 +39,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import minigan  # noqa: E402
-from minigan import gan, optim
-from minigan.plots import toys as plot
-from minigan.evaluation import theory
+from minigan import gan, optim  # noqa: E402
+from minigan.plots import toys as plot  # noqa: E402
+from minigan.evaluation import theory  # noqa: E402
 from minigan.data import toy  # noqa: E402
+from minigan.experiments import toy1d  # noqa: E402
 from minigan.experiments.toy1d import GeneratorDistribution, measure_saturation  # noqa: E402
 
 dev = args.device
@@ -58,8 +59,7 @@ PRETRAIN = 300
 # G loss with respect to every fake example's logit (autodiff, per example).
 
 # %%
-G = gan.mlp_generator(hidden=32, activation="tanh", shift=0.0, scale=1.0).to(dev)
-D = gan.mlp_discriminator(hidden=32, activation="tanh", shift=4.0, scale=1.0).to(dev)
+G, D = toy1d.players(g_shift=0.0, d_shift=4.0, device=dev)      # the 1-D recipe
 
 
 opt_d0 = optim.Adam(D.parameters(), lr=2e-3)
@@ -107,13 +107,12 @@ def g_mean_now(tr):
 
 def run(objective, g_opt):
     minigan.manual_seed(args.seed + 1)
-    G2 = gan.mlp_generator(hidden=32, activation="tanh", shift=0.0, scale=1.0).to(dev)
-    D2 = gan.mlp_discriminator(hidden=32, activation="tanh", shift=4.0, scale=1.0).to(dev)
+    G2, D2 = toy1d.players(g_shift=0.0, d_shift=4.0, device=dev)
     G2.load_state_dict(g_state)
     D2.load_state_dict(d_state)
-    og = (optim.SGD(G2.parameters(), lr=0.01) if g_opt == "SGD"
-          else optim.Adam(G2.parameters(), lr=5e-4, betas=(0.5, 0.999)))
-    od = optim.Adam(D2.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    og, od, _ = toy1d.optimizers(G2, D2)
+    if g_opt == "SGD":
+        og = optim.SGD(G2.parameters(), lr=0.01)
     tr = gan.GANTrainer(G2, D2, og, od, data, noise, objective=objective, k=1, batch_size=256,
                         device=dev, progress=False, metrics={"jsd": jsd_now, "g_mean": g_mean_now},
                         metrics_every=max(1, STEPS // 30))

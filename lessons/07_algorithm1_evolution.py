@@ -36,12 +36,12 @@ import copy  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from minigan import gan, optim
-from minigan.plots import toys as plot
-from minigan.evaluation import theory
+from minigan import gan, optim  # noqa: E402
+from minigan.plots import toys as plot  # noqa: E402
+from minigan.evaluation import theory  # noqa: E402
 from minigan.data import toy  # noqa: E402
+from minigan.experiments import toy1d  # noqa: E402
 from minigan.experiments.toy1d import GeneratorDistribution  # noqa: E402
-from minigan.optim import lr_scheduler  # noqa: E402
 
 dev = args.device
 STEPS = 800 if args.quick else 3000
@@ -57,11 +57,8 @@ G_STEPS_C, G_LR_C = 5, 0.005
 # %%
 data, noise = toy.Gaussian1D(4.0, 0.5), toy.GaussianNoise()
 x = theory.grid(1.0, 7.0, 1201)
-G = gan.mlp_generator(hidden=32, activation="tanh", shift=2.5, scale=1.0).to(dev)
-D = gan.mlp_discriminator(hidden=32, activation="tanh", shift=4.0, scale=1.0).to(dev)
-opt_g = optim.Adam(G.parameters(), lr=5e-4, betas=(0.5, 0.999))
-opt_d = optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
-scheds = [lr_scheduler.ExponentialLR(o, 0.1 ** (1.0 / STEPS)) for o in (opt_g, opt_d)]
+G, D = toy1d.players(g_shift=2.5, d_shift=4.0, device=dev)      # the 1-D recipe
+opt_g, opt_d, scheds = toy1d.optimizers(G, D, STEPS)   # Adam 5e-4 / 2e-3, decaying to a tenth
 frames, saved = [], {}
 
 

@@ -36,7 +36,7 @@ args = course.lesson_args(__doc__, blas_threads=1)
 
 import numpy as np  # noqa: E402
 
-from minigan.evaluation import modes
+from minigan.evaluation import modes  # noqa: E402
 from minigan.plots import toys as plot  # noqa: E402
 from minigan.commands.toy import study_settings  # noqa: E402
 from minigan.experiments import mode_study as toy_modes  # noqa: E402

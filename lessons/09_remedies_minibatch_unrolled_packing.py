@@ -34,7 +34,7 @@ from minigan.commands import course
 args = course.lesson_args(__doc__, blas_threads=1)
 
 
-from minigan.evaluation import modes
+from minigan.evaluation import modes  # noqa: E402
 from minigan.plots import toys as plot  # noqa: E402
 from minigan.commands.toy import study_settings  # noqa: E402
 from minigan.experiments import mode_study as toy_modes  # noqa: E402

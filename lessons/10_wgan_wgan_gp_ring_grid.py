@@ -51,9 +51,9 @@ import inspect  # noqa: E402
 import numpy as np  # noqa: E402
 
 import minigan  # noqa: E402
-from minigan import backend, gan, optim
-from minigan.evaluation import modes, theory
-from minigan.plots import toys as plot
+from minigan import backend, gan, optim  # noqa: E402
+from minigan.evaluation import modes, theory  # noqa: E402
+from minigan.plots import toys as plot  # noqa: E402
 from minigan.data import toy  # noqa: E402
 from minigan.commands.toy import study_settings  # noqa: E402
 from minigan.experiments import mode_study as toy_modes  # noqa: E402

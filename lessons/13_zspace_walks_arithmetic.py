@@ -30,7 +30,7 @@ args = course.lesson_args(__doc__, blas_threads=1)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan import backend
+from minigan import backend  # noqa: E402
 from minigan.evaluation import latent as zspace  # noqa: E402
 from minigan.plots import images as P  # noqa: E402
 from minigan.autograd import Tensor  # noqa: E402

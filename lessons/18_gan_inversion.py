@@ -26,7 +26,7 @@ import time  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan import backend
+from minigan import backend  # noqa: E402
 from minigan.evaluation import metrics  # noqa: E402
 from minigan.plots import images as P  # noqa: E402
 from minigan.autograd import Tensor  # noqa: E402

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-__all__ = ["theory_run", "players", "DIST_CONFIG", "measure_optimal_discriminator",
+__all__ = ["theory_run", "players", "optimizers", "DIST_CONFIG", "measure_optimal_discriminator",
            "measure_saturation", "GeneratorDistribution"]
 
 # Per distribution: the noise, the standardisation of the networks, the x range of plots and
@@ -100,15 +100,32 @@ class GeneratorDistribution:
             return self.G(self.noise.sample(n, device=device or self.device))
 
 
-def players(cfg, noise, device="cpu"):
-    """The 1-D theory run's G and D: tanh MLPs of width 32, standardised by the
-    distribution's ``shift``/``scale`` (``DIST_CONFIG``)."""
+# Algorithm 1 on a 1-D toy, the recipe the theory run and lessons 03, 06 and 07 share: tanh
+# MLPs of 32 units, Adam with beta1 = 0.5, D learning four times faster than G.
+LR_G, LR_D, BETAS = 5e-4, 2e-3, (0.5, 0.999)
+
+
+def players(g_shift=0.0, d_shift=4.0, scale=1.0, z_dim=1, device="cpu"):
+    """G and D of the 1-D runs: 2-layer tanh MLPs of 32 units. G's output starts around
+    ``g_shift`` (times ``scale``); D's input is standardised as (x - d_shift) / scale, so
+    both networks start in their sensitive range wherever the data sit."""
     from .. import gan
-    G = gan.mlp_generator(z_dim=noise.dim, hidden=32, activation="tanh", shift=cfg["shift"],
-                          scale=cfg["scale"]).to(device)
-    D = gan.mlp_discriminator(hidden=32, activation="tanh", shift=cfg["shift"],
-                              scale=cfg["scale"]).to(device)
+    G = gan.mlp_generator(z_dim=z_dim, hidden=32, activation="tanh", shift=g_shift,
+                          scale=scale).to(device)
+    D = gan.mlp_discriminator(hidden=32, activation="tanh", shift=d_shift, scale=scale).to(device)
     return G, D
+
+
+def optimizers(G, D, steps=None, lr_g=LR_G, lr_d=LR_D):
+    """Adam for both players; with ``steps``, both learning rates decay geometrically to a
+    tenth of their start over the run. Returns (opt_g, opt_d, schedulers)."""
+    from .. import optim
+    from ..optim import lr_scheduler
+    opt_g = optim.Adam(G.parameters(), lr=lr_g, betas=BETAS)
+    opt_d = optim.Adam(D.parameters(), lr=lr_d, betas=BETAS)
+    scheds = ([lr_scheduler.ExponentialLR(o, 0.1 ** (1.0 / steps)) for o in (opt_g, opt_d)]
+              if steps else [])
+    return opt_g, opt_d, scheds
 
 
 def _copy_state(module):
@@ -123,11 +140,10 @@ def theory_run(opts):
 
     import minigan
 
-    from .. import gan, optim
+    from .. import gan
     from ..data import toy
     from ..evaluation import theory
     from ..gan.remedies import METHODS
-    from ..optim import lr_scheduler
 
     t_start = time.perf_counter()
     cfg = DIST_CONFIG[opts.dist]
@@ -162,12 +178,9 @@ def theory_run(opts):
 
     # ----------------------------------------------------------------------- (c): the GAN
     minigan.manual_seed(opts.seed)
-    G, D = players(cfg, noise, device)
-    opt_g = optim.Adam(G.parameters(), lr=opts.lr_g, betas=(0.5, 0.999))
-    opt_d = optim.Adam(D.parameters(), lr=2e-3 if opts.lr_d is None else opts.lr_d,
-                       betas=(0.5, 0.999))
-    decay = 0.1 ** (1.0 / steps)
-    scheds = [lr_scheduler.ExponentialLR(o, decay) for o in (opt_g, opt_d)]
+    G, D = players(cfg["shift"], cfg["shift"], cfg["scale"], noise.dim, device)
+    opt_g, opt_d, scheds = optimizers(G, D, steps, lr_g=opts.lr_g,
+                                      lr_d=LR_D if opts.lr_d is None else opts.lr_d)
     z_lo, z_hi = noise.support()
 
     def jsd_metric(tr):
@@ -253,7 +266,7 @@ def _figures(opts, summary, trainer, saved, snaps, fits, rows, measured, data, n
     panels = []
     if "a" in saved:
         g_state, d_state, s_a = saved["a"]
-        G, D = players(cfg, noise, device)
+        G, D = players(cfg["shift"], cfg["shift"], cfg["scale"], noise.dim, device)
         G.load_state_dict(g_state)
         D.load_state_dict(d_state)
         panels.append(plot.take_snapshot(G, D, data, noise, x, label=f"(a) step {s_a}"))
