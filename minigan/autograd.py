@@ -483,12 +483,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+         only_inputs=True, allow_unused=None, materialize_grads=False):
     """d(outputs)/d(inputs) as a tuple of Tensors, without touching any ``.grad``.
 
     With ``create_graph=True`` the returned gradients are themselves differentiable: this is
-    how a gradient penalty ||grad_x D(x)|| becomes part of a loss. An input that the outputs
-    do not depend on gets a zero gradient (or None with ``allow_unused=True``, as in PyTorch).
+    how a gradient penalty ||grad_x D(x)|| becomes part of a loss.
+
+    As in PyTorch, a question with no answer is an error, not a zero: an output that does not
+    require grad (computed under ``no_grad()``, or from constants) raises, and so does an
+    input the outputs do not use -- unless ``allow_unused=True`` (its gradient is then None)
+    or ``materialize_grads=True`` (zeros). A gradient penalty computed by mistake under
+    ``no_grad()`` would otherwise silently become a constant. ``only_inputs`` is accepted for
+    old PyTorch code and ignored (it has been a no-op there too).
     """
     single_out = isinstance(outputs, Tensor)
     outputs = [outputs] if single_out else list(outputs)
@@ -496,26 +502,36 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = [inputs] if single_in else list(inputs)
     _check_roots(outputs, "grad() outputs")
     _check_roots(inputs, "grad() inputs")
+    if allow_unused is None:
+        allow_unused = materialize_grads
     if retain_graph is None:
         retain_graph = create_graph
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
-    for x in inputs:
+    for i, x in enumerate(inputs):
         if not x.requires_grad:
-            raise RuntimeError("grad(): one of the inputs does not require grad; create it with "
+            raise RuntimeError(f"grad(): input {i} does not require grad; create it with "
                                "requires_grad=True")
-    live = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
-    result = {}
-    if live:
-        gs = [_as_grad_tensor(g, o) for o, g in live]
-        result = _run_backward([o for o, _ in live], gs, inputs, create_graph, retain_graph)
+    for i, o in enumerate(outputs):
+        if not o.requires_grad:
+            raise RuntimeError(
+                f"grad(): output {i} does not require grad and has no history: it was computed "
+                "under no_grad(), or only from tensors that do not require grad, so it has no "
+                "gradient to take")
+    gs = [_as_grad_tensor(g, o) for o, g in zip(outputs, grad_outputs)]
+    result = _run_backward(outputs, gs, inputs, create_graph, retain_graph)
     out = []
-    for x in inputs:
+    for i, x in enumerate(inputs):
         g = result.get(id(x), (None, None))[1]
-        if g is None and not allow_unused:
-            xp = backend.xp_of(x.data)
-            g = Tensor(xp.zeros(x.shape, dtype=x.dtype))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad(): input {i} was not used to compute the outputs, so its gradient is "
+                    "undefined; pass allow_unused=True to get None for it, or "
+                    "materialize_grads=True to get zeros")
+            if materialize_grads:
+                g = Tensor(backend.xp_of(x.data).zeros(x.shape, dtype=x.dtype))
         out.append(g)
     return tuple(out)

@@ -18,7 +18,7 @@ A student who writes a new op checks it in three lines::
 from __future__ import annotations
 
 from . import backend
-from .autograd import Tensor, grad, no_grad
+from .autograd import Tensor, grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "numerical_jacobian",
            "analytical_jacobian", "jacobian_errors"]
@@ -98,7 +98,7 @@ def analytical_jacobian(fn, inputs, wrt):
             seed.reshape(-1)[k] = 1
             if o.requires_grad:
                 gs = grad(o, [inputs[i] for i in wrt], grad_outputs=Tensor(seed),
-                          retain_graph=True)
+                          retain_graph=True, materialize_grads=True)
                 for j, g in enumerate(gs):
                     jac[j][row] = backend.to_numpy(g.data).ravel()
             row += 1
@@ -155,8 +155,7 @@ def _first_derivative_problem(fn, inputs, grad_outputs, seed):
     (random, seeded, unless given), all of which ``g`` is differentiated with respect to.
     """
     inputs, wrt = _prepare(_as_tuple(inputs))
-    with no_grad():
-        outs = _outputs(fn, inputs)
+    outs = _outputs(fn, inputs)     # with a graph: fn may itself call grad() (a penalty)
     rng = np.random.default_rng(seed)
     if grad_outputs is None:
         grad_outputs = [Tensor(backend.as_array(rng.standard_normal(o.shape), dtype=np.float64,
@@ -172,7 +171,8 @@ def _first_derivative_problem(fn, inputs, grad_outputs, seed):
         ys = _outputs(fn, xs)
         live = [(y, v) for y, v in zip(ys, vs) if y.requires_grad]
         return grad([y for y, _ in live], [xs[i] for i in wrt],
-                    grad_outputs=[v for _, v in live], create_graph=True)
+                    grad_outputs=[v for _, v in live], create_graph=True,
+                    materialize_grads=True)
 
     return first_derivatives, tuple(inputs) + tuple(grad_outputs)
 

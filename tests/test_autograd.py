@@ -112,17 +112,31 @@ def test_gradient_penalty_pattern_reaches_the_weights():
     assert minigan.gradcheck(penalty_of, (w,))
 
 
-def test_unused_inputs_get_zeros_or_none():
+def test_unused_inputs_raise_as_in_pytorch_or_give_none_or_zeros_on_request():
     x = minigan.tensor([1.0, 2.0], requires_grad=True)
     y = minigan.tensor([5.0], requires_grad=True)
-    gx, gy = minigan.grad((x * 2.0).sum(), [x, y])
-    np.testing.assert_array_equal(gy.numpy(), [0.0])
+    with pytest.raises(RuntimeError, match="input 1 was not used .* allow_unused=True"):
+        minigan.grad((x * 2.0).sum(), [x, y])
     _, none = minigan.grad((x * 2.0).sum(), [x, y], allow_unused=True)
     assert none is None
-    # A first derivative that does not depend on x: its derivative is zero, not a crash.
+    _, zero = minigan.grad((x * 2.0).sum(), [x, y], materialize_grads=True)
+    np.testing.assert_array_equal(zero.numpy(), [0.0])
+    # A first derivative that does not depend on x: its own derivative is undefined (PyTorch
+    # raises), and zero when asked for explicitly.
     (g,) = minigan.grad((x * 2.0).sum(), x, create_graph=True)
-    (gg,) = minigan.grad(g.sum(), x)
-    np.testing.assert_array_equal(gg.numpy(), [0.0, 0.0])
+    with pytest.raises(RuntimeError, match="does not require grad|was not used"):
+        minigan.grad(g.sum(), x)
+    if g.requires_grad:
+        (gg,) = minigan.grad(g.sum(), x, materialize_grads=True)
+        np.testing.assert_array_equal(gg.numpy(), [0.0, 0.0])
+
+
+def test_grad_of_an_output_computed_under_no_grad_raises():
+    x = minigan.tensor([1.0, 2.0], requires_grad=True)
+    with minigan.no_grad():
+        y = (x * x).sum()
+    with pytest.raises(RuntimeError, match="output 0 does not require grad .* no_grad"):
+        minigan.grad(y, x)
 
 
 def test_grad_on_intermediate_tensor_and_retain_grad():
