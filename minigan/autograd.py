@@ -247,6 +247,9 @@ class Function:
     differentiable = True          # False for ops like argmax or comparisons
 
     def __call__(self, *inputs):
+        for i, x in enumerate(inputs):
+            if not isinstance(x, Tensor):
+                _raise_not_a_tensor(self, i, x)
         if len(inputs) > 1:
             kind = type(inputs[0].data)
             for x in inputs:
@@ -298,6 +301,13 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def _raise_not_a_tensor(fn, i, x):
+    kind = type(x)
+    name = f"{kind.__module__}.{kind.__name__}" if kind.__module__ != "builtins" else kind.__name__
+    raise TypeError(f"{type(fn).__name__}: argument {i} is a {name}, not a minigan Tensor; "
+                    "wrap it with minigan.tensor(...) first")
 
 
 def _raise_mixed_devices(fn, inputs):

@@ -148,18 +148,24 @@ def _float_dtype(dtype):
     return dtype
 
 
+def _draw_dtype(dtype):
+    """NumPy's generators draw float32 or float64 only: half precision is drawn in float32,
+    then rounded."""
+    return np.float32 if np.dtype(dtype).itemsize < 4 else dtype
+
+
 def randn(*size, dtype=None, device=None, requires_grad=False):
     """Standard normal samples N(0, 1)."""
     dtype = _float_dtype(dtype)
-    arr = backend.generator(device).standard_normal(_size(size), dtype=dtype)
-    return Tensor(arr, requires_grad=requires_grad)
+    arr = backend.generator(device).standard_normal(_size(size), dtype=_draw_dtype(dtype))
+    return Tensor(arr.astype(dtype, copy=False), requires_grad=requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1)."""
     dtype = _float_dtype(dtype)
-    arr = backend.generator(device).random(_size(size), dtype=dtype)
-    return Tensor(arr, requires_grad=requires_grad)
+    arr = backend.generator(device).random(_size(size), dtype=_draw_dtype(dtype))
+    return Tensor(arr.astype(dtype, copy=False), requires_grad=requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=None, device=None):

@@ -434,32 +434,41 @@ def pow(a, b):  # noqa: A001 (PyTorch's name)
     return Pow()(*_pair(a, b))
 
 
+def _floating(x):
+    """An integer or boolean input of a float-valued function (exp, sigmoid, ...) becomes the
+    default float dtype first, as in PyTorch: sigmoid([1, 2, 3]) is [0.73, 0.88, 0.95], not
+    an integer array of zeros."""
+    if isinstance(x, Tensor) and x.dtype.kind in "biu":
+        return Tensor(x.data.astype(backend.get_default_dtype()))
+    return x
+
+
 def square(x):
     return PowScalar(2)(x)
 
 
 def exp(x):
-    return Exp()(x)
+    return Exp()(_floating(x))
 
 
 def expm1(x):
-    return Expm1()(x)
+    return Expm1()(_floating(x))
 
 
 def log(x):
-    return Log()(x)
+    return Log()(_floating(x))
 
 
 def log1p(x):
-    return Log1p()(x)
+    return Log1p()(_floating(x))
 
 
 def sqrt(x):
-    return Sqrt()(x)
+    return Sqrt()(_floating(x))
 
 
 def rsqrt(x):
-    return PowScalar(-0.5)(x)
+    return PowScalar(-0.5)(_floating(x))
 
 
 def reciprocal(x):
@@ -467,11 +476,11 @@ def reciprocal(x):
 
 
 def sin(x):
-    return Sin()(x)
+    return Sin()(_floating(x))
 
 
 def cos(x):
-    return Cos()(x)
+    return Cos()(_floating(x))
 
 
 def abs(x):  # noqa: A001
@@ -484,11 +493,11 @@ def sign(x):
 
 
 def tanh(x):
-    return Tanh()(x)
+    return Tanh()(_floating(x))
 
 
 def sigmoid(x):
-    return Sigmoid()(x)
+    return Sigmoid()(_floating(x))
 
 
 def relu(x):
@@ -500,11 +509,11 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def softplus(x, beta=1.0, threshold=20.0):
-    return Softplus(beta, threshold)(x)
+    return Softplus(beta, threshold)(_floating(x))
 
 
 def log_sigmoid(x):
-    return LogSigmoid()(x)
+    return LogSigmoid()(_floating(x))
 
 
 def clip(x, min=None, max=None):  # noqa: A002 (PyTorch's names)

@@ -177,6 +177,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C, ...), got {input.shape}")
+    if not eps > 0:
+        raise ValueError(f"batch_norm: eps must be positive, got {eps}: it is what keeps "
+                         "1/sqrt(var + eps) finite on a channel with zero variance")
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):

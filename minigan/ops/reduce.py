@@ -21,15 +21,19 @@ __all__ = ["sum", "mean", "var", "std", "max", "min", "logsumexp", "softmax", "l
 
 
 def _axes(axis, ndim):
-    if axis is None:
+    """The reduced axes as a sorted tuple. As in PyTorch, ``dim=None`` and ``dim=()`` both mean
+    every axis, and a 0-d tensor accepts dim 0 or -1 (it is reduced over nothing)."""
+    if axis is None or (isinstance(axis, (tuple, list)) and len(axis) == 0):
         return tuple(range(ndim))
     if isinstance(axis, int):
         axis = (axis,)
     out = []
     for a in axis:
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise IndexError(f"reduction over dimension {a} of a tensor with {ndim} dimensions")
-        out.append(a % builtins.max(ndim, 1))
+        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
+            raise IndexError(f"reduction over dimension {a} of a tensor with {ndim} dimensions "
+                             f"(valid: {-builtins.max(ndim, 1)} to {builtins.max(ndim, 1) - 1})")
+        if ndim:
+            out.append(a % ndim)
     return tuple(sorted(set(out)))
 
 
@@ -52,6 +56,14 @@ def _keep_shape(shape, axes):
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
+def _empty_reduction(x, axes, keepdims, value):
+    """The result of reducing ``x`` over axes that hold no element: ``value`` everywhere
+    (NaN for a mean, -inf for a log-sum-exp), in the reduced shape."""
+    shape = (_keep_shape(x.shape, axes) if keepdims
+             else tuple(s for i, s in enumerate(x.shape) if i not in axes))
+    return backend.xp_of(x).full(shape, value, dtype=x.dtype)
+
+
 def _expand_back(gy, in_shape, axes, keepdims):
     """Reshape a reduced gradient to keepdims form and broadcast it over the input's shape."""
     if not keepdims:
@@ -71,16 +83,21 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """The mean. Over no elements it is NaN, as in PyTorch (0/0), and its gradient -- an
+    empty array -- has nothing to divide."""
+
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
 
     def forward(self, x):
+        if prod_shape(x.shape, self.axes) == 0:
+            return _empty_reduction(x, self.axes, self.keepdims, float("nan"))
         return x.mean(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
         shape = self.inputs[0].shape
         n = prod_shape(shape, self.axes)
-        return _expand_back(gy, shape, self.axes, self.keepdims) * (1.0 / n)
+        return _expand_back(gy, shape, self.axes, self.keepdims) * (1.0 / builtins.max(n, 1))
 
 
 class _Extremum(Function):
@@ -114,6 +131,8 @@ class Min(_Extremum):
 
 def _logsumexp_array(x, axes):
     xp = backend.xp_of(x)
+    if prod_shape(x.shape, axes) == 0:          # log of an empty sum: -inf, as in PyTorch
+        return _empty_reduction(x, axes, True, -float("inf"))
     m = x.max(axis=axes, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)      # all -inf rows stay -inf instead of NaN
     return xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
@@ -142,6 +161,8 @@ class Softmax(Function):
 
     def forward(self, x):
         xp = backend.xp_of(x)
+        if x.size == 0:                          # nothing to normalise
+            return x.copy()
         e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
         return e / e.sum(axis=self.axis, keepdims=True)
 
@@ -188,8 +209,17 @@ def var(x, axis=None, keepdims=False, dim=None, keepdim=None, correction=1, unbi
     return sum(d * d, axis=axes, keepdims=keepdims) * scale
 
 
+def _root(v, p=2):
+    """v ** (1/p) for v >= 0 with the gradient 0 where v == 0 (PyTorch's subgradient for a
+    norm or a standard deviation at zero; the true derivative there is infinite)."""
+    pos = Tensor(v.data > 0)
+    return where(pos, where(pos, v, 1.0) ** (1.0 / p), 0.0)
+
+
 def std(x, axis=None, keepdims=False, dim=None, keepdim=None, correction=1, unbiased=None):
-    return var(x, axis, keepdims, dim, keepdim, correction, unbiased) ** 0.5
+    """Standard deviation: the square root of ``var``, with gradient 0 where it is 0 (a
+    constant input), as in PyTorch."""
+    return _root(var(x, axis, keepdims, dim, keepdim, correction, unbiased))
 
 
 def max(x, axis=None, keepdims=False, dim=None, keepdim=None):  # noqa: A001
@@ -230,13 +260,23 @@ def log_softmax(x, axis=-1, dim=None):
 
 
 def norm(x, p=2, axis=None, keepdims=False, dim=None, keepdim=None):
-    """The p-norm over axes (all by default). Its gradient at 0 is 0 for p = 2, by convention."""
+    """The p-norm over axes (all by default); its gradient at 0 is 0, as in PyTorch.
+
+    Computed as m · ||x / m||_p with m = max |x| over the reduced axes (a constant): the same
+    function for any m > 0, so every derivative is exact, but x / m never under- or
+    overflows when squared -- ||1e-200|| is 1e-200, not 0."""
     axis, keepdims = _options(axis, keepdims, dim, keepdim)
-    if p == 2:
-        sq = sum(x * x, axis=axis, keepdims=keepdims)
-        # sqrt'(0) is infinite; PyTorch's norm gives gradient 0 there. Mask it the same way.
-        safe = where(Tensor(sq.data > 0), sq, 1.0)
-        return where(Tensor(sq.data > 0), safe ** 0.5, 0.0)
+    axes = _axes(axis, x.ndim)
     if p == 1:
-        return sum(_abs(x), axis=axis, keepdims=keepdims)
-    return sum(_abs(x) ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
+        return sum(_abs(x), axis=axes, keepdims=keepdims)
+    if p <= 0:
+        raise ValueError(f"norm: p must be positive, got {p}")
+    xp = backend.xp_of(x.data)
+    if x.size == 0:
+        return sum(x * x, axis=axes, keepdims=keepdims)          # an empty norm is 0
+    m = xp.abs(x.data).max(axis=axes, keepdims=True)
+    m = xp.where(m > 0, m, 1).astype(x.dtype)                    # all-zero groups: any m works
+    scaled = x / Tensor(m)
+    powered = scaled * scaled if p == 2 else _abs(scaled) ** p
+    r = _root(sum(powered, axis=axes, keepdims=keepdims), p)
+    return r * Tensor(m if keepdims else m.reshape(r.shape))

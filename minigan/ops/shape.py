@@ -56,6 +56,9 @@ def flatten(x, start_dim=0, end_dim=-1):
     if nd == 0:
         return reshape(x, (1,))
     s, e = _axis(start_dim, nd, "flatten"), _axis(end_dim, nd, "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                         f"for a tensor of shape {tuple(x.shape)}")
     n = 1
     for d in x.shape[s:e + 1]:
         n *= d

@@ -25,13 +25,13 @@ __all__ = ["Adam"]
 class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False, maximize=False):
-        if lr < 0.0:
+        if not lr >= 0.0:      # (NaN fails every comparison)
             raise ValueError(f"invalid learning rate: {lr}")
-        if eps < 0.0:
+        if not eps >= 0.0:
             raise ValueError(f"invalid epsilon value: {eps}")
         if not 0.0 <= betas[0] < 1.0 or not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"invalid beta parameters: {betas}")
-        if weight_decay < 0.0:
+        if not weight_decay >= 0.0:
             raise ValueError(f"invalid weight_decay value: {weight_decay}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,

@@ -22,15 +22,15 @@ __all__ = ["RMSprop"]
 class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False, maximize=False):
-        if lr < 0.0:
+        if not lr >= 0.0:      # (NaN fails every comparison)
             raise ValueError(f"invalid learning rate: {lr}")
-        if eps < 0.0:
+        if not eps >= 0.0:
             raise ValueError(f"invalid epsilon value: {eps}")
-        if momentum < 0.0:
+        if not momentum >= 0.0:
             raise ValueError(f"invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
+        if not weight_decay >= 0.0:
             raise ValueError(f"invalid weight_decay value: {weight_decay}")
-        if alpha < 0.0:
+        if not alpha >= 0.0:
             raise ValueError(f"invalid alpha value: {alpha}")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))

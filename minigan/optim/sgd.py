@@ -22,11 +22,11 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, maximize=False):
-        if lr is not required and lr < 0.0:
+        if lr is not required and not lr >= 0.0:
             raise ValueError(f"invalid learning rate: {lr}")
-        if momentum < 0.0:
+        if not momentum >= 0.0:
             raise ValueError(f"invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
+        if not weight_decay >= 0.0:
             raise ValueError(f"invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
