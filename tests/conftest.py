@@ -1,15 +1,51 @@
 """Shared fixtures. Tests that take ``device`` run once per backend: on the CPU always, and
-on CUDA when CuPy and a GPU are present (``MINIGAN_DEVICE=cuda`` restricts the run to CUDA)."""
+on CUDA when CuPy and a GPU are present (``MINIGAN_DEVICE=cuda`` restricts the run to CUDA).
+
+``MINIGAN_FAKE_CUPY=1`` runs the suite on the strict CuPy stand-in (``tests/cupy_standin``,
+NumPy underneath) as the "cuda" device: the folder goes first on ``sys.path`` and on
+``PYTHONPATH`` (so the lessons and commands the tests start as subprocesses get it too), and
+the default device becomes cuda. Tests marked ``not_on_standin`` (long training runs whose
+outcome the NumPy run already checks) are skipped there.
+"""
 import os
+import pathlib
+import sys
 
-import numpy as np
-import pytest
+STANDIN = str(pathlib.Path(__file__).resolve().parent / "cupy_standin")
+FAKE_CUPY = os.environ.get("MINIGAN_FAKE_CUPY", "") == "1"
+if FAKE_CUPY:
+    if STANDIN not in sys.path:
+        sys.path.insert(0, STANDIN)
+    _path = os.environ.get("PYTHONPATH", "")
+    if STANDIN not in _path.split(os.pathsep):
+        os.environ["PYTHONPATH"] = STANDIN + (os.pathsep + _path if _path else "")
+    os.environ.setdefault("MINIGAN_DEVICE", "cuda")
 
-import minigan
-from minigan import backend
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import minigan  # noqa: E402
+from minigan import backend  # noqa: E402
 
 _want = os.environ.get("MINIGAN_DEVICE", "")
 DEVICES = ["cuda"] if _want.startswith("cuda") else ["cpu", "cuda"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "not_on_standin(reason): skipped on the CuPy stand-in run (a long training "
+        "run whose outcome the NumPy run checks; on the stand-in it would repeat the same "
+        "placements at a higher cost)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not FAKE_CUPY:
+        return
+    for item in items:
+        mark = item.get_closest_marker("not_on_standin")
+        if mark is not None:
+            reason = mark.kwargs.get("reason") or (mark.args[0] if mark.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"NumPy only: {reason}"))
 
 
 @pytest.fixture(params=DEVICES)
