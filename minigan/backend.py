@@ -13,6 +13,7 @@ scatter-add that advanced-indexing gradients need (``np.add.at`` on the CPU,
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -20,7 +21,8 @@ import numpy as np
 __all__ = [
     "np", "Device", "device_of", "xp_of", "get_xp", "to_numpy", "as_array",
     "default_dtype", "set_default_dtype", "get_default_dtype", "manual_seed", "generator",
-    "get_rng_state", "set_rng_state", "scatter_add", "cupy_available", "default_device",
+    "get_rng_state", "set_rng_state", "fork_rng", "scatter_add", "cupy_available",
+    "default_device", "permutation",
 ]
 
 _cupy = None          # the cupy module, once imported
@@ -58,7 +60,10 @@ def cupy_available() -> bool:
 class Device:
     """A device name, as in PyTorch: ``Device('cpu')``, ``Device('cuda')``, ``Device('cuda:1')``.
 
-    Compares equal to its string form, so ``x.device == 'cpu'`` reads naturally.
+    Compares equal to its string form, so ``x.device == 'cpu'`` reads naturally. As in
+    PyTorch, ``with Device('cpu'):`` makes it the default device inside the block: a network
+    built there is created (and initialised, from that device's generator) on it, instead of
+    being made on ``$MINIGAN_DEVICE`` and moved.
     """
     __slots__ = ("type", "index")
 
@@ -93,6 +98,14 @@ class Device:
     def __repr__(self):
         return f"device('{self}')"
 
+    def __enter__(self):
+        _device_stack.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _device_stack.pop()
+        return False
+
     @property
     def xp(self):
         """The array module of this device."""
@@ -100,10 +113,18 @@ class Device:
 
 
 CPU = Device("cpu")
+_device_stack = []      # the devices of the ``with Device(...)`` blocks we are in
 
 
 def default_device() -> Device:
-    """The device new tensors go to: ``$MINIGAN_DEVICE`` (``cpu`` or ``cuda``), else the CPU."""
+    """The device new tensors go to when none is named: the innermost ``with Device(...)``
+    block's, else ``$MINIGAN_DEVICE`` (``cpu`` or ``cuda``), else the CPU.
+
+    The one rule for where minigan creates a tensor: the device it is told (an argument),
+    else the device of the module or the input it is made for, else this default -- never
+    the CPU behind the default's back."""
+    if _device_stack:
+        return _device_stack[-1]
     return Device(os.environ.get("MINIGAN_DEVICE", "cpu") or "cpu")
 
 
@@ -210,18 +231,96 @@ def manual_seed(seed: int):
     return _seed
 
 
+@contextlib.contextmanager
+def fork_rng(seed):
+    """Run a block on freshly seeded generators, then put every generator back as it was.
+
+    For work that must be the same whatever ran before it and must not disturb what runs
+    after it (training the scoring classifier in the middle of a GAN run, say). The old
+    generator objects are set aside untouched and restored, on every device, together with
+    the seed that generators created later start from.
+    """
+    global _seed
+    saved, saved_seed = dict(_generators), _seed
+    try:
+        manual_seed(seed)
+        yield
+    finally:
+        _generators.clear()
+        _generators.update(saved)
+        _seed = saved_seed
+
+
+def _cuda_state_buffer(gen):
+    """The device array holding a CuPy generator's state (one cuRAND state per GPU thread).
+
+    CuPy's bit generators (XORWOW, MRG32k3a, Philox) keep it in ``bit_generator._state``; its
+    kernels read and write that buffer at every draw, so copying it out and back saves and
+    restores the stream exactly. CuPy has no public call for this, hence the check."""
+    buf = getattr(getattr(gen, "bit_generator", None), "_state", None)
+    if buf is None or xp_of(buf) is np or not hasattr(buf, "get"):
+        raise RuntimeError("this CuPy keeps its random generator's state where minigan cannot "
+                           "reach it (bit_generator._state); the GPU's random stream cannot be "
+                           "saved or restored with this version")
+    return buf
+
+
 def get_rng_state(device="cpu"):
-    """The CPU generator's state as a plain dict of ints and strings (JSON-serialisable)."""
-    gen = generator(device)
-    if Device(device).type != "cpu":
-        raise NotImplementedError("saving the CUDA generator's state is not supported; "
-                                  "checkpoints restore the CPU generator")
-    return gen.bit_generator.state
+    """The state of a device's generator, to store in a checkpoint.
+
+    CPU: PCG64's state, a dict of ints and strings (JSON-serialisable). CUDA: a dict with the
+    device, the bit generator's name and ``state``, a NumPy copy of the generator's state
+    buffer (``minigan.save`` stores it as an array)."""
+    dev = Device(device)
+    gen = generator(dev)
+    if dev.type == "cpu":
+        return gen.bit_generator.state
+    buf = _cuda_state_buffer(gen)
+    return {"device": str(dev), "bit_generator": type(gen.bit_generator).__name__,
+            "state": buf.get()}
 
 
 def set_rng_state(state, device="cpu"):
-    gen = generator(device)
-    gen.bit_generator.state = state
+    """Put a state from ``get_rng_state(device)`` back, so the stream continues from there."""
+    dev = Device(device)
+    gen = generator(dev)
+    if dev.type == "cpu":
+        if not isinstance(state, dict) or "bit_generator" not in state:
+            raise ValueError(f"set_rng_state: not a CPU generator state: {type(state).__name__}")
+        gen.bit_generator.state = state
+        return
+    if not isinstance(state, dict) or "state" not in state:
+        raise ValueError("set_rng_state: not a CUDA generator state (a dict with 'state', as "
+                         "get_rng_state('cuda') returns)")
+    buf = _cuda_state_buffer(gen)
+    saved = to_numpy(state["state"])          # a NumPy array, or wherever load() put it
+    name = type(gen.bit_generator).__name__
+    if str(state.get("bit_generator", name)) != name or saved.shape != buf.shape \
+            or saved.dtype != buf.dtype:
+        raise ValueError(f"set_rng_state: the saved {state.get('bit_generator')} state "
+                         f"({saved.size} bytes) does not fit {dev}'s {name} generator "
+                         f"({buf.size} bytes): it was saved on another GPU or CuPy version")
+    cp = _import_cupy()
+    with cp.cuda.Device(dev.index):
+        buf[...] = cp.asarray(saved)
+
+
+def permutation(n, device=None):
+    """A random permutation of 0..n-1 (int64) on ``device``, from that device's generator.
+
+    NumPy's generator has ``permutation``; CuPy's has not (its Generator offers the
+    distributions, not shuffling), so on a GPU the permutation is the order that sorts n
+    uniform draws: every order is equally likely (ties have probability ~n²/2⁵³)."""
+    n = int(n)
+    if n < 0:
+        raise ValueError(f"randperm: n must be >= 0, got {n}")
+    dev = Device(device) if device is not None else default_device()
+    gen = generator(dev)
+    if dev.type == "cpu":
+        return gen.permutation(n).astype(np.int64)
+    xp = dev.xp
+    with xp.cuda.Device(dev.index):
+        return xp.argsort(gen.random(n)).astype(np.int64)
 
 
 # ------------------------------------------------------------------------------- scatter-add
@@ -249,7 +348,6 @@ def blas_threads(n):
     up to ten times slower here. ``None`` changes nothing. threadpoolctl ships with
     scikit-learn; without it this is a no-op.
     """
-    import contextlib
     if n is None:
         return contextlib.nullcontext()
     try:

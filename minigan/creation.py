@@ -177,7 +177,8 @@ def randint(low, high=None, size=(), dtype=None, device=None):
 
 
 def randperm(n, device=None):
-    return Tensor(backend.generator(device).permutation(n).astype(np.int64))
+    """A random permutation of 0..n-1 (int64) on ``device``, drawn from its generator."""
+    return Tensor(backend.permutation(n, device))
 
 
 def normal(mean=0.0, std=1.0, size=(), dtype=None, device=None, requires_grad=False):

@@ -72,6 +72,12 @@ def to_np(x):
     return np.asarray(backend.to_numpy(x), dtype=np.float64)
 
 
+def on_device(values, like):
+    """``values`` (a list or NumPy array) as an array on ``like``'s device, in its dtype: what a
+    test assigns into ``tensor.data[...]`` (a GPU array refuses a host array there)."""
+    return backend.as_array(np.asarray(values), dtype=like.dtype, device=like.device)
+
+
 def fixture_settings(n):
     """Hypothesis settings for a test that also takes the (function-scoped) device fixture."""
     from hypothesis import HealthCheck, settings

@@ -59,7 +59,8 @@ def test_device_names():
     assert str(backend.Device("cuda:1")) == "cuda:1"
     with pytest.raises(ValueError, match="unknown device"):
         backend.Device("tpu")
-    assert minigan.zeros(2).device == "cpu"
+    assert minigan.zeros(2).device == backend.default_device()
+    assert minigan.zeros(2, device="cpu").device == "cpu"
 
 
 @pytest.mark.skipif(backend.cupy_available(), reason="CuPy is present here")
@@ -100,10 +101,11 @@ def test_manual_seed_repeats_bit_for_bit():
 
 
 def test_rng_state_round_trip():
+    dev = backend.default_device()        # randn draws there: save that device's stream
     minigan.manual_seed(5)
-    state = backend.get_rng_state()
+    state = backend.get_rng_state(dev)
     x = minigan.randn(3).numpy()
-    backend.set_rng_state(state)
+    backend.set_rng_state(state, dev)
     np.testing.assert_array_equal(minigan.randn(3).numpy(), x)
 
 

@@ -16,6 +16,7 @@ import pytest
 matplotlib.use("Agg")
 
 from minigan.commands import cli
+import minigan  # noqa: E402
 from minigan import gan  # noqa: E402
 from minigan.lab import (LOSSES, OPTIMIZERS, Lab, arrow_view, density_view,  # noqa: E402
                          discriminator_view, distributions, jsd_estimate)
@@ -111,7 +112,8 @@ def test_arrows_point_toward_p_data_in_1d(loss):
     # barrier there higher than the Wasserstein term's gain: a real local minimum of WGAN-GP
     # in one dimension, not a lab bug. In 2-D the gradient can turn around: see below.)
     lab = Lab("gauss1d", loss=loss, batch_size=128, seed=1)
-    _replace_generator(lab, gan.mlp_generator(z_dim=1, hidden=8, shift=1.5, scale=0.2))
+    with minigan.Device(lab.device):      # G goes where the lab's D and data are
+        _replace_generator(lab, gan.mlp_generator(z_dim=1, hidden=8, shift=1.5, scale=0.2))
     for _ in range(150):
         lab.step_d()
     arr = arrow_view(lab)
@@ -128,8 +130,9 @@ def test_arrows_point_toward_the_ring_in_2d(loss):
     # fakes crowded near (1.5, 1.5), outside the ring of radius 1 around the origin: the
     # arrows pull them back toward it (toward the origin)
     lab = Lab("ring8", loss=loss, batch_size=128)
-    _replace_generator(lab, gan.mlp_generator(z_dim=2, x_dim=2, hidden=8, shift=1.5,
-                                              scale=0.1))
+    with minigan.Device(lab.device):
+        _replace_generator(lab, gan.mlp_generator(z_dim=2, x_dim=2, hidden=8, shift=1.5,
+                                                  scale=0.1))
     for _ in range(150):
         lab.step_d()
     arr = arrow_view(lab)

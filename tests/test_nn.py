@@ -9,13 +9,14 @@ import minigan
 from minigan import nn
 from minigan.autograd import Tensor
 
-from .conftest import to_np
+from .conftest import on_device, to_np
 
 F = minigan.functional
 
 
 def t64(*shape, scale=1.0):
-    return Tensor(np.random.default_rng(sum(shape) + 7).standard_normal(shape) * scale)
+    """A float64 tensor on the default device (where the layers under test are)."""
+    return minigan.tensor(np.random.default_rng(sum(shape) + 7).standard_normal(shape) * scale)
 
 
 @contextlib.contextmanager
@@ -47,7 +48,7 @@ def check_module(module, x, train=True, reseed=None):
             minigan.manual_seed(reseed)
         with swapped(module, dict(zip(names, ps))):
             return module(x)
-    x = Tensor(np.asarray(x.data, dtype=np.float64), requires_grad=True)
+    x = x.detach().double().requires_grad_(True)
     ps = [Tensor(p.data.copy(), requires_grad=True) for p in params]
     assert minigan.gradcheck(fn, (x, *ps), atol=1e-6, rtol=1e-4)
 
@@ -60,7 +61,7 @@ class Net(nn.Module):
         self.bn = nn.BatchNorm1d(4)
         self.blocks = nn.ModuleList([nn.Linear(4, 4), nn.ReLU()])
         self.heads = nn.ModuleDict({"a": nn.Linear(4, 1), "b": nn.Linear(4, 2)})
-        self.scale = nn.Parameter(np.ones(1, dtype=np.float32))
+        self.scale = nn.Parameter(minigan.ones(1))
         self.register_buffer("counter", minigan.zeros(1))
         self.register_buffer("scratch", minigan.zeros(1), persistent=False)
 
@@ -265,11 +266,11 @@ def test_conv_layers_match_torch():
 def test_batchnorm_gradcheck_train_and_eval(cls, shape):
     bn = cls(3)
     with minigan.no_grad():
-        bn.weight.data[...] = np.array([0.5, 1.5, -1.0])
-        bn.bias.data[...] = np.array([0.1, 0.0, -0.2])
+        bn.weight.data[...] = on_device([0.5, 1.5, -1.0], bn.weight)
+        bn.bias.data[...] = on_device([0.1, 0.0, -0.2], bn.bias)
     check_module(bn, t64(*shape), train=True)
-    bn.running_mean.data[...] = np.array([0.3, -0.2, 0.1])
-    bn.running_var.data[...] = np.array([2.0, 0.5, 1.0])
+    bn.running_mean.data[...] = on_device([0.3, -0.2, 0.1], bn.running_mean)
+    bn.running_var.data[...] = on_device([2.0, 0.5, 1.0], bn.running_var)
     check_module(bn, t64(*shape), train=False)
 
 
@@ -328,7 +329,7 @@ def test_batchnorm_bad_input():
 def test_layernorm_gradcheck_and_values():
     ln = nn.LayerNorm((3, 2))
     with minigan.no_grad():
-        ln.weight.data[...] = np.arange(6).reshape(3, 2) * 0.3 + 0.2
+        ln.weight.data[...] = on_device(np.arange(6).reshape(3, 2) * 0.3 + 0.2, ln.weight)
     check_module(ln, t64(4, 3, 2))
     ln.float()
     x = minigan.randn(4, 3, 2)
@@ -543,7 +544,7 @@ def test_minibatch_discrimination_definition_and_gradcheck():
         mbd.T.data *= 0.3                 # keep exp(-L1) away from underflow
     check_module(mbd, t64(3, 4))
     # a collapsed batch (identical rows) gets the maximal feature N - 1
-    same = Tensor(np.tile(x.numpy()[:1], (4, 1)))
+    same = minigan.tensor(np.tile(x.numpy()[:1], (4, 1)))
     np.testing.assert_allclose(mbd(same).numpy()[:, 4:], 3.0)
 
 

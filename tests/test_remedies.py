@@ -31,7 +31,9 @@ def _fd_grad(loss_fn, params, eps=1e-6):
         g = np.zeros(p.shape)
         data = p.data
         for idx in np.ndindex(p.shape):
-            old = data[idx]
+            # A Python float, not data[idx]: on CuPy that is a 0-d *view*, which would move
+            # with the step below and halve the estimate.
+            old = data[idx].item()
             data[idx] = old + eps
             hi = loss_fn()
             data[idx] = old - eps

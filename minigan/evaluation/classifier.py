@@ -37,14 +37,16 @@ class DigitsCNN(nn.Module):
     """Conv-BN-LeakyReLU ×2, then a linear layer to 10 logits. ``features(x)`` gives the
     penultimate activations (for feature-space metrics)."""
 
-    def __init__(self, size=8, width=32, n_classes=10):
+    def __init__(self, size=8, width=32, n_classes=10, device=None):
         super().__init__()
         self.size = size
+        kw = {"device": device}
         self.body = nn.Sequential(
-            nn.Conv2d(1, width, 3, padding=1), nn.BatchNorm2d(width), nn.LeakyReLU(0.1),
-            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), nn.BatchNorm2d(2 * width),
-            nn.LeakyReLU(0.1), nn.Flatten())
-        self.head = nn.Linear(2 * width * (size // 2) ** 2, n_classes)
+            nn.Conv2d(1, width, 3, padding=1, **kw), nn.BatchNorm2d(width, **kw),
+            nn.LeakyReLU(0.1),
+            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1, **kw),
+            nn.BatchNorm2d(2 * width, **kw), nn.LeakyReLU(0.1), nn.Flatten())
+        self.head = nn.Linear(2 * width * (size // 2) ** 2, n_classes, **kw)
 
     def features(self, x):
         return self.body(x)

@@ -23,6 +23,10 @@ hundred samples). It is cached under ``$MINIGAN_CACHE``, else ``$XDG_CACHE_HOME/
 unreadable or of another version.
 
 This module is host-side: it takes NumPy arrays or Tensors and returns NumPy arrays and floats.
+The judge is one fixed network for every device: it is trained on the CPU (where a seeded run
+repeats bit for bit, so every machine caches the same judge) and then moved to the scoring
+device (``device``, else the default device); every batch is moved there before it meets the
+network, so scoring works whichever device the images come from.
 """
 from __future__ import annotations
 
@@ -64,11 +68,13 @@ def _scoring_cnn_class():
         ``features(x)`` are the 32 bottleneck activations, the space the Fréchet distance,
         KID and PRDC are measured in."""
 
-        def __init__(self, size=8, width=32, n_classes=10, feature_dim=FEATURE_DIM):
-            super().__init__(size=size, width=width, n_classes=n_classes)
+        def __init__(self, size=8, width=32, n_classes=10, feature_dim=FEATURE_DIM,
+                     device=None):
+            super().__init__(size=size, width=width, n_classes=n_classes, device=device)
             self.bottleneck = nn.Sequential(
-                nn.Linear(2 * width * (size // 2) ** 2, feature_dim), nn.LeakyReLU(0.1))
-            self.head = nn.Linear(feature_dim, n_classes)
+                nn.Linear(2 * width * (size // 2) ** 2, feature_dim, device=device),
+                nn.LeakyReLU(0.1))
+            self.head = nn.Linear(feature_dim, n_classes, device=device)
 
         def features(self, x):
             return self.bottleneck(self.body(x))
@@ -99,17 +105,20 @@ class Scorer:
     (the classifier trains on a 12 000-image subset, one cached file per path).
     """
 
-    def __init__(self, data="digits", size=8, retrain=False, verbose=False, epochs=None):
+    def __init__(self, data="digits", size=8, retrain=False, verbose=False, epochs=None,
+                 device=None):
+        from .. import backend
         t0 = time.perf_counter()
         self.data, self.size = data, size
+        self.device = backend.Device(device) if device is not None else backend.default_device()
         self.x_train, self.y_train, self.x_test, self.y_test = _load_real(data, size)
         self.size = self.x_train.shape[-1]
-        self.model = ScoringCNN(size=self.size)
+        self.model = ScoringCNN(size=self.size, device="cpu")
         self.path = cache_dir() / f"scorer_{_cache_key(data, self.size)}_v{SCORER_VERSION}.npz"
         self.trained_now = False
         if retrain or not self._load():
             self._train(epochs, verbose)
-        self.model.eval()
+        self.model.to(self.device).eval()
         # Features are centred on the training digits' mean and divided by one overall scale
         # chosen so that the training features have unit variance per dimension on average:
         # the scores then do not depend on how the network happened to scale its activations
@@ -139,20 +148,21 @@ class Scorer:
         from ..autograd import Tensor
         from ..data import DataLoader
         from .classifier import fit_epoch
-        state = backend.get_rng_state("cpu")  # training must not disturb the caller's stream
-        backend.manual_seed(1234)
-        self.model = ScoringCNN(size=self.size)
-        opt = optim.Adam(self.model.parameters(), lr=2e-3)
-        sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.85)
-        n_epochs = epochs or (20 if len(self.x_train) < 5000 else 2)
-        loader = DataLoader((Tensor(self.x_train), Tensor(self.y_train)), batch_size=32,
-                            shuffle=True)
-        for epoch in range(n_epochs):
-            loss = fit_epoch(self.model, opt, loader, augment=True)   # ±1-pixel shifts
-            sched.step()
-            if verbose:
-                print(f"scorer epoch {epoch + 1}/{n_epochs}: loss {loss:.4f}")
-        backend.set_rng_state(state, "cpu")
+        # On the CPU, seeded on streams of its own: training the judge never disturbs the
+        # caller's random numbers (on any device) and gives the same judge on every machine.
+        with backend.fork_rng(1234):
+            self.model = ScoringCNN(size=self.size, device="cpu")
+            opt = optim.Adam(self.model.parameters(), lr=2e-3)
+            sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.85)
+            n_epochs = epochs or (20 if len(self.x_train) < 5000 else 2)
+            loader = DataLoader((Tensor(backend.as_array(self.x_train, device="cpu")),
+                                 Tensor(backend.as_array(self.y_train, device="cpu"))),
+                                batch_size=32, shuffle=True)
+            for epoch in range(n_epochs):
+                loss = fit_epoch(self.model, opt, loader, augment=True)   # ±1-pixel shifts
+                sched.step()
+                if verbose:
+                    print(f"scorer epoch {epoch + 1}/{n_epochs}: loss {loss:.4f}")
         self.model.eval()
         serialization.save({"model": self.model.state_dict(), "version": SCORER_VERSION,
                             "data": str(self.data), "size": self.size}, self.path)
@@ -171,7 +181,8 @@ class Scorer:
         out = []
         with no_grad():
             for i in range(0, len(x), batch):
-                out.append(backend.to_numpy(fn(Tensor(x[i:i + batch])).data))
+                xb = Tensor(backend.as_array(x[i:i + batch], device=self.device))
+                out.append(backend.to_numpy(fn(xb).data))
         return np.concatenate(out).astype(np.float64)
 
     def logits(self, images):
@@ -229,11 +240,14 @@ class Scorer:
 _scorers = {}
 
 
-def get_scorer(data="digits", size=8, verbose=False):
-    """A ``Scorer``, built once per process for each (data, size)."""
-    key = (str(data), size)
+def get_scorer(data="digits", size=8, verbose=False, device=None):
+    """A ``Scorer``, built once per process for each (data, size, device); ``device`` None is
+    the default device."""
+    from .. import backend
+    dev = backend.Device(device) if device is not None else backend.default_device()
+    key = (str(data), size, str(dev))
     if key not in _scorers:
-        _scorers[key] = Scorer(data, size, verbose=verbose)
+        _scorers[key] = Scorer(data, size, verbose=verbose, device=dev)
     return _scorers[key]
 
 

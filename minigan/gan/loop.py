@@ -16,7 +16,9 @@ is written here once:
   scheduler, the moving average of a network if there is one, the step, the history and the
   random generator's state;
 * the **resume path**: ``resume()`` loads all of that, so that "train 500, save, resume,
-  train 500" is the same run as "train 1000", bit for bit on the CPU.
+  train 500" is the same run as "train 1000", bit for bit on the CPU. The random state
+  saved is the CPU's (data batches are drawn there) and that of every GPU the networks are
+  on, so a resumed GPU run draws the same random numbers as an uninterrupted one.
 
 ``train(n)`` runs n *more* steps. A model either passes its step as ``step=fn`` (``fn`` gets
 the trainer) or subclasses ``Trainer`` and writes ``train_step()``, as ``GANTrainer``
@@ -196,8 +198,8 @@ class Trainer:
         pass
 
     def state_dict(self):
-        """Everything a resumed run needs. The RNG state (a dict holding 128-bit integers)
-        and the history travel as JSON text."""
+        """Everything a resumed run needs. The CPU's RNG state (a dict holding 128-bit
+        integers) and the history travel as JSON text; a GPU's RNG state is an array."""
         state = {
             "step": self.step,
             "models": {k: m.state_dict() for k, m in self.modules.items()},
@@ -207,9 +209,22 @@ class Trainer:
             "history_json": json.dumps(self.history),
             **self.extra_state(), **self.meta,
         }
+        gpus = self._devices()
+        if gpus:            # the GPU's stream too (weight init, dropout, noise drawn there)
+            state["rng_devices"] = {str(d): backend.get_rng_state(d) for d in gpus}
         if self.ema is not None:
             state["ema"] = self.ema.state_dict()
         return state
+
+    def _devices(self):
+        """The devices other than the CPU that this run's networks are on, whose generators
+        its steps may draw from (the CPU's is always saved: data batches come from it)."""
+        found = []
+        for m in self.modules.values():
+            for p in m.parameters():
+                if p.device.type != "cpu" and p.device not in found:
+                    found.append(p.device)
+        return found
 
     def load_state_dict(self, state):
         if "models" not in state:
@@ -228,11 +243,28 @@ class Trainer:
         for sch, st in zip(self.schedulers, state.get("schedulers", [])):
             sch.load_state_dict(st)
         backend.set_rng_state(json.loads(str(state["rng_json"])), "cpu")
+        self._load_device_rng(state.get("rng_devices") or {})
         self.history = json.loads(str(state["history_json"]))
         self.step = int(state["step"])
         self.load_extra_state(state)
         if self.ema is not None:
             self.ema.load_state_dict(state["ema"])
+
+    def _load_device_rng(self, saved):
+        """Restore the GPU generators this run uses from the checkpoint. A GPU run resumed on
+        another kind of GPU (another state size) or on the CPU cannot continue the same
+        stream: it goes on with the generator it has, and says so."""
+        import warnings
+        for dev in self._devices():
+            st = saved.get(str(dev))
+            try:
+                if st is None:
+                    raise ValueError(f"the checkpoint holds no random state for {dev}")
+                backend.set_rng_state(st, dev)
+            except (ValueError, RuntimeError) as exc:
+                warnings.warn(f"resume: {exc}; the run continues from the current {dev} "
+                              "random stream, so it will not repeat the uninterrupted run "
+                              "exactly", UserWarning, stacklevel=3)
 
     def _check_ema_matches(self, state):
         """A resumed run keeps the average it saved, with the same beta: resuming without it

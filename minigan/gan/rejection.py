@@ -45,7 +45,7 @@ and D per kept sample. The mode study reports it as a separate, labelled row.
 from __future__ import annotations
 
 from .. import backend, no_grad
-from .train import GANTrainer
+from .train import GANTrainer, _device_of
 
 np = backend.np      # host-side: the accept/reject bookkeeping runs on the logits copied to NumPy
 
@@ -100,6 +100,8 @@ def packed_log_ratio(D, m, partners, repeats=4):
 
 
 def _logits(G, D, noise, n, device, chunk=8192):
+    # G's noise goes where G's weights are unless a device is given: never an implicit CPU.
+    device = device if device is not None else _device_of(G)
     xs, ls = [], []
     with no_grad():
         for start in range(0, n, chunk):

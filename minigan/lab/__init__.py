@@ -156,11 +156,12 @@ class Lab:
         # Networks work at order 1: D standardises its input, G un-standardises its output.
         shift = float(center[0]) if d == 1 else 0.0
         scale = spread if d == 1 else float(np.abs(big).max() / 2)
-        self.G = gan.mlp_generator(z_dim=d, x_dim=d, hidden=hidden, depth=2, activation="tanh",
-                                   shift=shift, scale=scale).to(self.device)
-        self.D = gan.mlp_discriminator(x_dim=d, hidden=hidden, depth=2,
-                                       activation="tanh" if d == 1 else "leaky_relu",
-                                       shift=shift, scale=scale).to(self.device)
+        with minigan.Device(self.device):    # made and initialised on the lab's device
+            self.G = gan.mlp_generator(z_dim=d, x_dim=d, hidden=hidden, depth=2,
+                                       activation="tanh", shift=shift, scale=scale)
+            self.D = gan.mlp_discriminator(x_dim=d, hidden=hidden, depth=2,
+                                           activation="tanh" if d == 1 else "leaky_relu",
+                                           shift=shift, scale=scale)
         self.trainer = gan.GANTrainer(self.G, self.D, None, None, self.data, self.noise,
                                       objective=self.loss_name, k=self.k,
                                       batch_size=self.batch_size, device=self.device)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Tensor, no_grad
+from ..creation import zeros
 from ..ops.elementwise import exp
 from ..ops.matmul import matmul
 from ..ops.reduce import softmax
@@ -39,14 +40,17 @@ class SelfAttention2d(Module):
     ``self.attention`` for plotting.
     """
 
-    def __init__(self, in_channels, key_channels=None):
+    def __init__(self, in_channels, key_channels=None, device=None, dtype=None):
         super().__init__()
         key_channels = key_channels or max(in_channels // 8, 1)
         self.in_channels, self.key_channels = in_channels, key_channels
-        self.query = Conv2d(in_channels, key_channels, 1)
-        self.key = Conv2d(in_channels, key_channels, 1)
-        self.value = Conv2d(in_channels, in_channels, 1)
-        self.gamma = Parameter(backend.np.zeros((1,), dtype=backend.get_default_dtype()))
+        kw = {"device": device, "dtype": dtype}
+        self.query = Conv2d(in_channels, key_channels, 1, **kw)
+        self.key = Conv2d(in_channels, key_channels, 1, **kw)
+        self.value = Conv2d(in_channels, in_channels, 1, **kw)
+        # Created like every other parameter (``device`` or the default device): a raw NumPy
+        # zero here would put gamma on the CPU while the convolutions sit on the GPU.
+        self.gamma = Parameter(zeros(1, **kw))
         self.attention = None
 
     def forward(self, x):
@@ -206,12 +210,15 @@ class MinibatchDiscrimination(Module):
     discriminator notices at once. Output shape (N, in_features + out_features).
     """
 
-    def __init__(self, in_features, out_features, kernel_dims, mean=False):
+    def __init__(self, in_features, out_features, kernel_dims, mean=False, device=None,
+                 dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.kernel_dims, self.mean = kernel_dims, mean
-        self.T = Parameter(backend.np.zeros((in_features, out_features, kernel_dims),
-                                            dtype=backend.get_default_dtype()))
+        # On ``device`` (the default device unless given), so init.normal_ draws from that
+        # device's generator and the layer sits where the rest of D is.
+        self.T = Parameter(zeros(in_features, out_features, kernel_dims, device=device,
+                                 dtype=dtype))
         init.normal_(self.T, 0.0, 1.0)
 
     def forward(self, x):

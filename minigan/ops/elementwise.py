@@ -534,13 +534,21 @@ def minimum(a, b):
 
 
 def where(condition, a, b):
-    """Pick ``a`` where ``condition`` holds, else ``b`` (gradient flows to the picked one)."""
-    if isinstance(condition, Tensor):
-        condition = condition.data
+    """Pick ``a`` where ``condition`` holds, else ``b`` (gradient flows to the picked one).
+
+    The mask goes where the values are: a list or host array is copied to their device (a
+    CPU mask would meet GPU values inside the kernel), while a condition Tensor on another
+    device is an error, as for any op on tensors from two devices."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError("where: at least one of a and b must be a Tensor")
     a, b = _pair(a, b)
-    xp = backend.xp_of(a.data)
-    condition = xp.asarray(condition, dtype=bool) if not hasattr(condition, "dtype") \
-        or condition.dtype != bool else condition
+    dev = a.device
+    if isinstance(condition, Tensor):
+        if condition.device != dev:
+            raise RuntimeError(f"where: all inputs must be on the same device, got condition "
+                               f"on {condition.device} and values on {dev}. Move them with "
+                               ".to(device) first.")
+        condition = condition.data
+    if backend.device_of(condition) != dev or getattr(condition, "dtype", None) != bool:
+        condition = backend.as_array(condition, dtype=bool, device=dev)
     return Where(condition)(a, b)

@@ -19,15 +19,18 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """``F.embedding``: rows of ``weight`` (num_embeddings, dim) picked by integer ``input``;
     the output has shape ``input.shape + (dim,)``. Rows looked up at ``padding_idx`` get no
-    gradient, as in PyTorch."""
+    gradient, as in PyTorch. Indices on another device than ``weight`` are copied to it."""
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
                                   "supported")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
                          f"shape {weight.shape}")
-    idx = input.data if isinstance(input, Tensor) else backend.as_array(input,
-                                                                         device=weight.device)
+    # The indices go to the table's device (labels are often drawn on the host); the lookup,
+    # its padding mask and the gradient's scatter-add then all run where the table is.
+    idx = input.data if isinstance(input, Tensor) else input
+    if backend.device_of(idx) != weight.device or not hasattr(idx, "dtype"):
+        idx = backend.as_array(idx, device=weight.device)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers (int64 or int32), got {idx.dtype}")
     n = weight.shape[0]

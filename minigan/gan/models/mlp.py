@@ -88,6 +88,10 @@ def as_numpy_fn(module, device=None, batch=65536):
     The input is a NumPy array of shape (n,) or (n, d); it is run through the module in
     batches under ``no_grad`` (in the module's float dtype) and the output comes back as a
     float64 NumPy array, squeezed to (n,) when the module has one output.
+
+    The batches go to the device the module's parameters are on (``device`` only for a
+    module without parameters; the default device if that is None too): a network pinned to
+    the CPU stays usable when ``$MINIGAN_DEVICE`` says cuda, and the other way round.
     """
     import minigan
 
@@ -97,14 +101,14 @@ def as_numpy_fn(module, device=None, batch=65536):
     def f(z):
         z = np.asarray(z, dtype=np.float64)
         flat = z.reshape(len(z), -1) if z.ndim > 1 else z[:, None]
-        dtype = minigan.get_default_dtype()
+        dtype, where = minigan.get_default_dtype(), device
         for p in module.parameters():
-            dtype = p.dtype
+            dtype, where = p.dtype, p.device
             break
         outs = []
         with minigan.no_grad():
             for i in range(0, len(flat), batch):
-                t = minigan.tensor(flat[i:i + batch].astype(dtype), device=device)
+                t = minigan.tensor(flat[i:i + batch].astype(dtype), device=where)
                 outs.append(np.asarray(backend.to_numpy(module(t).data), dtype=np.float64))
         out = np.concatenate(outs) if outs else np.zeros((0, 1))
         return out[:, 0] if out.shape[1] == 1 else out
