@@ -1,4 +1,5 @@
-"""Safe checkpoints: ``minigan.save(obj, path)`` and ``minigan.load(path)``.
+"""Safe files: checkpoints (``minigan.save(obj, path)``, ``minigan.load(path)``) and the
+outputs of a run (``output_dir``, ``write_file``, ``save_json``, ``save_array``).
 
 Why not pickle (what ``torch.save`` uses)? Unpickling runs code chosen by whoever wrote the
 file. A checkpoint here is a plain ``.npz`` (a zip of ``.npy`` arrays) read with
@@ -14,7 +15,14 @@ The layout of a checkpoint file:
 
 Writing is atomic: the file is written to a temporary file in the same directory, flushed
 to disk (``fsync``) and then renamed over the target with ``os.replace``, which is atomic on
-POSIX and Windows. A crash mid-write leaves the previous checkpoint intact.
+POSIX and Windows. A crash mid-write leaves the previous checkpoint intact; the temporary
+file a killed process left behind is removed by the next write of the same file. Every
+output of a run (figures, samples, summaries) is written the same way, so a symlink planted
+at an output's name is replaced, never followed to a file outside the run's folder.
+
+Loading has limits, because a checkpoint may come from anywhere: the decompressed size
+(``MAX_BYTES``, and at most ``MAX_RATIO`` times the file's size), every array's claimed size
+against the bytes it really has, and the nesting depth of the structure (``MAX_DEPTH``).
 
 What can be saved: dicts (any keys that are str, int, float, bool, None or tuples of them),
 lists, tuples, Tensors (and Parameters, with ``requires_grad``), NumPy/CuPy arrays, NumPy
@@ -23,6 +31,7 @@ scalars, Python numbers, strings, bools and None. That covers ``model.state_dict
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -33,7 +42,8 @@ from collections import OrderedDict
 from . import backend
 from .autograd import Tensor
 
-__all__ = ["save", "load", "CheckpointError", "FORMAT_VERSION"]
+__all__ = ["save", "load", "CheckpointError", "FORMAT_VERSION", "output_dir", "write_file",
+           "atomic_path", "save_json", "save_array", "MAX_BYTES", "MAX_RATIO", "MAX_DEPTH"]
 
 np = backend.np
 
@@ -41,6 +51,9 @@ FORMAT = "minigan-checkpoint"
 FORMAT_VERSION = 1
 _STRUCT_KEY = "__structure__"
 _MAGIC_KEY = "__minigan__"
+MAX_BYTES = 8 << 30       # a checkpoint decompresses to at most 8 GiB ...
+MAX_RATIO = 100           # ... and to at most 100 times its size on disk (save() never compresses)
+MAX_DEPTH = 200           # brackets deep in the structure (a trainer's state needs ~30)
 
 
 class CheckpointError(ValueError):
@@ -185,14 +198,54 @@ def _write_npz(fileobj, entries):
 
 
 def _atomic_write(path, entries):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
             _write_npz(f, entries)
             f.flush()
             os.fsync(f.fileno())          # the bytes are on disk before the rename
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _remove_stale_temporaries(directory, base):
+    """Temporary files of ``base`` left by a process that was killed mid-write."""
+    prefix = f".{base}."
+    for name in os.listdir(directory):
+        if not (name.startswith(prefix) and ".tmp" in name):
+            continue
+        pid = name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=".tmp"):
+    """A temporary path in ``path``'s folder to write to; on success it is renamed over
+    ``path`` (replacing a symlink there, never writing through it), on failure removed.
+    ``suffix`` ends the temporary name (a writer that picks its format from it needs
+    ``.tmp.gif``, say)."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot write {path!r}: its folder {directory!r} does not "
+                                "exist" + (" (it is a file)" if os.path.exists(directory) else ""))
+    base = os.path.basename(path)
+    _remove_stale_temporaries(directory, base)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{base}.{os.getpid()}.", suffix=suffix)
+    os.close(fd)
+    try:
+        yield tmp
         os.replace(tmp, path)             # atomic: readers see the old or the new file
     except BaseException:
         try:
@@ -210,7 +263,101 @@ def _atomic_write(path, entries):
         pass
 
 
+def write_file(path, write, mode="wb"):
+    """Write an output file atomically: ``write(f)`` fills the open temporary file."""
+    with atomic_path(path) as tmp:
+        with open(tmp, mode) as f:
+            write(f)
+    return path
+
+
+def save_json(path, obj, **kwargs):
+    """``json.dump(obj)`` to ``path``, atomically."""
+    return write_file(path, lambda f: json.dump(obj, f, **kwargs), mode="w")
+
+
+def save_array(path, arr):
+    """``numpy.save(path, arr)``, atomically (the name is used as given)."""
+    return write_file(path, lambda f: np.save(f, backend.to_numpy(arr)))
+
+
+def output_dir(path):
+    """Make a run's output folder (and its parents); a clear error when something in the way
+    is a file."""
+    path = os.fspath(path)
+    probe = os.path.abspath(path)
+    while probe and not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if probe and not os.path.isdir(probe):
+        raise NotADirectoryError(f"cannot make the output folder {path!r}: {probe!r} is a file, "
+                                 "not a folder")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
 # ------------------------------------------------------------------------------------ load
+def _check_sizes(path):
+    """Refuse a file whose arrays would be too large to be honest, before reading them: the
+    zip's total uncompressed size (MAX_BYTES, MAX_RATIO) and each .npy header's claimed
+    array size against the bytes the entry really holds."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            total = sum(i.file_size for i in infos)
+            on_disk = os.path.getsize(path)
+            if total > MAX_BYTES or total > MAX_RATIO * max(on_disk, 1 << 20):
+                raise CheckpointError(
+                    f"{path!r} would decompress to {total} bytes from {on_disk} on disk (limits: "
+                    f"{MAX_BYTES} bytes, {MAX_RATIO}x the file): refused as unsafe")
+            for info in infos:
+                if not info.filename.endswith(".npy"):
+                    continue
+                with z.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    reader = {(1, 0): np.lib.format.read_array_header_1_0,
+                              (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                    if reader is None:
+                        raise CheckpointError(f"{path!r}: the array {info.filename[:-4]!r} has "
+                                              f".npy format version {version}, which minigan "
+                                              "never writes")
+                    shape, _, dtype = reader(f)
+                    claimed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+                if claimed > info.file_size:
+                    raise CheckpointError(
+                        f"{path!r}: the array {info.filename[:-4]!r} claims shape {shape} "
+                        f"({claimed} bytes) but holds {info.file_size} bytes: corrupt or forged")
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path!r} is truncated or corrupt and cannot be read as a "
+                              f"minigan checkpoint ({type(exc).__name__}: {exc})") from exc
+
+
+def _check_depth(path, text):
+    """The structure's bracket depth (outside strings), before JSON decodes it recursively."""
+    depth = deepest = 0
+    in_str = escaped = False
+    for ch in text:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    raise CheckpointError(f"{path!r}: the checkpoint's structure nests more "
+                                          f"than {MAX_DEPTH} levels deep: refused as unsafe")
+        elif ch in "]}":
+            depth -= 1
+
+
 def load(path, map_location=None):
     """Read a checkpoint written by ``save``. Never runs code from the file.
 
@@ -231,6 +378,7 @@ def load(path, map_location=None):
         raise CheckpointError(f"{path!r} is not a minigan checkpoint (not an .npz/zip file; "
                               f"it starts with {head!r})" if head else
                               f"{path!r} is empty (a truncated checkpoint?)")
+    _check_sizes(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
             if not isinstance(npz, np.lib.npyio.NpzFile):
@@ -247,7 +395,9 @@ def load(path, map_location=None):
             if meta.get("version", 0) > FORMAT_VERSION:
                 raise CheckpointError(f"{path!r} was written by a newer minigan (format "
                                       f"version {meta['version']} > {FORMAT_VERSION})")
-            structure = json.loads(npz[_STRUCT_KEY].tobytes().decode("utf-8"))
+            text = npz[_STRUCT_KEY].tobytes().decode("utf-8")
+            _check_depth(path, text)
+            structure = json.loads(text)
             arrays = {k: npz[k] for k in names if k not in (_STRUCT_KEY, _MAGIC_KEY)}
     except CheckpointError:
         raise

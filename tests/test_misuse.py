@@ -135,3 +135,148 @@ def test_half_precision_random_tensors(fn):
 def test_a_numpy_array_given_to_a_layer_is_named_as_such():
     with pytest.raises(TypeError, match="argument 0 is a numpy.ndarray, not a minigan Tensor"):
         nn.Linear(3, 4)(np.ones((2, 3), np.float32))
+
+
+# ------------------------------------------------------------------------ CLI and files
+def _cli(*argv):
+    from minigan.commands import cli
+    return cli.main(list(argv))
+
+
+def test_a_barely_trained_dcgan_still_writes_its_summary(tmp_path, capsys):
+    out = tmp_path / "d"
+    assert _cli("images", "--model", "dcgan", "--quick", "--steps", "2", "--out", str(out),
+                "--no-progress") == 0
+    import json
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["steps"] == 2
+    assert str(summary["arithmetic"]).startswith("skipped") or "arithmetic_class" in summary
+
+
+def test_a_setting_given_with_resume_is_refused_not_ignored(tmp_path, capsys):
+    out = tmp_path / "v"
+    assert _cli("images", "--model", "vae", "--quick", "--steps", "3", "--out", str(out),
+                "--no-progress") == 0
+    assert _cli("images", "--model", "vae", "--quick", "--steps", "3", "--out", str(out),
+                "--no-progress", "--resume", "--lr", "1e6") == 1
+    assert "trained with lr=0.001 (now 1000000.0)" in capsys.readouterr().err
+
+
+def test_out_under_a_regular_file_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert _cli("images", "--model", "vae", "--quick", "--steps", "1", "--out",
+                str(tmp_path / "file" / "run"), "--no-progress") == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_outputs_replace_a_symlink_instead_of_writing_through_it(tmp_path):
+    from minigan.serialization import save_json
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "summary.json").symlink_to(outside)
+    save_json(run / "summary.json", {"a": 1})
+    assert outside.read_text() == "keep me"
+    assert not (run / "summary.json").is_symlink()
+    assert (run / "summary.json").read_text() == '{"a": 1}'
+
+
+def test_saving_into_a_missing_folder_names_the_folder(tmp_path):
+    target = tmp_path / "missing" / "ck.npz"
+    with pytest.raises(FileNotFoundError, match="its folder .*missing.* does not exist"):
+        minigan.save({"a": 1}, target)
+    assert not list(tmp_path.glob("**/*.tmp"))
+
+
+def test_a_temporary_file_left_by_a_killed_writer_is_removed_by_the_next_save(tmp_path):
+    import subprocess
+    import sys
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".ck.npz.{dead.pid}.abc123.tmp"
+    stale.write_bytes(b"half a checkpoint")
+    minigan.save({"a": 1}, tmp_path / "ck.npz")
+    assert not stale.exists()
+    assert minigan.load(tmp_path / "ck.npz") == {"a": 1}
+
+
+def test_a_nan_stop_names_the_checkpoint_it_kept(tmp_path):
+    from minigan import gan
+    from minigan.data import toy
+    minigan.manual_seed(0)
+    G, D = gan.mlp_generator(), gan.mlp_discriminator()
+    poisoned = {"on": False}
+
+    def data(n):
+        x = toy.Gaussian1D().sample(n)
+        return x * float("nan") if poisoned["on"] else x
+    tr = gan.GANTrainer(G, D, optim.Adam(G.parameters()), optim.Adam(D.parameters()), data,
+                        toy.GaussianNoise(), batch_size=8, checkpoint_path=tmp_path / "ck.npz",
+                        checkpoint_every=2)
+    tr.train(4)
+    poisoned["on"] = True
+    with pytest.raises(gan.NonFiniteLossError,
+                       match=r"step 5 .*the last good checkpoint, .*ck.npz at step 4, is kept"):
+        tr.train(1)
+
+
+def _write_zip(path, entries):
+    import zipfile
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+
+
+def _npy_bytes(arr=None, header=None, body=b""):
+    import io
+    f = io.BytesIO()
+    if header is None:
+        np.save(f, arr)
+        return f.getvalue()
+    np.lib.format.write_array_header_1_0(f, header)
+    return f.getvalue() + body
+
+
+def _forged_checkpoint(path, structure, extra=None):
+    import json
+    meta = json.dumps({"format": "minigan-checkpoint", "version": 1}).encode()
+    entries = {"__minigan__.npy": _npy_bytes(np.frombuffer(meta, np.uint8)),
+               "__structure__.npy": _npy_bytes(np.frombuffer(structure.encode(), np.uint8))}
+    entries.update(extra or {})
+    _write_zip(path, entries)
+
+
+def test_loading_refuses_an_array_header_larger_than_its_bytes(tmp_path):
+    from minigan.serialization import CheckpointError
+    forged = _npy_bytes(header={"descr": "<f8", "fortran_order": False, "shape": (2 ** 40,)},
+                        body=b"\0" * 8)
+    _forged_checkpoint(tmp_path / "big.npz", '{"$array": "a0", "kind": "ndarray"}',
+                       {"a0.npy": forged})
+    with pytest.raises(CheckpointError, match="claims shape .* but holds"):
+        minigan.load(tmp_path / "big.npz")
+
+
+def test_loading_refuses_a_deeply_nested_structure(tmp_path):
+    from minigan.serialization import CheckpointError
+    _forged_checkpoint(tmp_path / "deep.npz", "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CheckpointError, match="nests more than"):
+        minigan.load(tmp_path / "deep.npz")
+
+
+def test_loading_refuses_more_bytes_than_the_limit(tmp_path, monkeypatch):
+    from minigan import serialization
+    minigan.save({"w": minigan.zeros(1000)}, tmp_path / "ck.npz")
+    monkeypatch.setattr(serialization, "MAX_BYTES", 1000)
+    with pytest.raises(serialization.CheckpointError, match="would decompress to .* refused"):
+        minigan.load(tmp_path / "ck.npz")
+
+
+def test_loading_refuses_a_zip_bomb(tmp_path):
+    import zipfile
+    from minigan.serialization import CheckpointError
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a0.npy", b"\0" * (120 << 20))           # 120 MiB of zeros: ~120 kB
+    with pytest.raises(CheckpointError, match="would decompress"):
+        minigan.load(path)

@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, RuntimeError, FileNotFoundError, TypeError) as exc:
+    except (ValueError, RuntimeError, FileNotFoundError, NotADirectoryError, TypeError) as exc:
         # A clear one-line error for bad input, not a traceback (set MINIGAN_DEBUG=1 for one).
         import os
         if os.environ.get("MINIGAN_DEBUG"):

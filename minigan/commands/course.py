@@ -8,11 +8,12 @@ with ``course.report(args, numbers, figures)``, which prints the measured number
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pathlib
 import re
 import time
+
+from ..serialization import output_dir, save_json
 
 __all__ = ["LESSONS_DIR", "FIGURES_DIR", "lesson_args", "report", "discover", "find_lesson",
            "summary_line"]
@@ -75,7 +76,7 @@ def lesson_args(doc, argv=None, defaults=None, blas_threads=None):
     if "matplotlib" not in __import__("sys").modules and not os.environ.get("DISPLAY"):
         os.environ.setdefault("MPLBACKEND", "Agg")   # headless: write files, open no window
     args.out = pathlib.Path(args.out) if args.out else FIGURES_DIR / caller.stem
-    args.out.mkdir(parents=True, exist_ok=True)
+    output_dir(args.out)
     args.name = caller.stem
     args.started = time.perf_counter()
     args.blas_limit = None
@@ -118,5 +119,5 @@ def report(args, numbers, figures=(), notes=""):
     summary = {"lesson": args.name, "quick": bool(args.quick), "seed": args.seed,
                "seconds": round(seconds, 2), "numbers": numbers, "notes": notes,
                "figures": [os.path.relpath(f, args.out) for f in figures]}
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
+    save_json(args.out / "summary.json", summary, indent=2, default=float)
     return summary

@@ -36,11 +36,11 @@ flags as a ``ToyOptions``; ``settings(opts)`` resolves them into the dict a run 
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 
 from ..gan.sampling import SAMPLE_SEED_OFFSET
+from ..serialization import output_dir, save_array, save_json, write_file
 
 # The 3-minute budget of a default run (2-D): a method whose G step is dearer (k = 5 critic
 # steps, unrolled D steps, pairwise features) gets fewer G steps; the distribution's own
@@ -402,11 +402,10 @@ def _row(seed, score, seconds, cpu):
 
 
 def run(args):
-    import numpy as np
 
     s = settings(args)
     device = args.device or "cpu"
-    os.makedirs(args.out, exist_ok=True)
+    output_dir(args.out)
     t_start = time.perf_counter()
     compared = _compared_methods(args)
     who = " vs ".join(compared) if compared else s["method"]
@@ -429,7 +428,7 @@ def run(args):
     n_snap = 0 if args.no_figures else (6 if s["x_dim"] == 2 else 40)
     res = train_one(s, args.seed, device, snapshots=n_snap,
                     track_every=max(1, s["steps"] // 40), progress=bool(args.progress))
-    np.save(os.path.join(args.out, "samples.npy"), res["samples"])
+    save_array(os.path.join(args.out, "samples.npy"), res["samples"])
     sc = res["score"]
     print(f"  seed {args.seed}: {_format(sc)}  ({res['seconds']:.1f} s training wall, "
           f"{res['cpu_seconds']:.1f} s CPU)")
@@ -441,17 +440,17 @@ def run(args):
                   + (f", acceptance {100 * e['acceptance']:.1f} %" if "acceptance" in e else "")
                   + f"  ({e['seconds']:.1f} s)")
     if res["ema"]:
-        np.save(os.path.join(args.out, "samples_ema.npy"), res["ema"]["samples"])
+        save_array(os.path.join(args.out, "samples_ema.npy"), res["ema"]["samples"])
     if not args.no_figures:
         _figures(args, s, res)
     total = time.perf_counter() - t_start
-    with open(os.path.join(args.out, "history.json"), "w") as f:
-        extras = {key: res[key] and _extra_summary(res[key]) for key in EXTRAS}
-        json.dump({"summary": dict(settings=s, seed=args.seed, score=dict(sc), **extras,
-                                   seconds_train=res["seconds"],
-                                   cpu_seconds_train=res["cpu_seconds"], seconds_total=total),
-                   "track": res["track"], "track_ema": res["track_ema"],
-                   "history": res["trainer"].history}, f)
+    extras = {key: res[key] and _extra_summary(res[key]) for key in EXTRAS}
+    save_json(os.path.join(args.out, "history.json"),
+              {"summary": dict(settings=s, seed=args.seed, score=dict(sc), **extras,
+                               seconds_train=res["seconds"], cpu_seconds_train=res["cpu_seconds"],
+                               seconds_total=total),
+               "track": res["track"], "track_ema": res["track_ema"],
+               "history": res["trainer"].history})
     print(f"  total {total:.1f} s; wrote {args.out}/samples.npy"
           + (", samples_ema.npy" if res["ema"] else "") + ", history.json"
           + ("" if args.no_figures else ", figures"))
@@ -476,9 +475,9 @@ def _sweep(args, s, desc, device, t_start):
                                             r[key]["seconds"]))
                 print("  " + extra_rows[key][-1], flush=True)
         if seed == args.seed:
-            np.save(os.path.join(args.out, "samples.npy"), r["samples"])
+            save_array(os.path.join(args.out, "samples.npy"), r["samples"])
             if r["ema"]:
-                np.save(os.path.join(args.out, "samples_ema.npy"), r["ema"]["samples"])
+                save_array(os.path.join(args.out, "samples_ema.npy"), r["ema"]["samples"])
     n = len(results)
     j = results[0]["n_modes"]
     full = sum(r["modes"] == j for r in results)
@@ -518,11 +517,10 @@ def _sweep(args, s, desc, device, t_start):
                   + ("" if s["x_dim"] == 1 else f"; the goal in {sum(met(x) for x in got)}/"
                      f"{len(got)}") + tail + ".", ""]
     text = "\n".join(lines)
-    with open(os.path.join(args.out, "table.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(args.out, "history.json"), "w") as f:
-        json.dump({"summary": dict(settings=s, results=results, all_modes=full, goal=goal,
-                                   seconds_total=time.perf_counter() - t_start)}, f)
+    write_file(os.path.join(args.out, "table.md"), lambda f: f.write(text), mode="w")
+    save_json(os.path.join(args.out, "history.json"),
+              {"summary": dict(settings=s, results=results, all_modes=full, goal=goal,
+                               seconds_total=time.perf_counter() - t_start)})
     print(f"  all {j} modes in {full}/{n} seeds"
           + ("" if s["x_dim"] == 1 else f", goal met in {goal}/{n}")
           + f"; wrote {args.out}/table.md")
@@ -580,8 +578,8 @@ def _compare(args, s, device, t_start):
                                 + (f", {min(budgets)} steps" if len(budgets) == 1 else ""))
     plot.mode_curves_figure(tracks, os.path.join(args.out, "modes_over_training.png"),
                             n_modes=data.k, title=data.name)
-    with open(os.path.join(args.out, "compare.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write_file(os.path.join(args.out, "compare.txt"),
+               lambda f: f.write("\n".join(lines) + "\n"), mode="w")
     print(f"  total {time.perf_counter() - t_start:.1f} s; wrote {args.out}/rows.png, "
           "modes_over_training.png, compare.txt")
     return 0

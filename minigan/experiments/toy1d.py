@@ -13,11 +13,12 @@ Host-side (NumPy arrays for densities and figures); the training runs on the eng
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 
 import numpy as np
+
+from ..serialization import output_dir, save_array, save_json
 
 __all__ = ["theory_run", "players", "optimizers", "DIST_CONFIG", "measure_optimal_discriminator",
            "measure_saturation", "GeneratorDistribution"]
@@ -152,7 +153,7 @@ def theory_run(opts):
     if steps < 1:
         raise ValueError(f"--steps must be positive, got {steps}")
     device = opts.device or "cpu"
-    os.makedirs(opts.out, exist_ok=True)
+    output_dir(opts.out)
     minigan.manual_seed(opts.seed)
     data = toy.get_distribution(opts.dist)
     noise = toy.get_noise(opts.noise or cfg["noise"])
@@ -222,7 +223,7 @@ def theory_run(opts):
     rng = np.random.default_rng(opts.seed + 1)
     g_fn, d_fn = gan.as_numpy_fn(G, device=device), gan.as_numpy_fn(D, device=device)
     samples = g_fn(noise.sample_numpy(2500, rng)).reshape(2500, 1).astype(np.float32)
-    np.save(os.path.join(opts.out, "samples.npy"), samples)
+    save_array(os.path.join(opts.out, "samples.npy"), samples)
     big_z = noise.sample_numpy(20_000, rng)
     d_real = float((1 / (1 + np.exp(-d_fn(data.sample_numpy(20_000, rng))))).mean())
     d_fake = float((1 / (1 + np.exp(-d_fn(g_fn(big_z))))).mean())
@@ -246,8 +247,8 @@ def theory_run(opts):
                  cfg, device, size)
         summary["seconds_figures"] = time.perf_counter() - t0
     summary["seconds_total"] = time.perf_counter() - t_start
-    with open(os.path.join(opts.out, "history.json"), "w") as f:
-        json.dump({"summary": summary, "history": trainer.history}, f)
+    save_json(os.path.join(opts.out, "history.json"),
+              {"summary": summary, "history": trainer.history})
     print(f"(d) total {summary['seconds_total']:.1f} s; wrote {opts.out}/samples.npy, "
           "history.json" + ("" if opts.no_figures else
                             ", figure1.png, evolution.gif, saturation.png, criterion.png, "

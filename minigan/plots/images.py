@@ -45,6 +45,8 @@ def tile(images, nrow=10, pad=1, fill=-1.0):
     """Arrange N images into one 2-D array, ``nrow`` per row, ``pad`` pixels apart."""
     x = _images(images)
     n, h, w = x.shape
+    if n == 0 or nrow < 1:
+        raise ValueError(f"tile: nothing to draw ({n} images, {nrow} per row)")
     rows = -(-n // nrow)
     out = np.full((rows * (h + pad) + pad, nrow * (w + pad) + pad), fill)
     for i in range(n):
@@ -55,9 +57,11 @@ def tile(images, nrow=10, pad=1, fill=-1.0):
 
 
 def _save(fig, path):
+    from ..serialization import output_dir
+    from .toys import _savefig
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    output_dir(path.parent)
+    _savefig(fig, path, dpi=110, bbox_inches="tight")
     import matplotlib.pyplot as plt
     plt.close(fig)
     return path

@@ -56,9 +56,17 @@ def _save(fig, path, suptitle=None, fontsize=10, dpi=110):
     if suptitle:
         fig.suptitle(suptitle, fontsize=fontsize)
     fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
+    _savefig(fig, path, dpi=dpi)
     pyplot().close(fig)
     return path
+
+
+def _savefig(fig, path, **kwargs):
+    """``fig.savefig`` through a temporary file renamed over ``path`` (never through a
+    symlink there); the format from the file's suffix."""
+    from ..serialization import write_file
+    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".") or "png"
+    write_file(path, lambda f: fig.savefig(f, format=fmt, **kwargs))
 
 
 def take_snapshot(G, D, data, noise, x, n_arrows=15, label=""):
@@ -141,7 +149,9 @@ def evolution_gif(snapshots, path, fps=4):
         _draw_panel(ax, snapshots[i], ymax=ymax, legend=True)
         return []
     anim = animation.FuncAnimation(fig, draw, frames=len(snapshots), blit=False)
-    anim.save(path, writer=animation.PillowWriter(fps=fps))
+    from ..serialization import atomic_path
+    with atomic_path(path, suffix=".tmp.gif") as tmp:
+        anim.save(tmp, writer=animation.PillowWriter(fps=fps))
     plt.close(fig)
     return path
 

@@ -30,12 +30,16 @@ import sys
 from ... import backend, optim
 from ...gan.loop import Trainer
 from ...gan.sampling import SAMPLE_SEED_OFFSET, fixed_z, generate
+from ...serialization import output_dir
 
 __all__ = ["ImageRun", "N_SAMPLES"]
 
 np = backend.np      # host-side bookkeeping only (samples.npy, JSON); the maths is in the engine
 
 N_SAMPLES = 1000     # samples.npy and the scores
+# What a resumed run may change: how many more steps, and how it is evaluated afterwards.
+RESUME_MAY_CHANGE = {"steps", "steps_planned", "inversion_images", "inversion_steps",
+                     "inversion_restarts", "recon_images", "mode_samples"}
 
 
 class ImageRun:
@@ -53,7 +57,7 @@ class ImageRun:
         self.data, self.config, self.out = data, dict(config), pathlib.Path(out)
         self.device, self.seed = device, seed
         self.size = data["size"]
-        self.out.mkdir(parents=True, exist_ok=True)
+        output_dir(self.out)
         self.checkpoint_path = self.out / "checkpoint.npz"
         backend.manual_seed(seed)
         self._setup()
@@ -139,10 +143,14 @@ class ImageRun:
             # the learning-rate schedule was planned for the first call's steps: keep it
             self.config["steps_planned"] = saved.get("steps_planned", saved["steps"])
             self._setup()
-        for key in ("z_dim", "width", "g_width", "d_width"):
-            if key in saved and saved[key] != self.config.get(key):
-                raise ValueError(f"--resume: the checkpoint was trained with {key}={saved[key]}, "
-                                 f"this run asks for {self.config.get(key)}")
+        changed = sorted(k for k in set(saved) | set(self.config)
+                         if k not in RESUME_MAY_CHANGE and saved.get(k) != self.config.get(k))
+        if changed:
+            # a setting given with --resume is either applied or refused, never ignored: the
+            # optimizers' state would silently keep the old learning rates, say
+            said = ", ".join(f"{k}={saved.get(k)!r} (now {self.config.get(k)!r})" for k in changed)
+            raise ValueError(f"--resume: {self.checkpoint_path} was trained with {said}; resume "
+                             "with the run's own settings, or start a new run in another --out")
         self.trainer.resume(self.checkpoint_path, state=state)
         return self
 

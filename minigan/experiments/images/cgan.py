@@ -27,6 +27,7 @@ from ...gan.sampling import (
     noise_sampler,
     recalibrate_batchnorm,
 )
+from ...serialization import save_array
 from .base import N_SAMPLES, ImageRun
 
 __all__ = ["CGANRun"]
@@ -111,7 +112,7 @@ class CGANRun(ImageRun):
     def samples(self, n=N_SAMPLES):
         """n samples per generator, labels 0, 1, ..., 9, 0, 1, ... (also in labels.npy)."""
         self.sample_labels = np.arange(n, dtype=np.int64) % 10
-        np.save(self.out / "labels.npy", self.sample_labels)
+        save_array(self.out / "labels.npy", self.sample_labels)
         z = fixed_z(n, self.config["z_dim"], self.seed + SAMPLE_SEED_OFFSET, self.device)
         self.sample_modules = self.sample_generators()
         self.sample_images = {k: self.generate(G, z, self.sample_labels)

@@ -111,7 +111,8 @@ class DCGANRun(ImageRun):
                       f"{report[f'interp_{method}_confidence']:.3f}"))
         # vector arithmetic on stroke weight: bold a - thin a + thin b ≈ bold b
         arith = self.arithmetic(G, scorer, P)
-        report["figures"].append(arith.pop("figure"))
+        if "figure" in arith:
+            report["figures"].append(arith.pop("figure"))
         report.update(arith)
         # inversion of held-out digits, next to an autoencoder's reconstructions if given
         n = min(c["inversion_images"], len(self.data["x_test"]))
@@ -152,6 +153,11 @@ class DCGANRun(ImageRun):
         counts = np.bincount(labels, minlength=10)
         a, b = [int(c) for c in np.argsort(-counts)[:2]]    # the two most frequent classes
         k = 3
+        if counts[a] < 2 * k or counts[b] < k:
+            # a collapsed or barely trained G: too few samples of a second class to average
+            return {"arithmetic": f"skipped: the two most frequent classes have only "
+                                  f"{counts[a]} and {counts[b]} of {len(labels)} samples "
+                                  f"(needs {2 * k} and {k})"}
 
         def pick(cls, bold):
             idx = np.flatnonzero(labels == cls)

@@ -22,6 +22,7 @@ import pathlib
 import time
 
 from ... import backend
+from ...serialization import save_array, save_json
 from ...data.images import load_image_data
 from .autoencoder import AutoencoderRun
 from .base import N_SAMPLES, ImageRun
@@ -104,7 +105,7 @@ def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images"
     samples = run.samples(N_SAMPLES)
     labels = list(samples)
     main = samples[labels[0]]
-    np.save(run.out / "samples.npy", main.astype(np.float32))
+    save_array(run.out / "samples.npy", main.astype(np.float32))
     summary["samples"] = str(run.out / "samples.npy")
     scorer = None
     if score:
@@ -131,8 +132,7 @@ def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images"
     summary["eval_seconds"] = time.perf_counter() - t
     summary["total_seconds"] = time.perf_counter() - t_start
     summary["figures"] = [str(f) for f in summary["figures"]]
-    with open(run.out / "summary.json", "w") as f:
-        json.dump(_jsonable(summary), f, indent=1)
+    save_json(run.out / "summary.json", _jsonable(summary), indent=1)
     for key in ("recon_mse", "recon_agreement", "recon_sharpness", "test_sharpness",
                 "inversion_mse", "inversion_agreement", "ae_recon_mse", "ae_recon_agreement",
                 "interp_lerp_confidence", "interp_slerp_confidence", "arithmetic",

@@ -31,6 +31,7 @@ from ...gan.sampling import (
     noise_sampler,
     recalibrate_batchnorm,
 )
+from ...serialization import save_array
 from .base import ImageRun
 
 __all__ = ["StackedRun", "mode_scores", "stack_digits"]
@@ -134,7 +135,7 @@ class StackedRun(ImageRun):
         z = fixed_z(n_modes, self.config["z_dim"], self.seed + SAMPLE_SEED_OFFSET, self.device)
         self.sample_modules = self.sample_generators()
         self.stacked = {k: np.clip(generate(G, z), -1, 1) for k, G in self.sample_modules.items()}
-        np.save(self.out / "samples_stacked.npy", self.stacked[MODELS[0]][:1000])
+        save_array(self.out / "samples_stacked.npy", self.stacked[MODELS[0]][:1000])
         return {f"stacked_{k}": v[:1000].reshape(-1, 1, *v.shape[2:])
                 for k, v in self.stacked.items()}
 
