@@ -280,3 +280,23 @@ def test_loading_refuses_a_zip_bomb(tmp_path):
         z.writestr("a0.npy", b"\0" * (120 << 20))           # 120 MiB of zeros: ~120 kB
     with pytest.raises(CheckpointError, match="would decompress"):
         minigan.load(path)
+
+
+def test_an_interrupted_toy_run_resumes_bit_for_bit(tmp_path, monkeypatch):
+    from minigan.gan.train import GANTrainer
+    flags = ["toy", "--quick", "--steps", "40", "--no-figures"]
+    assert _cli(*flags, "--out", str(tmp_path / "straight")) == 0
+    real_step = GANTrainer.train_step
+
+    def dies_at_25(self):
+        if self.step == 25:
+            raise KeyboardInterrupt
+        return real_step(self)
+    monkeypatch.setattr(GANTrainer, "train_step", dies_at_25)
+    assert _cli(*flags, "--out", str(tmp_path / "cut")) == 130      # killed after step 25
+    monkeypatch.setattr(GANTrainer, "train_step", real_step)
+    assert _cli(*flags, "--out", str(tmp_path / "cut"), "--resume") == 0   # from step 20
+    np.testing.assert_array_equal(np.load(tmp_path / "cut" / "samples.npy"),
+                                  np.load(tmp_path / "straight" / "samples.npy"))
+    assert _cli(*flags[:3], "41", "--no-figures", "--out", str(tmp_path / "cut"),
+                "--resume") == 1                                    # another run: refused

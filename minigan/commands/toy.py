@@ -87,6 +87,9 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/toy", help="output folder")
     parser.add_argument("--device", default=None, help="cpu or cuda")
+    parser.add_argument("--resume", action="store_true",
+                        help="finish an interrupted run from OUT/checkpoint.npz (a single run, "
+                             "with the flags it was started with)")
     parser.add_argument("--quick", action="store_true",
                         help="a small run (seconds) for tests and a first look")
     parser.add_argument("--noise", choices=["gaussian", "uniform"], default=None,

@@ -13,6 +13,7 @@ Host-side (NumPy arrays for densities and figures); the training runs on the eng
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -129,6 +130,23 @@ def optimizers(G, D, steps=None, lr_g=LR_G, lr_d=LR_D):
     return opt_g, opt_d, scheds
 
 
+def resume_state(path, settings):
+    """The checkpoint of an interrupted toy run, after checking that it is this run: the same
+    settings (a resumed run finishes the run it continues; any other flag is refused)."""
+    from .. import serialization
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"--resume: no checkpoint at {path}")
+    state = serialization.load(path)
+    saved = json.loads(str(state.get("settings_json", "{}")))
+    changed = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
+    if changed:
+        said = ", ".join(f"{k}={saved.get(k)!r} (now {settings.get(k)!r})" for k in changed)
+        raise ValueError(f"--resume: {path} is a run with {said}; resume with that run's own "
+                         "flags, or start a new run in another --out")
+    return state
+
+
 def _copy_state(module):
     return {k: v.numpy().copy() for k, v in module.state_dict().items()}
 
@@ -160,8 +178,10 @@ def theory_run(opts):
     x = theory.grid(*cfg["x_range"], 1201)
     x_wide = theory.grid(*data.support(), 2001)
     progress = True if opts.progress else False
-    summary = {"dist": opts.dist, "method": opts.method, "seed": opts.seed, "steps": steps,
-               "noise": noise.name, "quick": bool(opts.quick)}
+    settings = {"dist": opts.dist, "method": opts.method, "seed": opts.seed, "steps": steps,
+                "noise": noise.name, "quick": bool(opts.quick), "k": opts.k,
+                "batch_size": opts.batch_size, "lr_g": opts.lr_g, "lr_d": opts.lr_d}
+    summary = dict(settings)
 
     # ---------------------------------------------------------------- (a) and (b): D* and C(G)
     t0 = time.perf_counter()
@@ -211,13 +231,23 @@ def theory_run(opts):
                              callbacks=callbacks, progress=progress, schedulers=scheds,
                              checkpoint_path=os.path.join(opts.out, "checkpoint.npz"),
                              checkpoint_every=max(1, steps // 4))
-    # Measured before any training: the per-example gradient each G loss sends to the logit.
-    measured = measure_saturation(trainer, data, noise, device)
-    if not opts.no_figures:
-        from ..plots import toys as plot
-        snaps.append(plot.take_snapshot(G, D, data, noise, x, label="step 0"))
+    # What the figures need travels in every checkpoint, so a resumed run draws them whole.
+    trainer.meta = {"settings_json": json.dumps(settings), "snapshots": snaps, "panel_a": saved}
+    if opts.resume:
+        state = resume_state(trainer.checkpoint_path, settings)
+        trainer.resume(state=state)
+        snaps[:], measured = state["snapshots"], state["measured"]
+        saved.update(state["panel_a"])
+        print(f"resumed from {trainer.checkpoint_path} at step {trainer.step} of {steps}")
+    else:
+        # Measured before any training: the per-example gradient each G loss sends to the logit.
+        measured = measure_saturation(trainer, data, noise, device)
+        if not opts.no_figures:
+            from ..plots import toys as plot
+            snaps.append(plot.take_snapshot(G, D, data, noise, x, label="step 0"))
+    trainer.meta["measured"] = measured
     t0 = time.perf_counter()
-    trainer.train(steps)
+    trainer.train(steps - trainer.step)
     summary["seconds_train"] = time.perf_counter() - t0
 
     rng = np.random.default_rng(opts.seed + 1)

@@ -19,6 +19,7 @@ class ToyOptions:
     out: str = "runs/toy"
     device: str | None = None
     quick: bool = False
+    resume: bool = False           # finish an interrupted run from OUT/checkpoint.npz
     # the 1-D theory run
     noise: str | None = None       # p_z: gaussian or uniform
     k: int | None = None           # D steps per G step
