@@ -51,7 +51,7 @@ width = images.DEFAULTS["sagan"]["g_width"]        # 16, in G and D of both GANs
 # %%
 def receptive_field(layer, x):
     """Input positions whose gradient reaches the centre output pixel (an 8×8 boolean map)."""
-    xt = Tensor(x, requires_grad=True)
+    xt = Tensor(backend.as_array(x, device=args.device), requires_grad=True)
     layer(xt)[0, :, 4, 4].sum().backward()
     return np.abs(backend.to_numpy(xt.grad.data))[0].sum(0) > 0
 
@@ -59,7 +59,7 @@ def receptive_field(layer, x):
 x_demo = np.random.default_rng(args.seed).standard_normal((1, 8, 8, 8)).astype(np.float32)
 conv = nn.Conv2d(8, 8, 3, 1, 1)
 attn = nn.SelfAttention2d(8)
-y0 = attn(Tensor(x_demo))
+y0 = attn(Tensor(backend.as_array(x_demo, device=args.device)))
 identity_err = float(np.abs(backend.to_numpy(y0.data) - x_demo).max())
 row_sums = backend.to_numpy(attn.attention.data).sum(-1)
 attn.gamma.data[...] = 1.0

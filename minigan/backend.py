@@ -21,7 +21,7 @@ import numpy as np
 __all__ = [
     "np", "Device", "device_of", "xp_of", "get_xp", "to_numpy", "as_array",
     "default_dtype", "set_default_dtype", "get_default_dtype", "manual_seed", "generator",
-    "get_rng_state", "set_rng_state", "fork_rng", "scatter_add", "cupy_available",
+    "get_rng_state", "set_rng_state", "fork_rng", "scatter_add", "cupy_available", "cupy_error",
     "default_device", "permutation",
 ]
 
@@ -45,6 +45,17 @@ def _import_cupy():
             f"({type(_cupy_error).__name__}: {_cupy_error}). Install the GPU extra with "
             "`pip install -e .[gpu]` on a machine with CUDA, or use device='cpu'.")
     return _cupy
+
+
+def cupy_error():
+    """None when CuPy imports and sees a GPU, else the exception that says why not (an
+    ImportError when CuPy is not installed, a CUDA runtime error when there is no GPU or
+    driver), for messages that tell the user what to fix."""
+    try:
+        _import_cupy()
+        return None
+    except RuntimeError:
+        return _cupy_error
 
 
 def cupy_available() -> bool:
@@ -285,11 +296,11 @@ def set_rng_state(state, device="cpu"):
     dev = Device(device)
     gen = generator(dev)
     if dev.type == "cpu":
-        if not isinstance(state, dict) or "bit_generator" not in state:
+        if not isinstance(state, dict) or "bit_generator" not in state or "device" in state:
             raise ValueError(f"set_rng_state: not a CPU generator state: {type(state).__name__}")
         gen.bit_generator.state = state
         return
-    if not isinstance(state, dict) or "state" not in state:
+    if not isinstance(state, dict) or "device" not in state or "state" not in state:
         raise ValueError("set_rng_state: not a CUDA generator state (a dict with 'state', as "
                          "get_rng_state('cuda') returns)")
     buf = _cuda_state_buffer(gen)

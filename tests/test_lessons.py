@@ -71,8 +71,9 @@ def test_cli_bad_flag_and_unknown_command():
 
 
 def test_cli_info():
+    from minigan import backend
     proc = _cli("info")
-    assert proc.returncode == 0 and "device: cpu" in proc.stdout
+    assert proc.returncode == 0 and f"device: {backend.default_device()}" in proc.stdout
 
 
 def test_gallery_lists_every_lesson(tmp_path):

@@ -98,6 +98,8 @@ def test_a_pack_of_one_is_a_plain_d_for_drs(tmp_path):
         assert json.load(f)["summary"]["results"][0]["drs"]["d_used"] == "own"
 
 
+@pytest.mark.not_on_standin(reason="an outcome measured at fixed seeds from the CPU's random "
+                            "initial weights; on a GPU the networks start from other numbers")
 def test_collapse_and_cure_on_the_same_seed_and_budget():
     """The teaching story in one test (mix1d, 4 modes 10 apart, 1500 steps, leaky-ReLU MLPs,
     constant lr, seed 0): at lr 3e-3 the minimax GAN drops a mode and PacGAN on the same budget
@@ -115,6 +117,8 @@ def test_collapse_and_cure_on_the_same_seed_and_budget():
     assert scores["gan", "1e-3"]["modes"] == 4
 
 
+@pytest.mark.not_on_standin(reason="an outcome measured at fixed seeds from the CPU's random "
+                            "initial weights; on a GPU the networks start from other numbers")
 def test_drs_rows_in_the_sweep_table(tmp_path, capsys):
     """--drs scores discriminator rejection sampling of each seed's final G as its own rows;
     D is fine-tuned and rejects part of G's samples, and the kept ones score as well on HQ."""
@@ -171,7 +175,7 @@ def test_drs_calibrates_a_copy_and_leaves_the_runs_d_untouched():
         r = toy_modes.train_one(study_settings(
             ["--dist", "ring8", "--method", "nsgan", "--steps", "40", "--hidden", "16"] + drs), 0)
         assert (r["drs"] is not None) == bool(drs)
-        weights[bool(drs)] = [p.data.copy() for p in r["D"].parameters()]
+        weights[bool(drs)] = [p.numpy().copy() for p in r["D"].parameters()]
     for a, b in zip(weights[False], weights[True]):
         np.testing.assert_array_equal(a, b)
 

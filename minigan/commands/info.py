@@ -1,9 +1,14 @@
-"""Show the version, the array backend, the device and the BLAS library in use."""
+"""Show the version, the array backend, the device and the BLAS library in use (--check-gpu:
+test the GPU path on this machine)."""
 from __future__ import annotations
 
 
 def add_arguments(parser):
     parser.add_argument("--device", default=None, help="device to describe (cpu or cuda)")
+    parser.add_argument("--check-gpu", action="store_true",
+                        help="run the GPU check: the device tests, a DCGAN iteration timed "
+                        "(against PyTorch when installed) and one short lesson, on --device "
+                        "(default cuda)")
 
 
 def run(args):
@@ -12,6 +17,9 @@ def run(args):
     import minigan
     from minigan import backend
     np = backend.np
+    if args.check_gpu:
+        from .gpu_check import check
+        return check(args.device or "cuda")
     dev = backend.Device(args.device) if args.device else backend.default_device()
     print(f"minigan {minigan.__version__} (Python {platform.python_version()})")
     print(f"numpy {np.__version__}; default dtype {backend.get_default_dtype()}")

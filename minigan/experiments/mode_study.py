@@ -175,26 +175,28 @@ def run_lr_d(cfg, method, args):
     return _g_lr(args) * cfg.get("d_lr_ratio", {}).get(method, 1.0)
 
 
-def train_one(s, seed, device="cpu", snapshots=0, track_every=0, progress=False):
-    """Train one seed with settings ``s``; returns a result dict (score, samples, times...)."""
+def train_one(s, seed, device=None, snapshots=0, track_every=0, progress=False):
+    """Train one seed with settings ``s``; returns a result dict (score, samples, times...).
+    ``device`` None is the default device (``$MINIGAN_DEVICE``, else the CPU)."""
     import numpy as np
 
     import minigan
 
-    from .. import gan, optim
+    from .. import backend, gan, optim
     from ..data import toy
     from ..evaluation import modes
     from ..gan.remedies import build_method
     from ..optim import lr_scheduler
 
+    device = backend.Device(device) if device is not None else backend.default_device()
     minigan.manual_seed(seed)
     data = toy.get_distribution(s["dist"], modes=s["modes"], spacing=s.get("spacing"))
     noise = toy.GaussianNoise(s["z_dim"])
-    G, D, objective, trainer_cls, extra = build_method(
-        s["method"], s["x_dim"], s["z_dim"], s["hidden"], s["depth"], s["activation"],
-        s["shift"], s["scale"], pack=s["pack"], unroll=s["unroll"], r1=s["r1"],
-        r1_every=s["r1_every"])
-    G, D = G.to(device), D.to(device)
+    with device:                # built and initialised on the run's device, not moved there
+        G, D, objective, trainer_cls, extra = build_method(
+            s["method"], s["x_dim"], s["z_dim"], s["hidden"], s["depth"], s["activation"],
+            s["shift"], s["scale"], pack=s["pack"], unroll=s["unroll"], r1=s["r1"],
+            r1_every=s["r1_every"])
     if s.get("unroll_lr") and "unroll" in extra:
         extra["unroll_lr"] = s["unroll_lr"]
     opt_g = optim.Adam(G.parameters(), lr=s["lr"], betas=s["betas"])
@@ -332,9 +334,10 @@ def _drs_score(s, G, D, data, noise, seed, device):
     if kind != "fresh":
         D = copy.deepcopy(D)         # calibrate a copy: the run's own D (and its figures) stay
     else:
-        D = mlp_discriminator(s["x_dim"], hidden=s["hidden"], depth=s["depth"],
-                              activation=s["activation"], shift=s["shift"],
-                              scale=s["scale"]).to(device)
+        with device:             # a fresh D, made on the run's device
+            D = mlp_discriminator(s["x_dim"], hidden=s["hidden"], depth=s["depth"],
+                                  activation=s["activation"], shift=s["shift"],
+                                  scale=s["scale"])
     opt = optim.Adam(D.parameters(), lr=cal["lr"], betas=s["betas"])
     batch = _batch_rows(s)
     fine_tune_discriminator(G, D, opt, data, noise, steps=cal["steps"], batch_size=batch,
@@ -402,9 +405,10 @@ def _row(seed, score, seconds, cpu):
 
 
 def run(args):
+    from .. import backend
 
     s = settings(args)
-    device = args.device or "cpu"
+    device = backend.Device(args.device) if args.device else backend.default_device()
     output_dir(args.out)
     t_start = time.perf_counter()
     compared = _compared_methods(args)
