@@ -300,3 +300,27 @@ def test_an_interrupted_toy_run_resumes_bit_for_bit(tmp_path, monkeypatch):
                                   np.load(tmp_path / "straight" / "samples.npy"))
     assert _cli(*flags[:3], "41", "--no-figures", "--out", str(tmp_path / "cut"),
                 "--resume") == 1                                    # another run: refused
+
+
+def test_an_interrupted_mode_study_run_resumes_bit_for_bit(tmp_path, monkeypatch):
+    from minigan.gan.train import GANTrainer
+    flags = ["toy", "--dist", "ring8", "--quick", "--steps", "30", "--hidden", "16",
+             "--no-figures"]
+    assert _cli(*flags, "--out", str(tmp_path / "straight")) == 0
+    real_step = GANTrainer.train_step
+
+    def dies_at_17(self):
+        if self.step == 17:
+            raise KeyboardInterrupt
+        return real_step(self)
+    monkeypatch.setattr(GANTrainer, "train_step", dies_at_17)
+    assert _cli(*flags, "--out", str(tmp_path / "cut")) == 130     # checkpoint at step 15
+    monkeypatch.setattr(GANTrainer, "train_step", real_step)
+    assert _cli(*flags, "--out", str(tmp_path / "cut"), "--resume") == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "cut" / "samples.npy"),
+                                  np.load(tmp_path / "straight" / "samples.npy"))
+    import json
+    track = [json.loads((tmp_path / d / "history.json").read_text())["track"]
+             for d in ("straight", "cut")]
+    assert track[0] == track[1]
+    assert _cli(*flags, "--out", str(tmp_path / "cut"), "--resume", "--seed", "1") == 1

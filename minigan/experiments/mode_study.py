@@ -36,6 +36,7 @@ flags as a ``ToyOptions``; ``settings(opts)`` resolves them into the dict a run 
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -175,9 +176,14 @@ def run_lr_d(cfg, method, args):
     return _g_lr(args) * cfg.get("d_lr_ratio", {}).get(method, 1.0)
 
 
-def train_one(s, seed, device=None, snapshots=0, track_every=0, progress=False):
+def train_one(s, seed, device=None, snapshots=0, track_every=0, progress=False,
+              checkpoint=None, resume=False):
     """Train one seed with settings ``s``; returns a result dict (score, samples, times...).
-    ``device`` None is the default device (``$MINIGAN_DEVICE``, else the CPU)."""
+    ``device`` None is the default device (``$MINIGAN_DEVICE``, else the CPU).
+
+    With a ``checkpoint`` path the run saves itself ten times along the way (networks,
+    optimizers, schedules, RNG, the scores and snapshots tracked so far); ``resume=True``
+    finishes an interrupted run from it, bit for bit on the CPU."""
     import numpy as np
 
     import minigan
@@ -237,15 +243,27 @@ def train_one(s, seed, device=None, snapshots=0, track_every=0, progress=False):
     batch = _batch_rows(s)
     trainer = trainer_cls(G, D, opt_g, opt_d, data, noise, objective=objective, k=s["k"],
                           batch_size=batch, device=device, callbacks=[callback],
-                          progress=progress, schedulers=scheds, g_ema=s["ema"], **extra)
+                          progress=progress, schedulers=scheds, g_ema=s["ema"],
+                          checkpoint_path=checkpoint,
+                          checkpoint_every=max(1, steps // 10) if checkpoint else None, **extra)
     if trainer.G_ema is not None:
         tracked["track_ema"] = gan.as_numpy_fn(trainer.G_ema, device=device)
-    if 0 in snap_steps:
-        snaps.append((0, g_fn(z_eval[:1000]).reshape(1000, -1)))
-    if track_every:
-        record(0)
+    # what a resumed run needs besides the trainer's state travels in every checkpoint
+    settings_json = json.dumps(dict(s, seed=seed), sort_keys=True)
+    trainer.meta = {"settings_json": settings_json, "tracks": tracks, "snapshots": snaps}
+    if resume:
+        state = _resume_state(checkpoint, settings_json)
+        trainer.resume(checkpoint, state=state)
+        tracks.update(state["tracks"])
+        snaps[:] = [tuple(x) for x in state["snapshots"]]
+        print(f"  resumed from {checkpoint} at step {trainer.step} of {steps}")
+    else:
+        if 0 in snap_steps:
+            snaps.append((0, g_fn(z_eval[:1000]).reshape(1000, -1)))
+        if track_every:
+            record(0)
     t0, c0 = time.perf_counter(), time.process_time()
-    trainer.train(steps)
+    trainer.train(steps - trainer.step)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     samples = samples_of(g_fn)
     score = _score(samples, data)
@@ -259,6 +277,22 @@ def train_one(s, seed, device=None, snapshots=0, track_every=0, progress=False):
     return dict(seed=seed, score=score, seconds=seconds, cpu_seconds=cpu, samples=samples,
                 track=tracks["track"], track_ema=tracks["track_ema"], drs=drs, ema=ema,
                 snapshots=snaps, trainer=trainer, data=data, noise=noise, G=G, D=D)
+
+
+def _resume_state(path, settings_json):
+    """The checkpoint of an interrupted run, if it is this run (same settings and seed)."""
+    from .. import serialization
+    if not path or not os.path.exists(path):
+        raise FileNotFoundError(f"--resume: no checkpoint at {path}")
+    state = serialization.load(path)
+    saved = json.loads(str(state.get("settings_json", "{}")))
+    now = json.loads(settings_json)
+    changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
+    if changed:
+        said = ", ".join(f"{k}={saved.get(k)!r} (now {now.get(k)!r})" for k in changed)
+        raise ValueError(f"--resume: {path} is a run with {said}; resume with that run's own "
+                         "flags, or start a new run in another --out")
+    return state
 
 
 def _format(score):
@@ -425,13 +459,18 @@ def run(args):
                if "nsgan-r1" in (compared or [s["method"]]) else "")
             + (f", EMA of G beta {s['ema']:g}" if s["ema"] else ""))
     print(desc)
+    if getattr(args, "resume", False) and (args.seeds or getattr(args, "compare", None)):
+        raise ValueError("--resume finishes one interrupted run; a --seeds sweep or a "
+                         "--compare figure is run again instead")
     if args.seeds:
         return _sweep(args, s, desc, device, t_start)
     if getattr(args, "compare", None):
         return _compare(args, s, device, t_start)
     n_snap = 0 if args.no_figures else (6 if s["x_dim"] == 2 else 40)
     res = train_one(s, args.seed, device, snapshots=n_snap,
-                    track_every=max(1, s["steps"] // 40), progress=bool(args.progress))
+                    track_every=max(1, s["steps"] // 40), progress=bool(args.progress),
+                    checkpoint=os.path.join(args.out, "checkpoint.npz"),
+                    resume=bool(getattr(args, "resume", False)))
     save_array(os.path.join(args.out, "samples.npy"), res["samples"])
     sc = res["score"]
     print(f"  seed {args.seed}: {_format(sc)}  ({res['seconds']:.1f} s training wall, "
