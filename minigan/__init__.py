@@ -12,10 +12,11 @@ from __future__ import annotations
 import importlib
 
 from . import allocator, backend
-from .autograd import (Function, Tensor, enable_grad, grad, is_grad_enabled, no_grad,  # noqa
-                       set_grad_enabled)
+from .autograd import (Function, Tensor, Variable, enable_grad, grad,  # noqa: F401
+                       is_grad_enabled, no_grad, set_grad_enabled)
 from .backend import (Device, cupy_available, get_default_dtype, manual_seed,  # noqa: F401
                       set_default_dtype)
+from .backend import Device as device  # noqa: F401  (torch.device("cuda" if ... else "cpu"))
 from .ops import install as _install
 from .creation import *  # noqa: F401,F403
 from .creation import __all__ as _creation_all
@@ -42,7 +43,7 @@ int32 = backend.np.dtype("int32")
 bool_ = backend.np.dtype("bool")
 
 _LAZY = {"nn", "optim", "functional", "serialization", "data", "gan", "evaluation", "plots",
-         "experiments", "lab", "commands"}
+         "experiments", "lab", "commands", "cuda", "backends", "utils"}
 
 
 def __getattr__(name):

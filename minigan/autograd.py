@@ -20,7 +20,7 @@ import weakref
 from . import backend
 from .backend import Device
 
-__all__ = ["Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["Variable", "Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "grad", "backward"]
 
 _grad_enabled = True
@@ -86,6 +86,16 @@ def _coerce(data):
     return backend.as_array(data)
 
 
+def _legacy_sizes(first, sizes):
+    """``Tensor(64, 1)`` as in PyTorch's legacy constructor: a float tensor of that shape
+    (zeros here; PyTorch leaves it uninitialised). ``Tensor()`` is an empty one."""
+    dims = (() if first is None else (first,)) + tuple(sizes)
+    if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
+        raise TypeError(f"Tensor(*sizes) takes non-negative integer sizes, got {dims}; for "
+                        "data use minigan.tensor(data)")
+    return backend.np.zeros(dims or (0,), dtype=backend.get_default_dtype())
+
+
 class Tensor:
     """An n-dimensional array that can remember how it was computed.
 
@@ -100,9 +110,9 @@ class Tensor:
     __array_priority__ = 1000      # ndarray (op) Tensor defers to Tensor's reflected operator
     __array_ufunc__ = None
 
-    def __init__(self, data, requires_grad=False, name=None):
+    def __init__(self, data=None, *sizes, requires_grad=False, name=None):
         if type(data) is not _ndarray:       # the common case costs one type check
-            data = _coerce(data)
+            data = _legacy_sizes(data, sizes) if sizes or data is None else _coerce(data)
         self.data = data
         self.grad = None
         self._ctx = None
@@ -130,6 +140,10 @@ class Tensor:
     @property
     def device(self) -> Device:
         return backend.device_of(self.data)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
 
     @property
     def is_leaf(self):
@@ -301,6 +315,16 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def Variable(tensor, requires_grad=False, volatile=False):  # noqa: N802 (PyTorch's name)
+    """PyTorch's legacy wrapper, kept for old tutorials: a Variable *is* a Tensor now, so this
+    returns ``tensor`` itself, or a leaf copy of it that requires grad when asked."""
+    if not isinstance(tensor, Tensor):
+        tensor = Tensor(tensor)
+    if requires_grad and not tensor.requires_grad:
+        return tensor.detach().requires_grad_(True)
+    return tensor
 
 
 def _raise_not_a_tensor(fn, i, x):

@@ -13,7 +13,8 @@ np = backend.np
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
            "linspace", "eye", "zeros_like", "ones_like", "full_like", "randn", "rand",
-           "randint", "normal", "uniform", "randn_like", "rand_like", "randperm"]
+           "randint", "normal", "uniform", "randn_like", "rand_like", "randperm",
+           "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor"]
 
 
 def _infer_dtype(data, dtype):
@@ -205,3 +206,31 @@ def randn_like(x, dtype=None, device=None):
 def rand_like(x, dtype=None, device=None):
     dtype, device = _like(x, dtype, device)
     return rand(*x.shape, dtype=dtype, device=device)
+
+
+# ------------------------------------------------------------ PyTorch's legacy type constructors
+def _legacy_type(name, dtype):
+    """``FloatTensor(64, 1)`` (a shape: zeros) or ``FloatTensor(data)`` (a copy in the type's
+    dtype), as old PyTorch code writes them; ``x.type(FloatTensor)`` casts to it. Thin
+    constructors, not classes: ``isinstance(x, FloatTensor)`` is not supported."""
+    def construct(*args, device=None):
+        if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            return zeros(*args, dtype=dtype, device=device)
+        if len(args) == 1:
+            return tensor(args[0], dtype=dtype, device=device)
+        if not args:
+            return zeros(0, dtype=dtype, device=device)
+        raise TypeError(f"{name}(*sizes) or {name}(data), not {name}{args}")
+    construct.__name__ = construct.__qualname__ = name
+    construct.dtype = np.dtype(dtype)
+    construct.type_name = f"minigan.{name}"
+    return construct
+
+
+FloatTensor = _legacy_type("FloatTensor", np.float32)
+DoubleTensor = _legacy_type("DoubleTensor", np.float64)
+LongTensor = _legacy_type("LongTensor", np.int64)
+IntTensor = _legacy_type("IntTensor", np.int32)
+BoolTensor = _legacy_type("BoolTensor", bool)
+LEGACY_TYPES = {c.dtype: c for c in (FloatTensor, DoubleTensor, LongTensor, IntTensor,
+                                     BoolTensor)}

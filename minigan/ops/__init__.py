@@ -95,6 +95,23 @@ class Move(Function):
         return _move(gy, self.inputs[0].device)
 
 
+def _type(self, dtype=None, non_blocking=False):
+    """``x.type()`` names the tensor's type (``'minigan.FloatTensor'``); ``x.type(t)`` casts
+    to ``t``: a dtype, a dtype's name, or a legacy constructor like ``minigan.FloatTensor``
+    (old PyTorch code writes ``x.type(Tensor)`` with ``Tensor = torch.FloatTensor``)."""
+    from ..creation import LEGACY_TYPES
+    if dtype is None:
+        legacy = LEGACY_TYPES.get(self.dtype)
+        return legacy.type_name if legacy is not None else f"minigan.Tensor[{self.dtype}]"
+    if isinstance(dtype, str) and dtype.startswith(("torch.", "minigan.")):
+        name = dtype.rsplit(".", 1)[-1]
+        match = [c for c in LEGACY_TYPES.values() if c.__name__ == name]
+        if not match:
+            raise TypeError(f"type(): unknown tensor type {dtype!r}")
+        dtype = match[0]
+    return _to(self, getattr(dtype, "dtype", dtype))
+
+
 def _cast(x, dtype):
     return Cast(backend.np.dtype(dtype))(x)
 
@@ -119,6 +136,7 @@ def install():
     T.__pos__ = lambda self: self
     T.__abs__ = E.abs
     T.__getitem__ = S.getitem
+    T.__setitem__ = S.setitem_
     for name, uf in (("__lt__", "less"), ("__le__", "less_equal"), ("__gt__", "greater"),
                      ("__ge__", "greater_equal"), ("__eq__", "equal"), ("__ne__", "not_equal")):
         setattr(T, name, _compare(uf))
@@ -144,6 +162,11 @@ def install():
     T.cuda = lambda self, device="cuda": _to(self, device)
     T.float = lambda self: _to(self, backend.np.float32)
     T.double = lambda self: _to(self, backend.np.float64)
+    T.half = lambda self: _to(self, backend.np.float16)
+    T.long = lambda self: _to(self, backend.np.int64)
+    T.int = lambda self: _to(self, backend.np.int32)
+    T.bool = lambda self: _to(self, backend.np.bool_)
+    T.type = _type
     T.astype = lambda self, dtype: _to(self, dtype)
     T.clone = _clone
     T.add_ = _inplace("add_", lambda a, b: a + b)

@@ -250,6 +250,68 @@ def getitem(x, index):
         raise IndexError(f"indexing a tensor of shape {x.shape}: {exc}") from None
 
 
+class SetItem(Function):
+    """``x`` with ``x[index] = v``. The written values replace the old ones, so the gradient
+    to ``x`` is the incoming one with zeros at ``index``, and the gradient to ``v`` is the
+    incoming one at ``index``, summed back to ``v``'s shape (``v`` was broadcast there)."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x, v):
+        out = x.copy()
+        out[self.index] = v
+        return out
+
+    def backward(self, gy):
+        x, v = self.inputs
+        need_x, need_v = self.needs_input_grad
+        gx = SetItem(self.index)(gy, Tensor(backend.xp_of(gy.data).zeros((), gy.dtype))) \
+            if need_x else None
+        gv = sum_to(getitem(gy, self.index), v.shape) if need_v else None
+        return gx, gv
+
+
+def setitem_(x, index, value):
+    """``x[index] = value`` in place, as in PyTorch.
+
+    Without a graph to keep (nothing requires grad, or under ``no_grad``) the values are
+    written into ``x``'s array. Otherwise ``x``'s history is *rebased*: its old value becomes
+    the input of a ``SetItem`` op whose output ``x`` now is, so gradients flow to the
+    untouched elements and to ``value``. A leaf that requires grad cannot be written (the
+    graph would not see it), and any op that saved ``x`` before the write refuses to run its
+    backward (the version counter), as PyTorch does."""
+    from ..autograd import is_grad_enabled
+    from .elementwise import as_tensor_like
+    value = value if isinstance(value, Tensor) else as_tensor_like(value, x)
+    index = _normalise_index(index, backend.xp_of(x.data))
+    index = index if len(index) != 1 else index[0]
+    grad_on = is_grad_enabled()
+    if x.requires_grad and x._ctx is None and grad_on:
+        raise RuntimeError("x[index] = value: a leaf tensor that requires grad cannot be "
+                           "written in place while the graph is recorded; write it under "
+                           "minigan.no_grad() or into a clone()")
+    try:
+        if not grad_on or not (x.requires_grad or value.requires_grad):
+            x.data[index] = value.data.astype(x.dtype, copy=False)
+        else:
+            import weakref
+            old = Tensor(x.data)                 # x's history moves to ``old`` ...
+            old._ctx, old._out_index, old.requires_grad = x._ctx, x._out_index, x.requires_grad
+            if old._ctx is not None:
+                outs = list(old._ctx._outputs)
+                outs[old._out_index] = weakref.ref(old)
+                old._ctx._outputs = tuple(outs)
+            new = SetItem(index)(old, value.to(dtype=x.dtype) if value.dtype != x.dtype
+                                 else value)
+            x.data, x._ctx, x._out_index = new.data, new._ctx, 0   # ... and x is the write
+            x.requires_grad = new.requires_grad
+            new._ctx._outputs = (weakref.ref(x),)
+    except (IndexError, ValueError) as exc:
+        raise type(exc)(f"x[index] = value on a tensor of shape {x.shape}: {exc}") from None
+    x._bump_version()
+
+
 # ----------------------------------------------------------------------------- joining, split
 class Concatenate(Function):
     def __init__(self, axis):
