@@ -128,3 +128,21 @@ def test_a_lesson_runs_on_the_stand_in_as_a_subprocess(lesson, tmp_path):
                            "--out", str(tmp_path)], capture_output=True, text=True,
                           timeout=300, env=env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+@pytest.mark.not_on_standin(reason="runs the stand-in itself, in a subprocess")
+@pytest.mark.parametrize("argv", [
+    ["toy", "--quick"],                                          # 1-D theory run + figures
+    ["toy", "--dist", "ring8", "--quick", "--drs", "--ema", "0.99"],   # D heatmap, DRS, EMA
+    ["images", "--model", "dcgan", "--quick", "--no-progress"],  # training, then scoring
+], ids=["toy-1d", "toy-ring8-drs", "images-dcgan"])
+def test_commands_with_device_cuda_and_no_default_device(argv, tmp_path):
+    """``--device cuda`` with $MINIGAN_DEVICE unset: the networks go to the GPU while the
+    default device stays the CPU, so every helper that made its tensors on the default device
+    (plots, DRS, the scorer) used to fail here."""
+    env = {k: v for k, v in os.environ.items() if k != "MINIGAN_DEVICE"}
+    env.update(PYTHONPATH=STANDIN, MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-m", "minigan", *argv, "--device", "cuda",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=600, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

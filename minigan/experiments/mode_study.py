@@ -674,9 +674,11 @@ def discriminator_field(G, D, noise, data, objective="nsgan", n_fake=200, n_grid
     xx, yy = np.meshgrid(ax, ax)
     pts = np.stack([xx.ravel(), yy.ravel()], 1)
     pts = pts[:len(pts) - len(pts) % 8]
-    dtype = next(iter(D.parameters())).dtype
+    w = next(iter(D.parameters()))
+    dtype, dev = w.dtype, w.device                  # the grid goes where D is
     with minigan.no_grad():
-        logits = [backend.to_numpy(D(minigan.tensor(pts[i:i + 512].astype(dtype))).data)
+        logits = [backend.to_numpy(D(minigan.tensor(pts[i:i + 512].astype(dtype),
+                                                    device=dev)).data)
                   for i in range(0, len(pts), 512)]
     logit_vals = np.concatenate([np.repeat(l.reshape(-1), len(pts[i * 512:(i + 1) * 512])
                                            // max(l.size, 1))
@@ -684,7 +686,7 @@ def discriminator_field(G, D, noise, data, objective="nsgan", n_fake=200, n_grid
     full = np.full(n_grid * n_grid, np.nan)
     full[:len(logit_vals)] = logit_vals
     with minigan.no_grad():
-        fake = G(noise.sample(n_fake - n_fake % 8))
-    x = minigan.tensor(fake.numpy(), requires_grad=True)
+        fake = G(noise.sample(n_fake - n_fake % 8, device=next(iter(G.parameters())).device))
+    x = minigan.tensor(fake.numpy(), device=dev, requires_grad=True)
     (g,) = minigan.grad(g_loss(D(x)) * float(len(fake)), x)
     return ((ax, ax), full.reshape(n_grid, n_grid), fake.numpy(), -g.numpy())
