@@ -6,10 +6,12 @@ itself. A kernel gets its module from the arrays it was handed::
     xp = backend.xp_of(x)        # numpy or cupy, whichever owns x
     y = xp.maximum(x, 0)
 
-so the same source runs on both devices. This module also owns the default floating dtype
-(float32, as in PyTorch), the random generators behind ``minigan.manual_seed``, and the
-scatter-add that advanced-indexing gradients need (``np.add.at`` on the CPU,
-``cupyx.scatter_add`` on the GPU).
+so the same source runs on both devices. This module also owns the default device (where a
+tensor goes when nothing says otherwise: ``with Device(...)``, ``$MINIGAN_DEVICE``, the CPU),
+the default floating dtype (float32, as in PyTorch), the random generators behind
+``minigan.manual_seed`` (one per device; their states go into checkpoints), and the operations
+the two libraries spell differently: scatter-add (``np.add.at`` against
+``cupyx.scatter_add``) and random permutations.
 """
 from __future__ import annotations
 
