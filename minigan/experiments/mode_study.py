@@ -40,6 +40,7 @@ import json
 import os
 import time
 
+from ..gan.loop import resume_state
 from ..gan.sampling import SAMPLE_SEED_OFFSET
 from ..serialization import output_dir, save_array, save_json, write_file
 
@@ -249,10 +250,10 @@ def train_one(s, seed, device=None, snapshots=0, track_every=0, progress=False,
     if trainer.G_ema is not None:
         tracked["track_ema"] = gan.as_numpy_fn(trainer.G_ema, device=device)
     # what a resumed run needs besides the trainer's state travels in every checkpoint
-    settings_json = json.dumps(dict(s, seed=seed), sort_keys=True)
-    trainer.meta = {"settings_json": settings_json, "tracks": tracks, "snapshots": snaps}
+    settings = json.loads(json.dumps(dict(s, seed=seed)))      # as JSON gives it back
+    trainer.meta = {"settings_json": json.dumps(settings), "tracks": tracks, "snapshots": snaps}
     if resume:
-        state = _resume_state(checkpoint, settings_json)
+        state = resume_state(checkpoint, settings)
         trainer.resume(checkpoint, state=state)
         tracks.update(state["tracks"])
         snaps[:] = [tuple(x) for x in state["snapshots"]]
@@ -277,22 +278,6 @@ def train_one(s, seed, device=None, snapshots=0, track_every=0, progress=False,
     return dict(seed=seed, score=score, seconds=seconds, cpu_seconds=cpu, samples=samples,
                 track=tracks["track"], track_ema=tracks["track_ema"], drs=drs, ema=ema,
                 snapshots=snaps, trainer=trainer, data=data, noise=noise, G=G, D=D)
-
-
-def _resume_state(path, settings_json):
-    """The checkpoint of an interrupted run, if it is this run (same settings and seed)."""
-    from .. import serialization
-    if not path or not os.path.exists(path):
-        raise FileNotFoundError(f"--resume: no checkpoint at {path}")
-    state = serialization.load(path)
-    saved = json.loads(str(state.get("settings_json", "{}")))
-    now = json.loads(settings_json)
-    changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
-    if changed:
-        said = ", ".join(f"{k}={saved.get(k)!r} (now {now.get(k)!r})" for k in changed)
-        raise ValueError(f"--resume: {path} is a run with {said}; resume with that run's own "
-                         "flags, or start a new run in another --out")
-    return state
 
 
 def _format(score):

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from ..gan.loop import resume_state
 from ..serialization import output_dir, save_array, save_json
 
 __all__ = ["theory_run", "players", "optimizers", "DIST_CONFIG", "measure_optimal_discriminator",
@@ -128,23 +129,6 @@ def optimizers(G, D, steps=None, lr_g=LR_G, lr_d=LR_D):
     scheds = ([lr_scheduler.ExponentialLR(o, 0.1 ** (1.0 / steps)) for o in (opt_g, opt_d)]
               if steps else [])
     return opt_g, opt_d, scheds
-
-
-def resume_state(path, settings):
-    """The checkpoint of an interrupted toy run, after checking that it is this run: the same
-    settings (a resumed run finishes the run it continues; any other flag is refused)."""
-    from .. import serialization
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"--resume: no checkpoint at {path}")
-    state = serialization.load(path)
-    saved = json.loads(str(state.get("settings_json", "{}")))
-    changed = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
-    if changed:
-        said = ", ".join(f"{k}={saved.get(k)!r} (now {settings.get(k)!r})" for k in changed)
-        raise ValueError(f"--resume: {path} is a run with {said}; resume with that run's own "
-                         "flags, or start a new run in another --out")
-    return state
 
 
 def _copy_state(module):

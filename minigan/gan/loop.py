@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 
 from .. import backend
 
-__all__ = ["Trainer", "NonFiniteLossError", "every"]
+__all__ = ["Trainer", "NonFiniteLossError", "every", "resume_state", "refuse_changed_settings"]
 
 
 class NonFiniteLossError(RuntimeError):
@@ -299,3 +300,26 @@ class Trainer:
         self.load_state_dict(state if state is not None else serialization.load(path))
         self.last_checkpoint = (str(path), self.step)
         return self
+
+
+def refuse_changed_settings(path, saved, now, may_change=()):
+    """A setting given with ``--resume`` is applied or refused, never silently ignored: raise
+    if ``now`` differs from the checkpoint's ``saved`` settings outside ``may_change``."""
+    changed = sorted(k for k in set(saved) | set(now)
+                     if k not in may_change and saved.get(k) != now.get(k))
+    if changed:
+        said = ", ".join(f"{k}={saved.get(k)!r} (now {now.get(k)!r})" for k in changed)
+        raise ValueError(f"--resume: {path} was trained with {said}; resume with the run's own "
+                         "settings, or start a new run in another --out")
+
+
+def resume_state(path, settings, key="settings_json"):
+    """The checkpoint at ``path`` of the run to resume, after checking that it is this run
+    (the same ``settings``, saved as JSON under ``key``)."""
+    from .. import serialization
+    path = os.fspath(path) if path else path
+    if not path or not os.path.exists(path):
+        raise FileNotFoundError(f"--resume: no checkpoint at {path}")
+    state = serialization.load(path)
+    refuse_changed_settings(path, json.loads(str(state.get(key, "{}"))), settings)
+    return state

@@ -28,7 +28,7 @@ import pathlib
 import sys
 
 from ... import backend, optim
-from ...gan.loop import Trainer
+from ...gan.loop import Trainer, refuse_changed_settings
 from ...gan.sampling import SAMPLE_SEED_OFFSET, fixed_z, generate
 from ...serialization import output_dir
 
@@ -143,14 +143,8 @@ class ImageRun:
             # the learning-rate schedule was planned for the first call's steps: keep it
             self.config["steps_planned"] = saved.get("steps_planned", saved["steps"])
             self._setup()
-        changed = sorted(k for k in set(saved) | set(self.config)
-                         if k not in RESUME_MAY_CHANGE and saved.get(k) != self.config.get(k))
-        if changed:
-            # a setting given with --resume is either applied or refused, never ignored: the
-            # optimizers' state would silently keep the old learning rates, say
-            said = ", ".join(f"{k}={saved.get(k)!r} (now {self.config.get(k)!r})" for k in changed)
-            raise ValueError(f"--resume: {self.checkpoint_path} was trained with {said}; resume "
-                             "with the run's own settings, or start a new run in another --out")
+        # e.g. --lr: the optimizers' state would silently keep the old learning rates
+        refuse_changed_settings(self.checkpoint_path, saved, self.config, RESUME_MAY_CHANGE)
         self.trainer.resume(self.checkpoint_path, state=state)
         return self
 
