@@ -282,45 +282,38 @@ def test_loading_refuses_a_zip_bomb(tmp_path):
         minigan.load(path)
 
 
-def test_an_interrupted_toy_run_resumes_bit_for_bit(tmp_path, monkeypatch):
+def _interrupted_and_resumed(tmp_path, monkeypatch, flags, die_at):
+    """Run ``flags`` straight, and again killed (KeyboardInterrupt) before step ``die_at + 1``
+    then resumed: returns the two output folders."""
     from minigan.gan.train import GANTrainer
-    flags = ["toy", "--quick", "--steps", "40", "--no-figures"]
-    assert _cli(*flags, "--out", str(tmp_path / "straight")) == 0
+    straight, cut = tmp_path / "straight", tmp_path / "cut"
+    assert _cli(*flags, "--out", str(straight)) == 0
     real_step = GANTrainer.train_step
 
-    def dies_at_25(self):
-        if self.step == 25:
+    def dies(self):
+        if self.step == die_at:
             raise KeyboardInterrupt
         return real_step(self)
-    monkeypatch.setattr(GANTrainer, "train_step", dies_at_25)
-    assert _cli(*flags, "--out", str(tmp_path / "cut")) == 130      # killed after step 25
+    monkeypatch.setattr(GANTrainer, "train_step", dies)
+    assert _cli(*flags, "--out", str(cut)) == 130
     monkeypatch.setattr(GANTrainer, "train_step", real_step)
-    assert _cli(*flags, "--out", str(tmp_path / "cut"), "--resume") == 0   # from step 20
-    np.testing.assert_array_equal(np.load(tmp_path / "cut" / "samples.npy"),
-                                  np.load(tmp_path / "straight" / "samples.npy"))
-    assert _cli(*flags[:3], "41", "--no-figures", "--out", str(tmp_path / "cut"),
+    assert _cli(*flags, "--out", str(cut), "--resume") == 0
+    np.testing.assert_array_equal(np.load(cut / "samples.npy"), np.load(straight / "samples.npy"))
+    return straight, cut
+
+
+def test_an_interrupted_toy_run_resumes_bit_for_bit(tmp_path, monkeypatch):
+    flags = ["toy", "--quick", "--steps", "40", "--no-figures"]
+    _, cut = _interrupted_and_resumed(tmp_path, monkeypatch, flags, die_at=25)  # ckpt at 20
+    assert _cli("toy", "--quick", "--steps", "41", "--no-figures", "--out", str(cut),
                 "--resume") == 1                                    # another run: refused
 
 
 def test_an_interrupted_mode_study_run_resumes_bit_for_bit(tmp_path, monkeypatch):
-    from minigan.gan.train import GANTrainer
+    import json
     flags = ["toy", "--dist", "ring8", "--quick", "--steps", "30", "--hidden", "16",
              "--no-figures"]
-    assert _cli(*flags, "--out", str(tmp_path / "straight")) == 0
-    real_step = GANTrainer.train_step
-
-    def dies_at_17(self):
-        if self.step == 17:
-            raise KeyboardInterrupt
-        return real_step(self)
-    monkeypatch.setattr(GANTrainer, "train_step", dies_at_17)
-    assert _cli(*flags, "--out", str(tmp_path / "cut")) == 130     # checkpoint at step 15
-    monkeypatch.setattr(GANTrainer, "train_step", real_step)
-    assert _cli(*flags, "--out", str(tmp_path / "cut"), "--resume") == 0
-    np.testing.assert_array_equal(np.load(tmp_path / "cut" / "samples.npy"),
-                                  np.load(tmp_path / "straight" / "samples.npy"))
-    import json
-    track = [json.loads((tmp_path / d / "history.json").read_text())["track"]
-             for d in ("straight", "cut")]
+    straight, cut = _interrupted_and_resumed(tmp_path, monkeypatch, flags, die_at=17)
+    track = [json.loads((d / "history.json").read_text())["track"] for d in (straight, cut)]
     assert track[0] == track[1]
-    assert _cli(*flags, "--out", str(tmp_path / "cut"), "--resume", "--seed", "1") == 1
+    assert _cli(*flags, "--out", str(cut), "--resume", "--seed", "1") == 1
