@@ -10,11 +10,11 @@ from .ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  
                        cross_entropy, l1_loss, mse_loss, nll_loss)
 from .ops.conv import conv2d, conv_transpose2d  # noqa: F401
 from .ops.matmul import linear  # noqa: F401
-from .ops.norm import batch_norm, layer_norm  # noqa: F401
+from .ops.norm import batch_norm, instance_norm, layer_norm  # noqa: F401
 from .ops.attention import scaled_dot_product_attention  # noqa: F401
 from .ops.pool import avg_pool2d, max_pool2d  # noqa: F401
 from .ops.resample import interpolate, pad, pixel_shuffle, pixel_unshuffle  # noqa: F401
-from .ops.dropout import dropout  # noqa: F401
+from .ops.dropout import dropout, dropout2d  # noqa: F401
 from .ops.embedding import embedding  # noqa: F401
 from .ops.reduce import log_softmax, softmax  # noqa: F401
 
@@ -24,5 +24,7 @@ __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softplus", "log_sigmoid", "
            "softmax", "log_softmax", "linear", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
            "conv2d", "conv_transpose2d",
-           "batch_norm", "layer_norm", "scaled_dot_product_attention", "avg_pool2d", "max_pool2d",
-           "interpolate", "pad", "pixel_shuffle", "pixel_unshuffle", "dropout", "embedding"]
+           "batch_norm", "instance_norm", "layer_norm", "scaled_dot_product_attention",
+           "avg_pool2d", "max_pool2d",
+           "interpolate", "pad", "pixel_shuffle", "pixel_unshuffle", "dropout", "dropout2d",
+           "embedding"]

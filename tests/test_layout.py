@@ -19,11 +19,13 @@ import minigan
 PKG = pathlib.Path(minigan.__file__).parent
 
 LAYERS = ["engine", "data", "gan", "evaluation", "plots", "experiments", "apps"]
-SUBPACKAGE_LAYER = {"data": "data", "gan": "gan", "evaluation": "evaluation", "plots": "plots",
-                    "experiments": "experiments", "lab": "apps", "commands": "apps"}
+SUBPACKAGE_LAYER = {"data": "data", "utils": "data", "gan": "gan", "evaluation": "evaluation",
+                    "plots": "plots", "experiments": "experiments", "lab": "apps",
+                    "commands": "apps"}
 # The engine itself is layered too: each of these may import only the ones before it.
-ENGINE_ORDER = ["backend", "allocator", "autograd", "creation", "ops", "functional", "gradcheck",
-                "nn", "optim", "serialization"]
+ENGINE_ORDER = ["backend", "cuda", "backends", "allocator", "autograd", "creation", "ops",
+                "functional", "gradcheck", "nn", "optim", "serialization"]
+ENGINE_PACKAGES = {"ops", "nn", "optim", "backends"}
 
 
 def _modules():
@@ -85,7 +87,7 @@ def _engine_rank(module):
 def test_every_module_belongs_to_a_layer():
     top = {p.name for p in PKG.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     files = {p.stem for p in PKG.glob("*.py")} - {"__init__", "__main__"}
-    assert top <= set(SUBPACKAGE_LAYER) | {"ops", "nn", "optim"}, top
+    assert top <= set(SUBPACKAGE_LAYER) | ENGINE_PACKAGES, top
     assert files <= set(ENGINE_ORDER), f"a module outside the layers: {files - set(ENGINE_ORDER)}"
 
 

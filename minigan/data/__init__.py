@@ -9,9 +9,11 @@ run and every metric sees the same split. ``size=16`` upsamples bilinearly (the 
 half-pixel convention as ``F.interpolate(mode='bilinear', align_corners=False)``), which is
 enough room for a small DCGAN's stride-2 layers.
 
-``DataLoader`` yields mini-batches. With ``shuffle=True`` each pass draws a new permutation
-from minigan's global CPU generator, so ``manual_seed`` fixes the order and a checkpoint that
-stores ``backend.get_rng_state()`` resumes with the same batches.
+``DataLoader`` and ``TensorDataset`` are ``minigan.utils.data``'s (the same objects, one
+implementation): ``DataLoader((x, y), batch_size=64, shuffle=True)`` yields mini-batches, and
+with ``shuffle=True`` each pass draws a new permutation from minigan's global CPU generator, so
+``manual_seed`` fixes the order and a checkpoint that stores ``backend.get_rng_state()``
+resumes with the same batches.
 
 This module imports neither matplotlib nor anything heavy beyond scikit-learn's loader (only
 when ``digits()`` is called).
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Tensor
+from ..utils.data import DataLoader, TensorDataset
 
 __all__ = ["digits", "mnist", "DataLoader", "TensorDataset", "upsample_bilinear", "DIGITS_SPLIT_SEED",
            "N_TEST_PER_CLASS"]
@@ -108,66 +111,6 @@ def digits(split="train", size=8, dtype=None, device=None, as_tensor=True):
         return x, y
     return (Tensor(backend.as_array(x, device=device)),
             Tensor(backend.as_array(y, device=device)))
-
-
-class TensorDataset:
-    """Tensors (or arrays) that share their first dimension; item i is the tuple of row i."""
-
-    def __init__(self, *tensors):
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
-        n = len(tensors[0])
-        for t in tensors:
-            if len(t) != n:
-                raise ValueError(f"TensorDataset: tensors of different lengths "
-                                 f"({[len(u) for u in tensors]})")
-        self.tensors = tensors
-
-    def __len__(self):
-        return len(self.tensors[0])
-
-    def __getitem__(self, index):
-        return tuple(_take(t, index) for t in self.tensors)
-
-
-def _take(t, index):
-    if isinstance(t, Tensor):
-        xp = backend.xp_of(t.data)
-        if not isinstance(index, (int, slice)):
-            index = xp.asarray(index) if xp is not np else np.asarray(index)
-        return Tensor(t.data[index])
-    return t[index]
-
-
-class DataLoader:
-    """Mini-batches of a dataset: ``for x, y in DataLoader((X, Y), batch_size=64, shuffle=True)``.
-
-    ``dataset`` is a ``TensorDataset``, a tuple of tensors/arrays (wrapped in one), or any
-    object with ``__len__`` and a ``__getitem__`` that accepts an index array. The batches
-    are gathered with one fancy-indexing call (no Python loop over examples). ``shuffle``
-    draws a permutation per pass from minigan's CPU generator (``manual_seed`` fixes it);
-    ``drop_last`` drops a final incomplete batch (GAN training often wants equal batches).
-    """
-
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False):
-        if isinstance(dataset, (tuple, list)):
-            dataset = TensorDataset(*dataset)
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
-        self.dataset, self.batch_size = dataset, batch_size
-        self.shuffle, self.drop_last = shuffle, drop_last
-
-    def __len__(self):
-        n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-    def __iter__(self):
-        n = len(self.dataset)
-        order = (backend.generator("cpu").permutation(n) if self.shuffle
-                 else np.arange(n))
-        stop = (n // self.batch_size) * self.batch_size if self.drop_last else n
-        for start in range(0, stop, self.batch_size):
-            yield self.dataset[order[start:start + self.batch_size]]
 
 
 # ------------------------------------------------------------------------------------ MNIST

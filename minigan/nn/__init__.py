@@ -5,24 +5,34 @@
                       nn.Linear(32 * 4 * 4, 1))
 
 * ``module``     — Module, Parameter, Sequential, ModuleList, ModuleDict
-* ``layers``     — Linear, Conv2d, ConvTranspose2d, BatchNorm1d/2d, LayerNorm, Embedding,
-                   Dropout, Flatten, Unflatten, Upsample and the activations
+* ``layers``     — Linear, Conv2d, ConvTranspose2d, BatchNorm1d/2d, InstanceNorm1d/2d,
+                   LayerNorm, Embedding, Dropout, Dropout2d, Flatten, Unflatten, Upsample and
+                   the activations (Softmax and LogSoftmax among them)
+* ``losses``     — MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
+* ``parallel``   — DataParallel (one device: it wraps and calls the module)
 * ``gan_layers`` — SelfAttention2d (SAGAN), spectral_norm (Miyato et al.),
                    MinibatchDiscrimination (Salimans et al.)
 * ``init``       — weight initialisers (``nn.init.xavier_uniform_`` ..., ``dcgan_init``)
 * ``utils``      — clip_grad_norm_, spectral_norm
 * ``functional`` — the same functions as ``minigan.functional``
 """
-from . import functional, init, utils  # noqa: F401
+from . import functional, init, parallel, utils  # noqa: F401
 from .gan_layers import (MinibatchDiscrimination, SelfAttention2d, SpectralNorm,  # noqa: F401
                          remove_spectral_norm, spectral_norm)
 from .layers import (BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout,  # noqa: F401
-                     Embedding, Flatten, Identity, LayerNorm, LeakyReLU, Linear, ReLU,
-                     Sigmoid, Softplus, Tanh, Unflatten, Upsample)
+                     Dropout2d, Embedding, Flatten, Identity, InstanceNorm1d, InstanceNorm2d,
+                     LayerNorm, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
+                     Softplus, Tanh, Unflatten, Upsample)
+from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,  # noqa: F401
+                     NLLLoss)
+from .parallel import DataParallel  # noqa: F401
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear", "Conv2d",
            "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding", "Dropout",
            "Flatten", "Unflatten", "Upsample", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
            "Softplus", "Identity", "SelfAttention2d", "spectral_norm", "remove_spectral_norm",
-           "SpectralNorm", "MinibatchDiscrimination", "init", "utils", "functional"]
+           "SpectralNorm", "MinibatchDiscrimination", "init", "utils", "functional",
+           "InstanceNorm1d", "InstanceNorm2d", "Dropout2d", "Softmax", "LogSoftmax", "MSELoss",
+           "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+           "DataParallel", "parallel"]

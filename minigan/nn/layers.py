@@ -10,6 +10,7 @@ U(-1/√fan_in, 1/√fan_in)) and biases U(-1/√fan_in, 1/√fan_in).
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import backend
 from .. import functional as F
@@ -19,7 +20,8 @@ from .module import Module, Parameter
 
 __all__ = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
            "Embedding", "Dropout", "Flatten", "Unflatten", "Upsample", "ReLU", "LeakyReLU",
-           "Tanh", "Sigmoid", "Softplus", "Identity"]
+           "Tanh", "Sigmoid", "Softplus", "Identity", "InstanceNorm1d", "InstanceNorm2d",
+           "Dropout2d", "Softmax", "LogSoftmax"]
 
 np = backend.np
 
@@ -246,6 +248,60 @@ class BatchNorm2d(_BatchNorm):
     _expected_dims = (4,)
 
 
+class _InstanceNorm(_BatchNorm):
+    """Instance normalisation (Ulyanov et al. 2016): each channel of each sample is normalised
+    by its own mean and variance over its spatial positions, in training and in evaluation.
+
+    It keeps batch norm's parameters and buffers (PyTorch derives both from one base class),
+    with other defaults: no affine weight and no running statistics. With
+    ``track_running_stats=True`` the running estimates are updated in training and used in
+    evaluation; ``momentum=None`` leaves them unchanged (PyTorch passes 0 then).
+    An input without the batch dimension is normalised as a batch of one.
+    """
+    _expected_dims = ()       # the batched rank; one less is an unbatched input
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats,
+                         device=device, dtype=dtype, bias=bias)
+
+    def forward(self, x):
+        batched = self._expected_dims[0]
+        if x.ndim not in (batched - 1, batched):
+            raise ValueError(f"{type(self).__name__}: expected {batched - 1}D or {batched}D "
+                             f"input (got {x.ndim}D input, shape {x.shape})")
+        feature_dim = x.ndim - (batched - 1)
+        if x.shape[feature_dim] != self.num_features:
+            msg = (f"{type(self).__name__}({self.num_features}): the input has "
+                   f"{x.shape[feature_dim]} channels at dim={feature_dim} (shape {x.shape})")
+            if self.affine or self.track_running_stats:
+                raise ValueError(msg)
+            # num_features is unused without weights or running stats: PyTorch only warns
+            warnings.warn(msg + "; num_features is not used because affine=False",
+                          stacklevel=2)
+        if x.ndim == batched - 1:
+            return self._normalise(x.unsqueeze(0)).squeeze(0)
+        return self._normalise(x)
+
+    def _normalise(self, x):
+        # Instance statistics in training, and in evaluation unless running stats are kept.
+        return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                               self.training or not self.track_running_stats,
+                               0.0 if self.momentum is None else self.momentum, self.eps)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm over (N, C, L) inputs (or (C, L)): per sample and channel, over L."""
+    _expected_dims = (3,)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm over (N, C, H, W) inputs (or (C, H, W)): per sample and channel, over
+    H and W. CycleGAN's generator uses it: a translated image should not depend on the other
+    images in its batch."""
+    _expected_dims = (4,)
+
+
 class LayerNorm(Module):
     """Normalise over the last dimensions (``normalized_shape``) of each example separately;
     the same in training and evaluation (no running statistics)."""
@@ -319,6 +375,25 @@ class Dropout(Module):
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Module):
+    """Zero whole channels of (N, C, H, W) feature maps with probability p in training (one
+    draw per sample and channel) and scale the kept ones by 1/(1-p); the identity in
+    evaluation. Neighbouring pixels are correlated, so dropping single pixels of a map
+    regularises little; dropping the map does."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -422,6 +497,46 @@ class Softplus(Module):
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+def _softmax_dim(name, ndim):
+    """PyTorch's implicit dim for Softmax(dim=None): 0 for 0-, 1- and 3-D inputs, else 1
+    (a legacy guess, kept for old scripts, with PyTorch's warning)."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+class Softmax(Module):
+    """exp(x_i) / sum_j exp(x_j) along ``dim``: a probability vector (the maximum is
+    subtracted first, so large logits do not overflow)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        dim = self.dim if self.dim is not None else _softmax_dim("softmax", x.ndim)
+        return F.softmax(x, dim=dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """log(softmax(x)) along ``dim``, computed as x - logsumexp(x): finite where the log of a
+    rounded softmax would be -inf. Pair it with NLLLoss (together: CrossEntropyLoss)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        dim = self.dim if self.dim is not None else _softmax_dim("log_softmax", x.ndim)
+        return F.log_softmax(x, dim=dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
 
 
 class Identity(Module):

@@ -1,4 +1,4 @@
-"""Normalisation layers: batch norm (the DCGAN workhorse) and layer norm.
+"""Normalisation layers: batch norm (the DCGAN workhorse), instance norm and layer norm.
 
 Batch norm, per channel c, over the batch and every spatial position (n of them):
 
@@ -33,9 +33,9 @@ from .. import backend
 from ..autograd import Function, Tensor, is_grad_enabled, no_grad
 from . import reduce as R
 from .elementwise import rsqrt
-from .shape import reshape
+from .shape import broadcast_to, reshape
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "instance_norm", "layer_norm"]
 
 
 def _stat_axes(ndim):
@@ -157,13 +157,13 @@ class BatchNormTrain(Function):
         return tuple(grads)
 
 
-def _check_vector(name, t, c, what):
+def _check_vector(name, t, c, what, op="batch_norm"):
     if t is None:
         return
     if not isinstance(t, Tensor):
-        raise TypeError(f"batch_norm: {name} must be a Tensor or None, not {type(t).__name__}")
+        raise TypeError(f"{op}: {name} must be a Tensor or None, not {type(t).__name__}")
     if t.shape != (c,):
-        raise ValueError(f"batch_norm: {name} has shape {t.shape}, but the input has {c} "
+        raise ValueError(f"{op}: {name} has shape {t.shape}, but the input has {c} "
                          f"channels (dimension 1 of {what}), so it must have shape ({c},)")
 
 
@@ -216,6 +216,71 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 rv = running_var.data
                 unbiased = fn.batch_var.astype(rv.dtype, copy=False) * (n / (n - 1))
                 rv[...] = (1 - m) * rv + m * unbiased
+                running_var._bump_version()
+    fn.batch_mean = fn.batch_var = None
+    return y
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """``F.instance_norm`` with PyTorch's semantics, for inputs (N, C, L), (N, C, H, W), ...
+
+    Instance norm (Ulyanov et al. 2016; the norm of CycleGAN and style transfer) normalises
+    every channel of every sample on its own, over its spatial positions: the statistics of
+    one image never depend on the others in the batch, unlike batch norm's.
+
+    It *is* batch norm on the input seen as one sample with N·C channels: the reshape
+    (N, C, *S) -> (1, N·C, *S) is a view, and batch norm's statistics over the axes (0, *S)
+    are then exactly the per-(n, c) statistics. So it reuses ``BatchNormTrain``, whose
+    backward is exact at every order, and needs no gradient rule of its own; the per-channel
+    weight and bias are repeated N times, and their gradients sum over the batch through that
+    repeat. PyTorch computes it the same way.
+
+    use_input_stats=True: normalise with each instance's mean and biased variance; a given
+    ``running_mean`` / ``running_var`` is updated in place with ``momentum``, from the batch
+    average of the instance means and unbiased variances. use_input_stats=False: normalise with
+    the running estimates, a fixed affine map per channel (batch norm in evaluation).
+    """
+    if input.ndim < 2:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, ...), got "
+                         f"{input.shape}")
+    if not eps > 0:
+        raise ValueError(f"instance_norm: eps must be positive, got {eps}: it is what keeps "
+                         "1/sqrt(var + eps) finite on a constant channel")
+    n, c = input.shape[0], input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check_vector(name, t, c, input.shape, op="instance_norm")
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: running_mean and running_var must be given when "
+                             "use_input_stats=False")
+        return batch_norm(input, running_mean, running_var, weight, bias, training=False,
+                          eps=eps)
+    spatial = input.shape[2:]
+    count = 1
+    for s in spatial:
+        count *= s
+    if count <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
+                         f"got input of shape {input.shape}: one value has no variance")
+    x = reshape(input, (1, n * c) + spatial)
+    affine = [reshape(broadcast_to(t, (n, c)), (n * c,)) for t in (weight, bias)
+              if t is not None]
+    fn = BatchNormTrain(eps, weight is not None, bias is not None)
+    y = reshape(fn(x, *affine), input.shape)
+    if running_mean is not None or running_var is not None:
+        with no_grad():
+            m = float(momentum)
+            if running_mean is not None:
+                rm = running_mean.data
+                batch = fn.batch_mean.reshape(n, c).mean(axis=0)
+                rm[...] = (1 - m) * rm + m * batch.astype(rm.dtype, copy=False)
+                running_mean._bump_version()
+            if running_var is not None:
+                rv = running_var.data
+                unbiased = fn.batch_var.reshape(n, c).mean(axis=0) * (count / (count - 1))
+                rv[...] = (1 - m) * rv + m * unbiased.astype(rv.dtype, copy=False)
                 running_var._bump_version()
     fn.batch_mean = fn.batch_var = None
     return y
