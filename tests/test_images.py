@@ -66,6 +66,8 @@ def test_vae_reparameterisation_and_kl():
 
 
 # --------------------------------------------------------------------- measured directions
+@pytest.mark.not_on_standin(reason="a 300-step training outcome; the DCGAN's GPU path runs on "
+                            "the stand-in in the quick command test and lesson 12")
 def test_short_dcgan_run_beats_the_untrained_generator(data, scorer, tmp_path):
     cfg = I.runner._config("dcgan", quick=False, overrides={"steps": 300, "ema": 0})
     run = I.DCGANRun(data, cfg, tmp_path, seed=0)

@@ -39,7 +39,9 @@ def test_type_names_and_casts():
 
 
 def test_device_names_and_is_cuda():
-    assert minigan.device("cpu") == "cpu" and not minigan.randn(2).is_cuda
+    assert minigan.device("cpu") == "cpu" and not minigan.randn(2, device="cpu").is_cuda
+    on_gpu = minigan.backend.default_device().type == "cuda"      # the stand-in run, a GPU run
+    assert minigan.randn(2).is_cuda == on_gpu
 
 
 def test_setitem_writes_in_place_without_a_graph():

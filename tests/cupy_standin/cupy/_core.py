@@ -33,9 +33,12 @@ def _refuse(x, where):
                     (_HINT if isinstance(x, numpy.ndarray) else ""))
 
 
+_FAST = {int, float, bool, str, type(None), slice, type(Ellipsis)}   # passed as they are
+
+
 def _strict(x, where):
     """One ufunc/operator operand: a device array's NumPy array, or a scalar."""
-    if isinstance(x, ndarray):
+    if type(x) is ndarray or isinstance(x, ndarray):
         return x._a
     if isinstance(x, _SCALARS):
         return x
@@ -46,6 +49,11 @@ def _deep(x, where):
     """Arguments of a routine: device arrays unwrapped (inside lists and tuples too); host
     arrays and foreign array-likes refused; everything else (shapes, dtypes, strings, None)
     passed through."""
+    t = type(x)
+    if t is ndarray:
+        return x._a
+    if t in _FAST:
+        return x
     if isinstance(x, ndarray):
         return x._a
     if isinstance(x, (list, tuple)):
@@ -72,7 +80,7 @@ def _check_dtype(a):
 
 def _wrap(r):
     """A NumPy result as the device result CuPy would give (scalars become 0-d arrays)."""
-    if isinstance(r, numpy.ndarray):
+    if type(r) is numpy.ndarray or isinstance(r, numpy.ndarray):
         out = object.__new__(ndarray)
         out._a = r
         return out
@@ -103,10 +111,14 @@ class ufunc:
     def __init__(self, np_ufunc, name=None):
         self._f = np_ufunc
         self.__name__ = name or np_ufunc.__name__
+        self._where = f"cupy.{self.__name__}"
         self.nin, self.nout = np_ufunc.nin, np_ufunc.nout
 
     def __call__(self, *args, **kwargs):
-        where = f"cupy.{self.__name__}"
+        where = self._where
+        if not kwargs:                       # the common case, kept short (it is the hot path)
+            a = [x._a if type(x) is ndarray else _strict(x, where) for x in args]
+            return _wrap(self._f(*a))
         a = [_strict(x, where) for x in args]
         out = kwargs.get("out")
         if out is not None:
@@ -132,7 +144,9 @@ def _function(np_func, name):
     where = f"cupy.{name}"
 
     def fn(*args, **kwargs):
-        return _wrap(np_func(*_deep(args, where), **_deep(kwargs, where)))
+        if kwargs:
+            kwargs = _deep(kwargs, where)
+        return _wrap(np_func(*_deep(args, where), **kwargs))
     fn.__name__ = name
     fn.__qualname__ = name
     fn.__doc__ = f"The stand-in's ``{where}``: NumPy's ``{np_func.__name__}`` on device arrays."
@@ -163,6 +177,24 @@ def _index(key):
     return tuple(out)
 
 
+class _Interface(dict):
+    """``__cuda_array_interface__``: its ``typestr`` and ``data`` entries are filled in on
+    first lookup."""
+
+    def __init__(self, a, **fields):
+        super().__init__(**fields)
+        self._array = a
+
+    def __missing__(self, key):
+        if key == "typestr":
+            self[key] = self._array.dtype.str
+        elif key == "data":
+            self[key] = (self._array.__array_interface__["data"][0], False)
+        else:
+            raise KeyError(key)
+        return self[key]
+
+
 class _Flags:
     def __init__(self, a):
         self.c_contiguous = bool(a.flags.c_contiguous)
@@ -189,6 +221,11 @@ def _op(name, reflected=False, inplace=False):
     compare = name in ("equal", "not_equal")
 
     def method(self, other):
+        if type(other) is ndarray:                        # the hot path
+            uf = _UFUNCS[name]
+            if inplace:
+                return uf(self, other, out=self)
+            return uf(other, self) if reflected else uf(self, other)
         if not isinstance(other, (ndarray, numpy.ndarray) + _SCALARS) and (
                 compare or getattr(type(other), "__array_ufunc__", 0) is None
                 or getattr(other, "__array_priority__", -1e300) > self.__array_priority__):
@@ -203,7 +240,7 @@ def _op(name, reflected=False, inplace=False):
 class ndarray:
     """A device array (NumPy underneath). Build one with ``cupy.asarray`` / ``cupy.zeros``."""
 
-    __slots__ = ("_a", "__weakref__")
+    __slots__ = ("_a", "_cai", "__weakref__")
     __array_priority__ = 100           # CuPy's value
 
     def __init__(self, shape, dtype=float, memptr=None, strides=None, order="C"):
@@ -234,10 +271,15 @@ class ndarray:
 
     @property
     def __cuda_array_interface__(self):
-        a = self._a
-        return {"shape": a.shape, "typestr": a.dtype.str, "version": 3,
-                "data": (a.__array_interface__["data"][0], False),
-                "strides": None if a.flags.c_contiguous else a.strides}
+        # minigan asks hasattr() of every array it wraps, so this is built cheaply (cached;
+        # the data pointer is looked up when someone reads it).
+        try:
+            return self._cai
+        except AttributeError:
+            a = self._a
+            self._cai = _Interface(a, shape=a.shape, version=3,
+                                   strides=None if a.flags.c_contiguous else a.strides)
+            return self._cai
 
     def get(self, stream=None, order="C", out=None, blocking=True):
         """A NumPy copy on the host."""
@@ -266,6 +308,10 @@ class ndarray:
     @shape.setter
     def shape(self, value):
         self._a.shape = value
+        try:
+            del self._cai
+        except AttributeError:
+            pass
 
     ndim = property(lambda self: self._a.ndim)
     size = property(lambda self: self._a.size)
@@ -418,9 +464,12 @@ class ndarray:
 
 
 def _method(name):
+    where = f"cupy.ndarray.{name}"
+
     def method(self, *args, **kwargs):
-        where = f"cupy.ndarray.{name}"
-        return _wrap(getattr(self._a, name)(*_deep(args, where), **_deep(kwargs, where)))
+        if kwargs:
+            kwargs = _deep(kwargs, where)
+        return _wrap(getattr(self._a, name)(*_deep(args, where), **kwargs))
     method.__name__ = name
     return method
 
