@@ -312,7 +312,7 @@ def set_rng_state(state, device="cpu"):
             or saved.dtype != buf.dtype:
         raise ValueError(f"set_rng_state: the saved {state.get('bit_generator')} state "
                          f"({saved.size} bytes) does not fit {dev}'s {name} generator "
-                         f"({buf.size} bytes): it was saved on another GPU or CuPy version")
+                         f"({buf.size} bytes): it was saved with another CuPy version or generator")
     cp = _import_cupy()
     with cp.cuda.Device(dev.index):
         buf[...] = cp.asarray(saved)

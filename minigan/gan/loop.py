@@ -252,9 +252,10 @@ class Trainer:
             self.ema.load_state_dict(state["ema"])
 
     def _load_device_rng(self, saved):
-        """Restore the GPU generators this run uses from the checkpoint. A GPU run resumed on
-        another kind of GPU (another state size) or on the CPU cannot continue the same
-        stream: it goes on with the generator it has, and says so."""
+        """Restore the GPU generators this run uses from the checkpoint. A state that does not
+        fit (another CuPy version or bit generator), or none at all (a CPU checkpoint resumed on
+        a GPU), cannot continue the same stream: the run goes on with the generator it has, and
+        says so. (A GPU checkpoint resumed on the CPU needs no GPU stream.)"""
         import warnings
         for dev in self._devices():
             st = saved.get(str(dev))
