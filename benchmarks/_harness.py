@@ -118,7 +118,7 @@ def build_iteration(framework, build, init, batches, batch, lr, betas, seeds, to
         Adam, as_tensor, ones, zeros = optim.Adam, minigan.Tensor, minigan.ones, minigan.zeros
 
         def copy_into(p, arr):
-            p.data[...] = arr
+            p.array[...] = arr
     G, D = build(nn)
     for mod, seed in zip((G, D), seeds):
         for p, arr in zip(mod.parameters(), init(mod, seed)):

@@ -90,7 +90,7 @@ except minigan.GradcheckError as err:
     caught = True
     print("BrokenSwish is caught:\n  " + str(err).splitlines()[0])
 jac_a = analytical_jacobian(lambda t: Swish.apply(t), [xc], [0])[0]
-jac_n = numerical_jacobian(lambda t: Swish.apply(t), [minigan.tensor(xc.data, requires_grad=True)],
+jac_n = numerical_jacobian(lambda t: Swish.apply(t), [minigan.tensor(xc.array, requires_grad=True)],
                            [0], 1e-6)[0]
 swish_err = float(np.abs(jac_a - jac_n).max())
 print(f"Swish: max |analytic - numeric| Jacobian entry = {swish_err:.2e}")

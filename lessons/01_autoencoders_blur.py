@@ -83,7 +83,7 @@ print(f"sharpness: real test digits {sharp_real:.3f}, AE reconstructions {sharp_
 # average them: the image an uncertain L2 decoder would output.
 
 # %%
-xtr, ytr = data["x_train"].data, data["y_train"]
+xtr, ytr = data["x_train"].array, data["y_train"]
 xtr = np.asarray(backend.to_numpy(xtr), dtype=np.float32)
 K = 8
 means = []

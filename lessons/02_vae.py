@@ -78,9 +78,9 @@ vae.model.eval()
 with no_grad():
     mu_t, logvar_t = vae.model.encode_stats(xt)
     kl_closed = float(kl_to_standard_normal(mu_t, logvar_t).item())
-    draws = np.stack([backend.to_numpy(vae.model.reparameterize(mu_t, logvar_t).data)
+    draws = np.stack([backend.to_numpy(vae.model.reparameterize(mu_t, logvar_t).array)
                       for _ in range(200)])
-mu, logvar = backend.to_numpy(mu_t.data), backend.to_numpy(logvar_t.data)
+mu, logvar = backend.to_numpy(mu_t.array), backend.to_numpy(logvar_t.array)
 sigma = np.exp(0.5 * logvar)
 rel_sd_err = float(np.abs(draws.std(0) / sigma - 1).mean())
 eps = (draws - mu) / sigma

@@ -205,9 +205,9 @@ real_b = ring.sample(512, device=dev)
 fake_b = toy.GaussianNoise(2).sample(512, device=dev) * 0.1
 c_loss = losses.wasserstein_critic_loss(critic(real_b), critic(fake_b))
 gp = losses.gradient_penalty(critic, real_b, fake_b, lam=LAMBDA)
-before = max(float(np.abs(backend.to_numpy(p.data)).max()) for p in critic.parameters())
+before = max(float(np.abs(backend.to_numpy(p.array)).max()) for p in critic.parameters())
 losses.clip_weights(critic.parameters(), CLIP)
-after = max(float(np.abs(backend.to_numpy(p.data)).max()) for p in critic.parameters())
+after = max(float(np.abs(backend.to_numpy(p.array)).max()) for p in critic.parameters())
 print(f"fresh critic on ring8: critic loss E f(G) - E f(x) = {c_loss.item():+.4f}, "
       f"gradient penalty (lambda {LAMBDA:g}) = {gp.item():.3f}; largest |weight| "
       f"{before:.3f} -> {after:.3f} after clip_weights(c={CLIP:g})")
@@ -266,7 +266,7 @@ for (dist, method), v in norms.items():
     print(f"{dist:<6s} {method:<8s} ||grad f(x_hat)||: median {np.median(v):.3g}, "
           f"10-90 % [{np.percentile(v, 10):.3g}, {np.percentile(v, 90):.3g}], "
           f"within [0.8, 1.2]: {100 * np.mean(np.abs(v - 1) <= 0.2):.0f} %")
-clip_weights_of = {dist: np.concatenate([backend.to_numpy(p.data).ravel()
+clip_weights_of = {dist: np.concatenate([backend.to_numpy(p.array).ravel()
                                          for p in results[dist, "wgan"]["D"].parameters()])
                    for dist in ("ring8", "grid25")}
 on_walls = {dist: float(np.mean(np.abs(w) >= 0.99 * CLIP)) for dist, w in

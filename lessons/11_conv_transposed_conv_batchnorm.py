@@ -79,7 +79,7 @@ print(f"<conv(x), v> = {lhs:.6f}, <x, convT(v)> = {rhs:.6f} (relative difference
 ones = minigan.ones(1, 1, 6, 6, dtype="float64", device=dev)
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
 stamp = minigan.zeros(1, 1, 3, 3, dtype="float64", device=dev)
-stamp.data[0, 0, 1, 1] = 1.0
+stamp.array[0, 0, 1, 1] = 1.0
 one_pixel = F.conv_transpose2d(stamp, minigan.ones(1, 1, 4, 4, dtype="float64", device=dev), stride=2)
 axes[0].imshow(one_pixel.numpy()[0, 0], cmap="viridis")
 axes[0].set_title("one input pixel stamps a 4x4 filter\n(stride 2 on the output)")

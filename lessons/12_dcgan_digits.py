@@ -49,8 +49,8 @@ data = images.load_image_data("digits", device=args.device)
 run = images.train_model("dcgan", STEPS, quick=args.quick, seed=args.seed, device=args.device,
                          data=data)            # checkpoints in a temporary folder
 config, train_s = run.config, run.train_seconds
-print(f"G: {sum(p.data.size for p in run.G.parameters())} parameters, D: "
-      f"{sum(p.data.size for p in run.D.parameters())}; z_dim {config['z_dim']}, batch "
+print(f"G: {sum(p.array.size for p in run.G.parameters())} parameters, D: "
+      f"{sum(p.array.size for p in run.D.parameters())}; z_dim {config['z_dim']}, batch "
       f"{config['batch_size']}, Adam {config['lr_g']:g} beta1 {config['beta1']}")
 h = run.trainer.history
 print(f"trained {STEPS} steps in {train_s:.1f} s ({1000 * train_s / STEPS:.0f} ms a step)")

@@ -53,16 +53,16 @@ def receptive_field(layer, x):
     """Input positions whose gradient reaches the centre output pixel (an 8×8 boolean map)."""
     xt = Tensor(backend.as_array(x, device=args.device), requires_grad=True)
     layer(xt)[0, :, 4, 4].sum().backward()
-    return np.abs(backend.to_numpy(xt.grad.data))[0].sum(0) > 0
+    return np.abs(backend.to_numpy(xt.grad.array))[0].sum(0) > 0
 
 
 x_demo = np.random.default_rng(args.seed).standard_normal((1, 8, 8, 8)).astype(np.float32)
 conv = nn.Conv2d(8, 8, 3, 1, 1)
 attn = nn.SelfAttention2d(8)
 y0 = attn(Tensor(backend.as_array(x_demo, device=args.device)))
-identity_err = float(np.abs(backend.to_numpy(y0.data) - x_demo).max())
-row_sums = backend.to_numpy(attn.attention.data).sum(-1)
-attn.gamma.data[...] = 1.0
+identity_err = float(np.abs(backend.to_numpy(y0.array) - x_demo).max())
+row_sums = backend.to_numpy(attn.attention.array).sum(-1)
+attn.gamma.array[...] = 1.0
 field = {"conv 3×3": receptive_field(conv, x_demo), "self-attention": receptive_field(attn, x_demo)}
 print(f"self-attention at γ = 0: max |y - x| = {identity_err:.1e} (the identity); each row of β "
       f"sums to 1 (max error {np.abs(row_sums - 1).max():.1e}); β has shape "
@@ -107,8 +107,8 @@ runs = {"sagan": images.train_model("sagan", STEPS, quick=args.quick, seed=args.
         "dcgan": images.train_model("dcgan", STEPS, quick=args.quick, seed=args.seed,
                                     device=args.device, data=data, g_width=width,
                                     d_width=width, ema=0)}
-params = {k: (sum(p.data.size for p in r.G.parameters()),
-              sum(p.data.size for p in r.D.parameters())) for k, r in runs.items()}
+params = {k: (sum(p.array.size for p in r.G.parameters()),
+              sum(p.array.size for p in r.D.parameters())) for k, r in runs.items()}
 ms_step = {k: 1000 * r.train_seconds / STEPS for k, r in runs.items()}
 for k, r in runs.items():
     print(f"{k}: G {params[k][0]} parameters, D {params[k][1]}; {STEPS} steps in "
@@ -148,7 +148,7 @@ run.out = args.out                      # the run's figures go with this lesson'
 report = {"figures": []}
 run.extra(scorer, report)               # prints γ_G, γ_D and the reach of G's attention
 figs += report["figures"]
-att = backend.to_numpy(run.sample_modules["sagan"].attn.attention.data)   # (4, 64, 64)
+att = backend.to_numpy(run.sample_modules["sagan"].attn.attention.array)   # (4, 64, 64)
 entropy = float(-(att * np.log(att + 1e-12)).sum(-1).mean())
 print(f"entropy of G's attention rows {entropy:.3f} nats (uniform over 64 pixels: "
       f"{np.log(64):.3f})")

@@ -55,7 +55,7 @@ acc_real = {"A": float((scorer.predict(x_test) == y_test).mean()),
 print(f"mean pixel (ink): A {ink['A']:.3f}, B {ink['B']:.3f}; |a - thicken(a)| = {l1_ab:.4f} "
       f"per pixel; the classifier (trained on A) is right on {acc_real['A']:.1%} of A and "
       f"{acc_real['B']:.1%} of B test digits")
-xtr = backend.to_numpy(data["x_train"].data)
+xtr = backend.to_numpy(data["x_train"].array)
 fig_domains = P.labelled_rows_figure(
     args.out / "domains.png", {"A (even)": xtr[0:24:2], "B (odd, thickened)": thicken(xtr[1:24:2])},
     ncol=12, title="the two domains: different digits in each, never a pair")

@@ -66,7 +66,7 @@ t0 = time.perf_counter()
 inv = invert(G, Tensor(backend.as_array(x, device=args.device)), z_dim=z_dim, steps=INV_STEPS,
              restarts=RESTARTS, seed=args.seed + 3)
 inv_s = time.perf_counter() - t0
-x_inv = backend.to_numpy(inv["images"].data).astype(np.float32)
+x_inv = backend.to_numpy(inv["images"].array).astype(np.float32)
 one = invert(G, Tensor(backend.as_array(x, device=args.device)), z_dim=z_dim, steps=INV_STEPS,
              restarts=1, seed=args.seed + 3)
 x_ae = runs["ae"].reconstruct(x)

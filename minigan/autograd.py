@@ -78,7 +78,7 @@ _ndarray = backend.np.ndarray
 def _coerce(data):
     """Anything array-like as an array: NumPy scalars become 0-d arrays, CuPy arrays stay."""
     if isinstance(data, Tensor):
-        return data.data
+        return data.array
     if isinstance(data, backend.np.generic):
         return backend.np.asarray(data)      # NumPy reductions return scalars; keep 0-d arrays
     if isinstance(data, _ndarray) or hasattr(data, "__cuda_array_interface__"):
@@ -99,13 +99,14 @@ def _legacy_sizes(first, sizes):
 class Tensor:
     """An n-dimensional array that can remember how it was computed.
 
-    ``data`` is the raw NumPy or CuPy array. A tensor made by the user is a *leaf*; if it has
+    ``array`` is the raw NumPy or CuPy array (``data`` is PyTorch's detached view of it). A
+    tensor made by the user is a *leaf*; if it has
     ``requires_grad=True``, ``backward()`` accumulates d(loss)/d(tensor) into its ``.grad``.
     A tensor computed from others by a recorded Function has that Function in ``_ctx``.
     Operators (``+ - * / @ ** [] ...``) and methods (``sum, exp, reshape ...``) are attached
     by ``minigan.ops`` when the package is imported.
     """
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_index", "_version",
+    __slots__ = ("array", "grad", "requires_grad", "_ctx", "_out_index", "_version",
                  "_retains_grad", "name", "__weakref__")
     __array_priority__ = 1000      # ndarray (op) Tensor defers to Tensor's reflected operator
     __array_ufunc__ = None
@@ -113,7 +114,7 @@ class Tensor:
     def __init__(self, data=None, *sizes, requires_grad=False, name=None):
         if type(data) is not _ndarray:       # the common case costs one type check
             data = _legacy_sizes(data, sizes) if sizes or data is None else _coerce(data)
-        self.data = data
+        self.array = data
         self.grad = None
         self._ctx = None
         self._out_index = 0
@@ -124,22 +125,35 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
+    # --------------------------------------------------------------------------- .data
+    @property
+    def data(self):
+        """PyTorch's ``.data``: the same values as a Tensor cut from the graph, sharing this
+        tensor's storage (an in-place change to it changes this tensor, unseen by autograd --
+        new code uses ``detach()`` or ``no_grad()``). The raw NumPy/CuPy array is ``.array``."""
+        return Tensor(self.array)
+
+    @data.setter
+    def data(self, value):
+        """``p.data = t`` gives ``p`` the values (and storage) of ``t``, as in PyTorch."""
+        self.array = value.array if isinstance(value, Tensor) else _coerce(value)
+
     # ------------------------------------------------------------------ array-like properties
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> Device:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def is_cuda(self):
@@ -150,36 +164,36 @@ class Tensor:
         return self._ctx is None
 
     def dim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def size(self, dim=None):
         """The shape, as in PyTorch (``x.size(0)`` is the batch size)."""
-        return self.shape if dim is None else self.data.shape[dim]
+        return self.shape if dim is None else self.array.shape[dim]
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     # ------------------------------------------------------------------ conversion
     def numpy(self):
         """The values as a NumPy array (copied from the GPU if needed; never part of the graph)."""
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self.array)
 
     def __array__(self, dtype=None, copy=None):
-        arr = backend.to_numpy(self.data)
+        arr = backend.to_numpy(self.array)
         return arr if dtype is None else arr.astype(dtype)
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def tolist(self):
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self.array).tolist()
 
     def __float__(self):
         return float(self.item())
@@ -188,8 +202,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is "
+        if self.array.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.array.size} elements is "
                                "ambiguous: use .any() or .all()")
         return bool(self.item())
 
@@ -199,7 +213,7 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self):
-        arr = backend.to_numpy(self.data)
+        arr = backend.to_numpy(self.array)
         body = backend.np.array2string(arr, separator=", ", precision=4, prefix="tensor(")
         extras = []
         if self.device.type != "cpu":
@@ -214,7 +228,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ graph control
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind not in "fc":
             raise RuntimeError(f"only floating-point tensors can require gradients, not {self.dtype}")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad_(False) is only for leaves; use .detach() on a "
@@ -224,7 +238,7 @@ class Tensor:
 
     def detach(self):
         """The same values, cut from the graph (shares memory, as in PyTorch)."""
-        return Tensor(self.data)
+        return Tensor(self.array)
 
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (leaves always keep it)."""
@@ -265,11 +279,11 @@ class Function:
             if not isinstance(x, Tensor):
                 _raise_not_a_tensor(self, i, x)
         if len(inputs) > 1:
-            kind = type(inputs[0].data)
+            kind = type(inputs[0].array)
             for x in inputs:
-                if type(x.data) is not kind:
+                if type(x.array) is not kind:
                     _raise_mixed_devices(self, inputs)
-        ys = self.forward(*[x.data for x in inputs])
+        ys = self.forward(*[x.array for x in inputs])
         record = False
         if _grad_enabled and self.differentiable:
             for x in inputs:
@@ -294,7 +308,7 @@ class Function:
         self._versions = tuple([x._version for x in inputs])
         self._outputs = tuple([weakref.ref(o) for o in outs])
         for i, o in enumerate(outs):
-            o.requires_grad = o.data.dtype.kind in "fc"
+            o.requires_grad = o.array.dtype.kind in "fc"
             o._ctx = self
             o._out_index = i
 
@@ -371,10 +385,10 @@ def _topological_order(roots):
 
 def _as_grad_tensor(g, like):
     if g is None:
-        if like.data.size != 1:
+        if like.array.size != 1:
             raise RuntimeError("grad can be implicitly created only for one-element outputs; "
                                f"pass a gradient of shape {like.shape}")
-        xp = backend.xp_of(like.data)
+        xp = backend.xp_of(like.array)
         return Tensor(xp.ones(like.shape, dtype=like.dtype))
     if not isinstance(g, Tensor):
         g = Tensor(backend.as_array(g, dtype=like.dtype, device=like.device))
@@ -476,7 +490,7 @@ def _output_grads(fn, grads, owner, results, target_ids):
         if g is None:
             shape, dtype = ((outs[i].shape, outs[i].dtype) if outs[i] is not None
                             else fn._out_meta[i])
-            xp = backend.xp_of(fn.inputs[0].data)
+            xp = backend.xp_of(fn.inputs[0].array)
             gys[i] = Tensor(xp.zeros(shape, dtype=dtype))
     return gys
 
@@ -512,8 +526,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if not create_graph:
             # A fresh array: the same gradient array may reach several leaves (d(a+b)), and
             # a user or optimizer editing one .grad in place must not change another.
-            g = Tensor(g.data.copy())
-        t.grad = g if t.grad is None else (t.grad + g if create_graph else Tensor(t.grad.data + g.data))
+            g = Tensor(g.array.copy())
+        t.grad = g if t.grad is None else (t.grad + g if create_graph else Tensor(t.grad.array + g.array))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -566,6 +580,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     "undefined; pass allow_unused=True to get None for it, or "
                     "materialize_grads=True to get zeros")
             if materialize_grads:
-                g = Tensor(backend.xp_of(x.data).zeros(x.shape, dtype=x.dtype))
+                g = Tensor(backend.xp_of(x.array).zeros(x.shape, dtype=x.dtype))
         out.append(g)
     return tuple(out)

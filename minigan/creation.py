@@ -39,7 +39,7 @@ def _infer_dtype(data, dtype):
 def tensor(data, requires_grad=False, dtype=None, device=None):
     """A new leaf tensor holding a copy of ``data`` (list, number, NumPy/CuPy array or Tensor)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     dt = _infer_dtype(data, dtype)
     arr = backend.as_array(data, dtype=dt, device=device)
     if arr is data:
@@ -52,7 +52,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     return Tensor(backend.as_array(data, dtype=_infer_dtype(data, dtype), device=device))
 
 
@@ -185,16 +185,16 @@ def randperm(n, device=None):
 def normal(mean=0.0, std=1.0, size=(), dtype=None, device=None, requires_grad=False):
     """Normal samples with the given mean and standard deviation."""
     x = randn(*_as_shape(size), dtype=dtype, device=device)
-    x.data *= x.dtype.type(std)
-    x.data += x.dtype.type(mean)
+    x.array *= x.dtype.type(std)
+    x.array += x.dtype.type(mean)
     return x.requires_grad_(requires_grad) if requires_grad else x
 
 
 def uniform(low=0.0, high=1.0, size=(), dtype=None, device=None, requires_grad=False):
     """Uniform samples on [low, high)."""
     x = rand(*_as_shape(size), dtype=dtype, device=device)
-    x.data *= x.dtype.type(high - low)
-    x.data += x.dtype.type(low)
+    x.array *= x.dtype.type(high - low)
+    x.array += x.dtype.type(low)
     return x.requires_grad_(requires_grad) if requires_grad else x
 
 

@@ -40,7 +40,7 @@ def _prepare(inputs):
     any_requires = any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
     for x in inputs:
         if isinstance(x, Tensor) and x.dtype.kind == "f":
-            t = Tensor(x.data.astype(np.float64, copy=True))
+            t = Tensor(x.array.astype(np.float64, copy=True))
             if x.requires_grad or not any_requires:
                 t.requires_grad_(True)
                 wrt.append(len(prepared))
@@ -61,7 +61,7 @@ def _outputs(fn, inputs):
 def _flat_outputs(fn, inputs):
     # Not under no_grad(): for gradgradcheck, fn itself calls grad() and needs a graph.
     outs = _outputs(fn, inputs)
-    return np.concatenate([backend.to_numpy(o.data).astype(np.float64).ravel() for o in outs])
+    return np.concatenate([backend.to_numpy(o.array).astype(np.float64).ravel() for o in outs])
 
 
 def numerical_jacobian(fn, inputs, wrt, eps):
@@ -70,7 +70,7 @@ def numerical_jacobian(fn, inputs, wrt, eps):
     n_out = _flat_outputs(fn, inputs).size
     for i in wrt:
         x = inputs[i]
-        flat = x.data.reshape(-1)        # a view: nudging it nudges x
+        flat = x.array.reshape(-1)        # a view: nudging it nudges x
         cols = []
         for k in range(flat.size):
             old = flat[k].item()
@@ -92,7 +92,7 @@ def analytical_jacobian(fn, inputs, wrt):
     jac = [np.zeros((n_out, inputs[i].numel())) for i in wrt]
     row = 0
     for o, n in zip(outs, sizes):
-        xp = backend.xp_of(o.data)
+        xp = backend.xp_of(o.array)
         for k in range(n):
             seed = xp.zeros(o.shape, dtype=o.dtype)
             seed.reshape(-1)[k] = 1
@@ -100,7 +100,7 @@ def analytical_jacobian(fn, inputs, wrt):
                 gs = grad(o, [inputs[i] for i in wrt], grad_outputs=Tensor(seed),
                           retain_graph=True, materialize_grads=True)
                 for j, g in enumerate(gs):
-                    jac[j][row] = backend.to_numpy(g.data).ravel()
+                    jac[j][row] = backend.to_numpy(g.array).ravel()
             row += 1
     return jac
 
@@ -161,7 +161,7 @@ def _first_derivative_problem(fn, inputs, grad_outputs, seed):
         grad_outputs = [Tensor(backend.as_array(rng.standard_normal(o.shape), dtype=np.float64,
                                                 device=o.device)) for o in outs]
     else:
-        grad_outputs = [Tensor(g.data.astype(np.float64)) for g in _as_tuple(grad_outputs)]
+        grad_outputs = [Tensor(g.array.astype(np.float64)) for g in _as_tuple(grad_outputs)]
     for g in grad_outputs:
         g.requires_grad_(True)
     n_in = len(inputs)

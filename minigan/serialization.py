@@ -93,7 +93,7 @@ class _Encoder:
                 return obj
             return {"$float": repr(obj)}        # inf / nan, which JSON cannot spell
         if isinstance(obj, Tensor):
-            arr = backend.to_numpy(obj.data)
+            arr = backend.to_numpy(obj.array)
             self._check_array(arr, path)
             from .nn.module import Parameter   # lazily: serialization sits below nn
             return {"$array": self._add_array(np.array(arr, copy=True)),

@@ -68,13 +68,13 @@ def _seed_and_one_blas_thread():
 def to_np(x):
     """A Tensor or array as a float64 NumPy array, for comparisons."""
     if isinstance(x, minigan.Tensor):
-        x = x.data
+        x = x.array
     return np.asarray(backend.to_numpy(x), dtype=np.float64)
 
 
 def on_device(values, like):
     """``values`` (a list or NumPy array) as an array on ``like``'s device, in its dtype: what a
-    test assigns into ``tensor.data[...]`` (a GPU array refuses a host array there)."""
+    test assigns into ``tensor.array[...]`` (a GPU array refuses a host array there)."""
     return backend.as_array(np.asarray(values), dtype=like.dtype, device=like.device)
 
 

@@ -62,7 +62,7 @@ def test_detach_cuts_the_graph_and_shares_memory():
     x = minigan.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2.0
     d = y.detach()
-    assert not d.requires_grad and d.data is y.data
+    assert not d.requires_grad and d.array is y.array
     (d * x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
 
@@ -71,7 +71,7 @@ def test_leaf_grads_do_not_alias_each_other():
     a = minigan.tensor([1.0], requires_grad=True)
     b = minigan.tensor([2.0], requires_grad=True)
     (a + b).sum().backward()
-    a.grad.data[0] = 100.0
+    a.grad.array[0] = 100.0
     assert b.grad.item() == 1.0
 
 

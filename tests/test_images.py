@@ -143,7 +143,7 @@ def test_ema_tracks_the_weights():
     a, b = DCGANGenerator(4, 8, 4), DCGANGenerator(4, 8, 4)
     ema = minigan.gan.EMA(a, b, beta=0.5)
     for p in a.parameters():
-        p.data[...] += 1.0
+        p.array[...] += 1.0
     ema.update()                         # warm-up decay min(0.5, 2/11) = 0.1818...
     w_a, w_b = to_np(next(iter(a.parameters()))), to_np(next(iter(b.parameters())))
     np.testing.assert_allclose(w_b, w_a - 2 / 11, atol=1e-6)

@@ -58,9 +58,9 @@ def test_uniform_normal_constant():
     init.zeros_(t)
     assert np.all(to_np(t) == 0)
     t32 = nn.Parameter(np.zeros((3, 3), dtype=np.float32))
-    p_id = id(t32.data)
+    p_id = id(t32.array)
     init.normal_(t32)
-    assert t32.dtype == np.float32 and id(t32.data) == p_id     # in place
+    assert t32.dtype == np.float32 and id(t32.array) == p_id     # in place
 
 
 def test_xavier_and_kaiming_statistics():

@@ -196,7 +196,7 @@ def test_unbatched_input_is_a_batch_of_one(device):
     x = rng.standard_normal((3, 4, 5))
     w = rng.standard_normal(3)
     m = nn.InstanceNorm2d(3, affine=True, device=device, dtype="float64")
-    m.weight.data[...] = t(w, device).data
+    m.weight.array[...] = t(w, device).array
     y = m(t(x, device))
     assert y.shape == (3, 4, 5)
     np.testing.assert_allclose(to_np(y), plain_instance_norm(x[None], w)[0], rtol=1e-10)
@@ -238,8 +238,8 @@ def test_module_matches_pytorch_over_train_and_eval_steps(affine, track):
                                  momentum=0.3).double()
     if affine:
         w, b = rng.standard_normal(3), rng.standard_normal(3)
-        m.weight.data[...] = w
-        m.bias.data[...] = b
+        m.weight.array[...] = w
+        m.bias.array[...] = b
         with torch.no_grad():
             tm.weight.copy_(torch.tensor(w))
             tm.bias.copy_(torch.tensor(b))

@@ -49,7 +49,7 @@ def check_module(module, x, train=True, reseed=None):
         with swapped(module, dict(zip(names, ps))):
             return module(x)
     x = x.detach().double().requires_grad_(True)
-    ps = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+    ps = [Tensor(p.array.copy(), requires_grad=True) for p in params]
     assert minigan.gradcheck(fn, (x, *ps), atol=1e-6, rtol=1e-4)
 
 
@@ -266,11 +266,11 @@ def test_conv_layers_match_torch():
 def test_batchnorm_gradcheck_train_and_eval(cls, shape):
     bn = cls(3)
     with minigan.no_grad():
-        bn.weight.data[...] = on_device([0.5, 1.5, -1.0], bn.weight)
-        bn.bias.data[...] = on_device([0.1, 0.0, -0.2], bn.bias)
+        bn.weight.array[...] = on_device([0.5, 1.5, -1.0], bn.weight)
+        bn.bias.array[...] = on_device([0.1, 0.0, -0.2], bn.bias)
     check_module(bn, t64(*shape), train=True)
-    bn.running_mean.data[...] = on_device([0.3, -0.2, 0.1], bn.running_mean)
-    bn.running_var.data[...] = on_device([2.0, 0.5, 1.0], bn.running_var)
+    bn.running_mean.array[...] = on_device([0.3, -0.2, 0.1], bn.running_mean)
+    bn.running_var.array[...] = on_device([2.0, 0.5, 1.0], bn.running_var)
     check_module(bn, t64(*shape), train=False)
 
 
@@ -329,7 +329,7 @@ def test_batchnorm_bad_input():
 def test_layernorm_gradcheck_and_values():
     ln = nn.LayerNorm((3, 2))
     with minigan.no_grad():
-        ln.weight.data[...] = on_device(np.arange(6).reshape(3, 2) * 0.3 + 0.2, ln.weight)
+        ln.weight.array[...] = on_device(np.arange(6).reshape(3, 2) * 0.3 + 0.2, ln.weight)
     check_module(ln, t64(4, 3, 2))
     ln.float()
     x = minigan.randn(4, 3, 2)
@@ -349,7 +349,7 @@ def test_embedding_gradcheck_and_padding():
     def fn(w):
         with swapped(plain, {"weight": w}):
             return plain(idx)
-    w = Tensor(plain.weight.data.copy(), requires_grad=True)
+    w = Tensor(plain.weight.array.copy(), requires_grad=True)
     assert minigan.gradcheck(fn, (w,))
     emb(idx).sum().backward()
     g = emb.weight.grad.numpy()
@@ -415,14 +415,14 @@ def test_self_attention_starts_as_identity_and_gradchecks():
     assert a.shape == (2, 9, 9) and np.allclose(a.sum(-1), 1, atol=1e-5)
     small = nn.SelfAttention2d(8)
     with minigan.no_grad():
-        small.gamma.data[...] = 0.7
+        small.gamma.array[...] = 0.7
     check_module(small, t64(2, 8, 2, 2, scale=0.5))
 
 
 def test_self_attention_matches_plain_definition():
     att = nn.SelfAttention2d(8).double()
     with minigan.no_grad():
-        att.gamma.data[...] = 1.3
+        att.gamma.array[...] = 1.3
     x = t64(2, 8, 3, 2)
     y = att(x).numpy()
     xn = x.numpy().reshape(2, 8, 6)
@@ -541,7 +541,7 @@ def test_minibatch_discrimination_definition_and_gradcheck():
                 ref[i] += np.exp(-np.abs(M[i] - M[j]).sum(-1))
     np.testing.assert_allclose(y[:, 4:], ref, rtol=1e-10)
     with minigan.no_grad():
-        mbd.T.data *= 0.3                 # keep exp(-L1) away from underflow
+        mbd.T.array *= 0.3                 # keep exp(-L1) away from underflow
     check_module(mbd, t64(3, 4))
     # a collapsed batch (identical rows) gets the maximal feature N - 1
     same = minigan.tensor(np.tile(x.numpy()[:1], (4, 1)))

@@ -134,14 +134,14 @@ def test_steps_do_not_touch_grad_and_keep_parameter_objects():
     p = nn.Parameter(W0.copy())
     g = Tensor(GRADS[0].copy())
     p.grad = g
-    arr = p.data
+    arr = p.array
     v0 = p._version
     for opt in (optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1),
                 optim.Adam([p], weight_decay=0.1), optim.RMSprop([p], centered=True)):
         opt.step()
         opt.step()
     np.testing.assert_array_equal(g.numpy(), GRADS[0])
-    assert p.grad is g and p.data is arr and p._version > v0
+    assert p.grad is g and p.array is arr and p._version > v0
     assert p.dtype == np.float64
 
 

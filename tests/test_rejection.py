@@ -56,8 +56,8 @@ def test_a_packed_d_read_through_fixed_partners_gives_exact_drs():
     partners = noise.sample(4 * (m - 1))
     score = packed_log_ratio(D, m, partners, repeats=4)
     x = noise.sample(50)
-    one = ExactLogRatio(0.5)(x).data
-    offset = score(x).data - one
+    one = ExactLogRatio(0.5)(x).array
+    offset = score(x).array - one
     assert np.allclose(offset, offset[0], atol=1e-5)          # L(x) plus one constant
     kept, rate = rejection_sample(G, score, noise, 4000, rng=np.random.default_rng(0))
     assert abs(rate - 0.5) < 0.03
@@ -90,9 +90,9 @@ def test_packed_log_ratio_keeps_each_sample_whole_in_2d():
     D = Packed(PackedSlots2D(m), m)
     partners = toy.GaussianNoise(2).sample(2 * (m - 1))
     x = toy.GaussianNoise(2).sample(40)
-    xd = x.data
+    xd = x.array
     own = xd[:, 0] * xd[:, 1] + xd[:, 0] - 2.0 * xd[:, 1]
-    offset = packed_log_ratio(D, m, partners, repeats=2)(x).data[:, 0] - own
+    offset = packed_log_ratio(D, m, partners, repeats=2)(x).array[:, 0] - own
     assert np.allclose(offset, offset[0], atol=1e-4)
 
 

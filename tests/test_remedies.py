@@ -29,7 +29,7 @@ def _fd_grad(loss_fn, params, eps=1e-6):
     out = []
     for p in params:
         g = np.zeros(p.shape)
-        data = p.data
+        data = p.array
         for idx in np.ndindex(p.shape):
             # A Python float, not data[idx]: on CuPy that is a 0-d *view*, which would move
             # with the step below and halve the estimate.

@@ -201,7 +201,7 @@ def test_pickled_content_is_refused_and_never_executed(tmp_path):
 
 def test_map_location_and_device(device, tmp_path):
     t = minigan.randn(3, device=device)
-    minigan.save({"t": t, "a": t.data}, tmp_path / "d.npz")
+    minigan.save({"t": t, "a": t.array}, tmp_path / "d.npz")
     back = minigan.load(tmp_path / "d.npz")
     assert back["t"].device == device
     cpu = minigan.load(tmp_path / "d.npz", map_location="cpu")

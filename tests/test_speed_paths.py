@@ -55,8 +55,8 @@ def test_leaky_relu_matches_definition(slope, dtype):
     with np.errstate(invalid="ignore"):          # inf * 0 for slope 0, as in the definition
         y = F.leaky_relu(t, slope)
         y.backward(minigan.Tensor(gy))
-    assert np.array_equal(y.data.view(np.uint8), ref_y.view(np.uint8))
-    assert np.array_equal(t.grad.data.view(np.uint8), ref_gx.view(np.uint8))
+    assert np.array_equal(y.array.view(np.uint8), ref_y.view(np.uint8))
+    assert np.array_equal(t.grad.array.view(np.uint8), ref_gx.view(np.uint8))
 
 
 def test_leaky_relu_zero_dim_and_second_order():
@@ -71,7 +71,7 @@ def test_leaky_relu_zero_dim_and_second_order():
     gy = minigan.Tensor(rng.standard_normal((3, 4)), requires_grad=True)
     (gx,) = minigan.grad(y, x, gy, create_graph=True)
     (ggy,) = minigan.grad(gx.sum(), gy)
-    assert np.array_equal(ggy.data, np.where(x.data > 0, 1.0, 0.2))
+    assert np.array_equal(ggy.array, np.where(x.array > 0, 1.0, 0.2))
 
 
 def test_relu_backward_keeps_where_semantics():
@@ -79,7 +79,7 @@ def test_relu_backward_keeps_where_semantics():
     gy = np.array([np.inf, 1.0, np.nan, -2.0], dtype=np.float32)
     t = minigan.Tensor(x, requires_grad=True)
     F.relu(t).backward(minigan.Tensor(gy))
-    assert np.array_equal(t.grad.data, np.where(x > 0, gy, 0), equal_nan=True)
+    assert np.array_equal(t.grad.array, np.where(x > 0, gy, 0), equal_nan=True)
 
 
 @pytest.mark.parametrize("transposed", [False, True])
@@ -107,8 +107,8 @@ def test_conv_gradients_with_shared_layouts_match_separate_kernels(transposed):
         y.backward(minigan.Tensor(gy))
         ref_gx = C.conv_backward_data(gy, w, g)
         ref_gw = C.conv_backward_weight(x, gy, g)
-    assert np.array_equal(xt.grad.data, ref_gx)
-    assert np.array_equal(wt.grad.data, ref_gw)
+    assert np.array_equal(xt.grad.array, ref_gx)
+    assert np.array_equal(wt.grad.array, ref_gw)
 
 
 def test_conv_second_order_through_shared_layouts():
@@ -135,7 +135,7 @@ def test_batch_norm_array_backward_matches_tensor_backward(affine):
         rng.standard_normal(x.size * 2)
         y = F.batch_norm(xt, None, None, w, b, training=True)
         y.backward(minigan.Tensor(gy), create_graph=create_graph)
-        grads.append([t.grad.data for t in (xt, w, b) if t is not None])
+        grads.append([t.grad.array for t in (xt, w, b) if t is not None])
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
@@ -169,7 +169,7 @@ def test_adam_in_place_step_is_the_formula_bit_for_bit(amsgrad, weight_decay):
             np.maximum(vmax, v, out=vmax)
         denom = np.sqrt(vmax if amsgrad else v) / math.sqrt(1 - 0.999 ** t) + 1e-8
         ref = ref - (1e-2 / (1 - 0.5 ** t)) * (m / denom)
-    np.testing.assert_array_equal(p.data, ref)
+    np.testing.assert_array_equal(p.array, ref)
 
 
 def test_linear_with_one_output_gives_the_matmul_gradient():
@@ -179,7 +179,7 @@ def test_linear_with_one_output_gives_the_matmul_gradient():
     b = minigan.Tensor(np.zeros(1, np.float32), requires_grad=True)
     gy = rng.standard_normal((7, 1)).astype(np.float32)
     F.linear(x, w, b).backward(minigan.Tensor(gy))
-    assert np.array_equal(x.grad.data, np.matmul(gy, w.data))
+    assert np.array_equal(x.grad.array, np.matmul(gy, w.array))
     x64 = minigan.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
     w64 = minigan.Tensor(rng.standard_normal((1, 3)), requires_grad=True)
     assert minigan.gradgradcheck(lambda a, c: F.linear(a, c), (x64, w64))

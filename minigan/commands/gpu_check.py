@@ -130,7 +130,7 @@ def _minigan_step(B, H, device):
         G, D = B.build(nn)
     for mod, seed in zip((G, D), (10, 11)):
         for p, arr in zip(mod.parameters(), B.dcgan_init_arrays(mod, seed)):
-            p.data[...] = backend.as_array(arr, dtype=p.dtype, device=dev)
+            p.array[...] = backend.as_array(arr, dtype=p.dtype, device=dev)
     real, z = B.batches()
     return H.gan_iteration(
         G, D, optim.Adam(G.parameters(), lr=B.LR, betas=B.BETAS),

@@ -43,8 +43,8 @@ def load_image_data(spec="digits", device=None):
 
 def _take(x, idx):
     """Rows ``idx`` (host integers) of the Tensor ``x``, on x's device."""
-    xp = backend.xp_of(x.data)
-    return Tensor(x.data[xp.asarray(idx) if xp is not np else idx])
+    xp = backend.xp_of(x.array)
+    return Tensor(x.array[xp.asarray(idx) if xp is not np else idx])
 
 
 def batch_sampler(x):

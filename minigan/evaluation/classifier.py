@@ -63,14 +63,14 @@ def predict(model, x, batch_size=512):
     with no_grad():
         for i in range(0, len(x), batch_size):
             xb = x[i:i + batch_size]
-            out.append(backend.to_numpy(model(xb).data.argmax(axis=1)))
+            out.append(backend.to_numpy(model(xb).array.argmax(axis=1)))
     model.train(was_training)
     return np.concatenate(out)
 
 
 def evaluate(model, x, y):
     """Accuracy of ``model`` on (x, y)."""
-    return float((predict(model, x) == backend.to_numpy(y.data if isinstance(y, Tensor) else y)
+    return float((predict(model, x) == backend.to_numpy(y.array if isinstance(y, Tensor) else y)
                   ).mean())
 
 
@@ -82,7 +82,7 @@ def random_shift(x, max_shift=1, background=-1.0):
     that, and lifts test accuracy from about 97% to about 98% on the 8×8 digits. Vectorised:
     one slice per possible shift, not one per image.
     """
-    arr = x.data
+    arr = x.array
     xp = backend.xp_of(arr)
     n, _, h, w = arr.shape
     k = 2 * max_shift + 1

@@ -51,14 +51,14 @@ def invert(generator, x, z_dim=None, steps=300, restarts=4, lr=0.05, prior_weigh
     for p in generator.parameters():
         p.requires_grad = False
     n = x.shape[0]
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x.array)
     if seed is not None:
         z0 = backend.np.random.default_rng(seed).standard_normal((restarts * n, z_dim))
         z0 = backend.as_array(z0, dtype=x.dtype, device=x.device)
     else:
         z0 = backend.generator(x.device).standard_normal((restarts * n, z_dim)).astype(x.dtype)
     z = Parameter(Tensor(z0))
-    target = Tensor(xp.concatenate([x.data] * restarts, axis=0))
+    target = Tensor(xp.concatenate([x.array] * restarts, axis=0))
     opt = optim.Adam([z], lr=lr)
     history = []
     try:
@@ -72,16 +72,16 @@ def invert(generator, x, z_dim=None, steps=300, restarts=4, lr=0.05, prior_weigh
             loss.backward()
             opt.step()
             if t % 25 == 0 or t == steps - 1:
-                history.append(float(backend.to_numpy(per.data).reshape(restarts, n)
+                history.append(float(backend.to_numpy(per.array).reshape(restarts, n)
                                      .min(0).mean()) / x[0].numel())
         with no_grad():
             out = generator(z)
-            d = (out - target).data.reshape(restarts, n, -1)
+            d = (out - target).array.reshape(restarts, n, -1)
             err = (d * d).mean(axis=2)                          # (restarts, n)
             best = err.argmin(axis=0)
             cols = xp.arange(n)
-            z_best = z.data.reshape(restarts, n, z_dim)[best, cols]
-            imgs = out.data.reshape((restarts, n) + tuple(x.shape[1:]))[best, cols]
+            z_best = z.array.reshape(restarts, n, z_dim)[best, cols]
+            imgs = out.array.reshape((restarts, n) + tuple(x.shape[1:]))[best, cols]
             errors = backend.to_numpy(err[best, cols])
     finally:
         for p, f in zip(generator.parameters(), flags):

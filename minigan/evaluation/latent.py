@@ -31,7 +31,7 @@ __all__ = ["lerp", "slerp", "interpolate", "interpolation_grid", "vector_arithme
 
 
 def _unwrap(z):
-    return (z.data, True) if isinstance(z, Tensor) else (z, False)
+    return (z.array, True) if isinstance(z, Tensor) else (z, False)
 
 
 def _wrap(a, was_tensor):

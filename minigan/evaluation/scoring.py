@@ -93,7 +93,7 @@ def _as_host(images):
     from .. import backend
     from ..autograd import Tensor
     if isinstance(images, Tensor):
-        images = images.data
+        images = images.array
     return np.asarray(backend.to_numpy(images), dtype=np.float32)
 
 
@@ -109,7 +109,7 @@ class Scorer:
                  device=None):
         from .. import backend
         t0 = time.perf_counter()
-        self.data, self.size = data, size
+        self.array, self.size = data, size
         self.device = backend.Device(device) if device is not None else backend.default_device()
         self.x_train, self.y_train, self.x_test, self.y_test = _load_real(data, size)
         self.size = self.x_train.shape[-1]
@@ -165,7 +165,7 @@ class Scorer:
                     print(f"scorer epoch {epoch + 1}/{n_epochs}: loss {loss:.4f}")
         self.model.eval()
         serialization.save({"model": self.model.state_dict(), "version": SCORER_VERSION,
-                            "data": str(self.data), "size": self.size}, self.path)
+                            "data": str(self.array), "size": self.size}, self.path)
         self.trained_now = True
 
     # --------------------------------------------------------------------------- the outputs
@@ -182,7 +182,7 @@ class Scorer:
         with no_grad():
             for i in range(0, len(x), batch):
                 xb = Tensor(backend.as_array(x[i:i + batch], device=self.device))
-                out.append(backend.to_numpy(fn(xb).data))
+                out.append(backend.to_numpy(fn(xb).array))
         return np.concatenate(out).astype(np.float64)
 
     def logits(self, images):

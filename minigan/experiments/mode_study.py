@@ -663,7 +663,7 @@ def discriminator_field(G, D, noise, data, objective="nsgan", n_fake=200, n_grid
     dtype, dev = w.dtype, w.device                  # the grid goes where D is
     with minigan.no_grad():
         logits = [backend.to_numpy(D(minigan.tensor(pts[i:i + 512].astype(dtype),
-                                                    device=dev)).data)
+                                                    device=dev)).array)
                   for i in range(0, len(pts), 512)]
     logit_vals = np.concatenate([np.repeat(l.reshape(-1), len(pts[i * 512:(i + 1) * 512])
                                            // max(l.size, 1))

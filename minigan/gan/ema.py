@@ -45,10 +45,10 @@ class EMA:
         b = min(self.beta, (1.0 + self.updates) / (10.0 + self.updates))
         with no_grad():
             for ps, p in zip(self.shadow.parameters(), self.model.parameters()):
-                ps.data *= b
-                ps.data += (1.0 - b) * p.data
+                ps.array *= b
+                ps.array += (1.0 - b) * p.array
             for bs, bm in zip(self.shadow.buffers(), self.model.buffers()):
-                bs.data[...] = bm.data
+                bs.array[...] = bm.array
 
     def state_dict(self):
         return {"shadow": self.shadow.state_dict(), "updates": self.updates, "beta": self.beta}

@@ -126,7 +126,7 @@ def gradient_penalty(critic, real, fake, lam=10.0, weight=None):
         eps = creation.rand(*eps_shape, dtype=real.dtype, device=real.device)
     else:
         from .. import backend
-        w = weight.data if isinstance(weight, Tensor) else weight
+        w = weight.array if isinstance(weight, Tensor) else weight
         eps = Tensor(backend.as_array(w, dtype=real.dtype, device=real.device).reshape(eps_shape))
     x_hat = (eps * real.detach() + (1.0 - eps) * fake.detach()).detach()
     x_hat.requires_grad_(True)

@@ -78,14 +78,14 @@ def packed_log_ratio(D, m, partners, repeats=4):
     m, repeats = int(m), int(repeats)
     if m < 2:
         raise ValueError(f"packed_log_ratio: pack size m must be >= 2, got {m}")
-    p = partners.data.reshape(partners.shape[0], -1)
+    p = partners.array.reshape(partners.shape[0], -1)
     need = repeats * (m - 1)
     if p.shape[0] < need:
         raise ValueError(f"packed_log_ratio: {repeats} repeats of {m - 1} partners need "
                          f"{need} samples, got {p.shape[0]}")
 
     def logit(x):
-        xd = x.data.reshape(x.shape[0], -1)
+        xd = x.array.reshape(x.shape[0], -1)
         n, d = xd.shape
         xp = backend.xp_of(xd)
         ps = p if backend.xp_of(p) is xp else backend.as_array(p, device=backend.device_of(xd))
@@ -94,7 +94,7 @@ def packed_log_ratio(D, m, partners, repeats=4):
             ys = ps[r * (m - 1):(r + 1) * (m - 1)]
             packs = xp.concatenate([xd[:, None, :],
                                     xp.broadcast_to(ys[None], (n, m - 1, d))], axis=1)
-            total = total + D(as_tensor(packs.reshape(n * m, d))).data.reshape(n)
+            total = total + D(as_tensor(packs.reshape(n * m, d))).array.reshape(n)
         return as_tensor((total / repeats).reshape(n, 1))
     return logit
 
@@ -107,8 +107,8 @@ def _logits(G, D, noise, n, device, chunk=8192):
         for start in range(0, n, chunk):
             m = min(chunk, n - start)
             x = G(noise(m, device) if callable(noise) else noise.sample(m, device))
-            xs.append(backend.to_numpy(x.data).reshape(m, -1))
-            ls.append(backend.to_numpy(D(x).data).reshape(m))
+            xs.append(backend.to_numpy(x.array).reshape(m, -1))
+            ls.append(backend.to_numpy(D(x).array).reshape(m))
     return np.concatenate(xs), np.concatenate(ls).astype(np.float64)
 
 

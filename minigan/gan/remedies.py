@@ -124,8 +124,8 @@ def _adam_stepper(D, adam, lr):
     for n, p in D.named_parameters():
         st = adam.state.get(p, {})
         m, v = st.get("exp_avg"), st.get("exp_avg_sq")
-        state[n] = [Tensor(m.data) if m is not None else 0.0,
-                    Tensor(v.data) if v is not None else 0.0, int(st.get("step", 0))]
+        state[n] = [Tensor(m.array) if m is not None else 0.0,
+                    Tensor(v.array) if v is not None else 0.0, int(st.get("step", 0))]
 
     def step(n, g):
         s = state[n]

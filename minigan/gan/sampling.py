@@ -66,5 +66,5 @@ def generate(model, z, batch=500):
     out = []
     with no_grad():
         for i in range(0, z.shape[0], batch):
-            out.append(backend.to_numpy(model(Tensor(z.data[i:i + batch])).data))
+            out.append(backend.to_numpy(model(Tensor(z.array[i:i + batch])).array))
     return np.concatenate(out).astype(np.float32)

@@ -348,7 +348,7 @@ def arrow_view(lab, x=None):
     t = minigan.tensor(pts.astype(dtype), device=lab.device, requires_grad=True)
     loss = lab.objective.g_loss(lab.D(t))
     (g,) = grad(loss, t)
-    force = -np.asarray(backend.to_numpy(g.data), dtype=np.float64) * len(pts)
+    force = -np.asarray(backend.to_numpy(g.array), dtype=np.float64) * len(pts)
     return {"x": pts, "force": force}
 
 

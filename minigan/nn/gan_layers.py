@@ -112,16 +112,16 @@ class SpectralNorm:
         v = getattr(module, self.name + "_v")
         w_mat = self.weight_matrix(weight)
         if do_power_iteration:
-            xp = backend.xp_of(w_mat.data)
-            wm = w_mat.data
-            uu, vv = u.data, v.data
+            xp = backend.xp_of(w_mat.array)
+            wm = w_mat.array
+            uu, vv = u.array, v.array
             for _ in range(self.n_power_iterations):
                 vv = _normalize(xp, wm.T @ uu, self.eps)
                 uu = _normalize(xp, wm @ vv, self.eps)
             if self.n_power_iterations > 0:
                 # In place: the buffers are the persistent state (saved with the model).
-                u.data[...] = uu
-                v.data[...] = vv
+                u.array[...] = uu
+                v.array[...] = vv
                 u._bump_version()
                 v._bump_version()
             # Fresh constants for this forward, so that a later in-place update of the
@@ -144,20 +144,20 @@ class SpectralNorm:
         if weight is None:
             raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
         with no_grad():
-            w_mat = fn.weight_matrix(weight).data
+            w_mat = fn.weight_matrix(weight).array
             h, w = w_mat.shape
             xp = backend.xp_of(w_mat)
             u = Tensor(xp.zeros(h, dtype=weight.dtype))
             v = Tensor(xp.zeros(w, dtype=weight.dtype))
             init.normal_(u)
             init.normal_(v)
-            u.data[...] = _normalize(xp, u.data, eps)
-            v.data[...] = _normalize(xp, v.data, eps)
+            u.array[...] = _normalize(xp, u.array, eps)
+            v.array[...] = _normalize(xp, v.array, eps)
         del module._parameters[name]
         module.register_parameter(name + "_orig", weight)
         # The plain attribute ``module.weight`` holds the normalised weight; it is recomputed
         # (and so part of the graph) at every forward.
-        object.__setattr__(module, name, Tensor(weight.data))
+        object.__setattr__(module, name, Tensor(weight.array))
         module.register_buffer(name + "_u", u)
         module.register_buffer(name + "_v", v)
         module.register_forward_pre_hook(fn)
@@ -190,7 +190,7 @@ def remove_spectral_norm(module, name="weight"):
             del module._buffers[name + "_u"]
             del module._buffers[name + "_v"]
             module.__dict__.pop(name, None)
-            module.register_parameter(name, Parameter(weight.data.copy()))
+            module.register_parameter(name, Parameter(weight.array.copy()))
             return module
     raise ValueError(f"spectral_norm of {name!r} not found in {module!r}")
 

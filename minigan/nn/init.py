@@ -33,8 +33,8 @@ def _check(tensor, what):
 
 def _fill(tensor, arr):
     """Write ``arr`` into the tensor's array in place (the Parameter object stays the same)."""
-    xp = backend.xp_of(tensor.data)
-    tensor.data[...] = xp.asarray(arr, dtype=tensor.dtype).reshape(tensor.shape)
+    xp = backend.xp_of(tensor.array)
+    tensor.array[...] = xp.asarray(arr, dtype=tensor.dtype).reshape(tensor.shape)
     tensor._bump_version()
     return tensor
 
@@ -104,7 +104,7 @@ def normal_(tensor, mean=0.0, std=1.0):
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     """N(mean, std²) restricted to [a, b], by redrawing the samples that fall outside."""
     _check(tensor, "trunc_normal_")
-    xp = backend.xp_of(tensor.data)
+    xp = backend.xp_of(tensor.array)
     g = _gen(tensor)
     out = g.standard_normal(tensor.shape) * std + mean
     bad = (out < a) | (out > b)
@@ -116,7 +116,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
 
 def constant_(tensor, val):
     _check(tensor, "constant_")
-    tensor.data[...] = val
+    tensor.array[...] = val
     tensor._bump_version()
     return tensor
 
@@ -133,7 +133,7 @@ def eye_(tensor):
     _check(tensor, "eye_")
     if tensor.ndim != 2:
         raise ValueError("eye_ needs a 2-D tensor")
-    xp = backend.xp_of(tensor.data)
+    xp = backend.xp_of(tensor.array)
     return _fill(tensor, xp.eye(*tensor.shape))
 
 
@@ -178,7 +178,7 @@ def orthogonal_(tensor, gain=1.0):
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    xp = backend.xp_of(tensor.data)
+    xp = backend.xp_of(tensor.array)
     flat = _gen(tensor).standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T

@@ -271,16 +271,16 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor(backend.xp_of(p.grad.data).zeros_like(p.grad.data))
+                p.grad = Tensor(backend.xp_of(p.grad.array).zeros_like(p.grad.array))
 
     # ------------------------------------------------------------------ device and dtype
     def _apply_arrays(self, fn):
         """Replace every parameter's and buffer's array by ``fn(array)``, in place on the
         Tensor objects, so that an optimizer holding them keeps working."""
         for t in list(self.parameters()) + list(self.buffers()):
-            t.data = fn(t.data)
+            t.array = fn(t.array)
             if t.grad is not None:
-                t.grad = Tensor(fn(t.grad.data))
+                t.grad = Tensor(fn(t.grad.array))
             t._bump_version()
         return self
 
@@ -377,12 +377,12 @@ class Module:
                 if k not in state_dict:
                     continue
                 v = state_dict[k]
-                src = v.data if isinstance(v, Tensor) else v
+                src = v.array if isinstance(v, Tensor) else v
                 arr = backend.as_array(src, dtype=t.dtype, device=t.device)
-                if t.data.shape == ():
-                    t.data = arr.copy()
+                if t.array.shape == ():
+                    t.array = arr.copy()
                 else:
-                    t.data[...] = arr
+                    t.array[...] = arr
                 t._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 

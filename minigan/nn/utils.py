@@ -34,12 +34,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not params:
         return Tensor(backend.np.array(0.0, dtype=backend.get_default_dtype()))
-    xp = backend.xp_of(params[0].grad.data)
+    xp = backend.xp_of(params[0].grad.array)
     if math.isinf(norm_type):
-        norms = [xp.abs(p.grad.data).max() for p in params]
+        norms = [xp.abs(p.grad.array).max() for p in params]
         total = xp.max(xp.stack(norms))
     else:
-        norms = [(xp.abs(p.grad.data) ** norm_type).sum() ** (1.0 / norm_type) for p in params]
+        norms = [(xp.abs(p.grad.array) ** norm_type).sum() ** (1.0 / norm_type) for p in params]
         total = (xp.stack(norms) ** norm_type).sum() ** (1.0 / norm_type)
     total_f = float(total)
     if error_if_nonfinite and not math.isfinite(total_f):
@@ -47,7 +47,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                            f"{total_f}, so they cannot be clipped (error_if_nonfinite=True)")
     coef = min(max_norm / (total_f + 1e-6), 1.0)
     for p in params:
-        g = p.grad.data
+        g = p.grad.array
         p.grad = Tensor(g * g.dtype.type(coef))
     return Tensor(total)
 
@@ -55,12 +55,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element to [-clip_value, clip_value]."""
     for p in _grads(parameters):
-        xp = backend.xp_of(p.grad.data)
-        p.grad = Tensor(xp.clip(p.grad.data, -clip_value, clip_value))
+        xp = backend.xp_of(p.grad.array)
+        p.grad = Tensor(xp.clip(p.grad.array, -clip_value, clip_value))
 
 
 def parameters_to_vector(parameters):
     """All parameters concatenated into one 1-D Tensor (a copy)."""
     params = list(parameters)
-    xp = backend.xp_of(params[0].data)
-    return Tensor(xp.concatenate([p.data.reshape(-1) for p in params]))
+    xp = backend.xp_of(params[0].array)
+    return Tensor(xp.concatenate([p.array.reshape(-1) for p in params]))

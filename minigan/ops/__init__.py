@@ -20,8 +20,8 @@ def _compare(ufunc_name):
     def op(a, b):
         if not isinstance(b, Tensor):
             b = E.as_tensor_like(b, a)
-        xp = backend.xp_of(a.data)
-        return Tensor(getattr(xp, ufunc_name)(a.data, b.data))
+        xp = backend.xp_of(a.array)
+        return Tensor(getattr(xp, ufunc_name)(a.array, b.array))
     op.__name__ = ufunc_name
     return op
 
@@ -42,10 +42,10 @@ def _inplace(name, fn):
         if self.requires_grad and self._ctx is None and is_grad_enabled():
             raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be changed in "
                                "place while the graph is recorded; wrap it in minigan.no_grad()")
-        val = other.data if isinstance(other, Tensor) else other
-        xp = backend.xp_of(self.data)
-        out = fn(self.data, xp.asarray(val, dtype=self.dtype))
-        self.data[...] = out
+        val = other.array if isinstance(other, Tensor) else other
+        xp = backend.xp_of(self.array)
+        out = fn(self.array, xp.asarray(val, dtype=self.dtype))
+        self.array[...] = out
         self._bump_version()
         return self
     op.__name__ = name
@@ -121,7 +121,7 @@ def _move(x, device):
 
 
 def _clone(self):
-    return E.mul(self, 1) if self.requires_grad else Tensor(self.data.copy())
+    return E.mul(self, 1) if self.requires_grad else Tensor(self.array.copy())
 
 
 def install():

@@ -59,7 +59,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if scale is None:
         scale = 1.0 / math.sqrt(E)
     scores = matmul(query, swapaxes(key, -1, -2)) * float(scale)       # (..., L, S)
-    xp = backend.xp_of(query.data)
+    xp = backend.xp_of(query.array)
     if is_causal:
         attn_mask = Tensor(xp.tril(xp.ones((L, S), dtype=bool)))
     if attn_mask is not None:

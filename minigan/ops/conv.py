@@ -259,7 +259,7 @@ class Conv2d(Function):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
         # both gradients read dy as GEMM rows (O, Ho*Wo*N): lay it out once
-        rows = _grouped_rows(gy.data, self.g.groups) if need[0] and need[1] else None
+        rows = _grouped_rows(gy.array, self.g.groups) if need[0] and need[1] else None
         gx = ConvTranspose2d(self.g, rows)(gy, w) if need[0] else None
         gw = Conv2dWeightGrad(self.g, self.cols, rows)(x, gy) if need[1] else None
         self.cols = None          # free it; a second backward (retain_graph) re-gathers

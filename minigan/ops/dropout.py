@@ -32,7 +32,7 @@ def dropout(input, p=0.5, training=True):
     p = _check_p("dropout", p)
     if not training or p == 0.0:
         return input
-    xp = backend.xp_of(input.data)
+    xp = backend.xp_of(input.array)
     if p == 1.0:
         return input * Tensor(xp.zeros(input.shape, dtype=input.dtype))
     keep = backend.generator(input.device).random(input.shape) >= p
@@ -75,7 +75,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
         return input
     mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
     if p == 1.0:
-        xp = backend.xp_of(input.data)
+        xp = backend.xp_of(input.array)
         return input * Tensor(xp.zeros(mask_shape, dtype=input.dtype))
     keep = _uniform_on(input.device, mask_shape) >= p
     mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))

@@ -31,7 +31,7 @@ def as_tensor_like(value, ref):
     """
     if isinstance(value, Tensor):
         return value
-    xp = backend.xp_of(ref.data)
+    xp = backend.xp_of(ref.array)
     dtype = ref.dtype
     if isinstance(value, bool):
         pass
@@ -121,7 +121,7 @@ class Pow(_Binary):
         if need_a:
             ga = gy * b * a ** (b - 1.0)
         if need_b:
-            at_zero = Tensor((a.data == 0) & (b.data >= 0))
+            at_zero = Tensor((a.array == 0) & (b.array >= 0))
             safe_a = where(at_zero, 1.0, a)
             gb = where(at_zero, 0.0, gy * self.output() * log(safe_a))
         return ga, gb
@@ -219,7 +219,7 @@ class Abs(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        return gy * _const(backend.xp_of(x.data).sign(x.data))
+        return gy * _const(backend.xp_of(x.array).sign(x.array))
 
 
 class Tanh(Function):
@@ -285,7 +285,7 @@ class ReLU(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        return where(_const(x.data > 0), gy, 0.0)
+        return where(_const(x.array > 0), gy, 0.0)
 
 
 class LeakyReLU(Function):
@@ -306,7 +306,7 @@ class LeakyReLU(Function):
         return xp.where(x > 0, x, y)
 
     def backward(self, gy):
-        x = self.inputs[0].data
+        x = self.inputs[0].array
         xp = backend.xp_of(x)
         s = gy.dtype.type(self.slope)
         positive = (x > 0).astype(gy.dtype)               # 1 where x > 0, else 0
@@ -333,7 +333,7 @@ class Softplus(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        linear = _const(x.data * self.beta > self.threshold)
+        linear = _const(x.array * self.beta > self.threshold)
         return where(linear, gy, gy * sigmoid(x * self.beta))
 
 
@@ -356,7 +356,7 @@ class Clip(Function):
         return backend.xp_of(x).clip(x, self.lo, self.hi)
 
     def backward(self, gy):
-        x = self.inputs[0].data
+        x = self.inputs[0].array
         inside = backend.xp_of(x).ones(x.shape, dtype=bool)
         if self.lo is not None:
             inside &= x >= self.lo
@@ -369,9 +369,9 @@ class _Extremum(_Binary):
     """maximum/minimum; at ties the gradient is split in half between a and b, as in PyTorch."""
 
     def grads(self, gy, a, b):
-        xp = backend.xp_of(a.data)
-        a_wins = self.pick(a.data, b.data)
-        tie = a.data == b.data
+        xp = backend.xp_of(a.array)
+        a_wins = self.pick(a.array, b.array)
+        tie = a.array == b.array
         wa = xp.where(tie, 0.5, a_wins.astype(gy.dtype)).astype(gy.dtype)
         return gy * _const(wa), gy * _const((1 - wa).astype(gy.dtype))
 
@@ -439,7 +439,7 @@ def _floating(x):
     default float dtype first, as in PyTorch: sigmoid([1, 2, 3]) is [0.73, 0.88, 0.95], not
     an integer array of zeros."""
     if isinstance(x, Tensor) and x.dtype.kind in "biu":
-        return Tensor(x.data.astype(backend.get_default_dtype()))
+        return Tensor(x.array.astype(backend.get_default_dtype()))
     return x
 
 
@@ -489,7 +489,7 @@ def abs(x):  # noqa: A001
 
 def sign(x):
     """The sign of each element (a constant: its gradient is zero almost everywhere)."""
-    return Tensor(backend.xp_of(x.data).sign(x.data))
+    return Tensor(backend.xp_of(x.array).sign(x.array))
 
 
 def tanh(x):
@@ -548,7 +548,7 @@ def where(condition, a, b):
             raise RuntimeError(f"where: all inputs must be on the same device, got condition "
                                f"on {condition.device} and values on {dev}. Move them with "
                                ".to(device) first.")
-        condition = condition.data
+        condition = condition.array
     if backend.device_of(condition) != dev or getattr(condition, "dtype", None) != bool:
         condition = backend.as_array(condition, dtype=bool, device=dev)
     return Where(condition)(a, b)

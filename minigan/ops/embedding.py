@@ -28,7 +28,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                          f"shape {weight.shape}")
     # The indices go to the table's device (labels are often drawn on the host); the lookup,
     # its padding mask and the gradient's scatter-add then all run where the table is.
-    idx = input.data if isinstance(input, Tensor) else input
+    idx = input.array if isinstance(input, Tensor) else input
     if backend.device_of(idx) != weight.device or not hasattr(idx, "dtype"):
         idx = backend.as_array(idx, device=weight.device)
     if idx.dtype.kind not in "iu":
@@ -44,5 +44,5 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                              f"[-{n}, {n - 1}]")
         hit = (idx == padding_idx % n)[..., None]
         if hit.any():
-            out = where(hit, Tensor(out.data), out)   # the same values, but no gradient there
+            out = where(hit, Tensor(out.array), out)   # the same values, but no gradient there
     return out

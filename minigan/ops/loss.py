@@ -94,8 +94,8 @@ def _classes_last(x):
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of class indices given log-probabilities ``input`` (N, C, ...)."""
     if isinstance(target, Tensor):
-        target = target.data
-    xp = backend.xp_of(input.data)
+        target = target.array
+    xp = backend.xp_of(input.array)
     target = xp.asarray(target)
     if target.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold class indices (integers), not {target.dtype}")
@@ -112,11 +112,11 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     t_safe = xp.where(valid, t, 0)
     picked = getitem(logp, (xp.arange(t.shape[0]), t_safe))
     w = xp.ones(n_classes, dtype=input.dtype) if weight is None else \
-        (weight.data if isinstance(weight, Tensor) else xp.asarray(weight, dtype=input.dtype))
+        (weight.array if isinstance(weight, Tensor) else xp.asarray(weight, dtype=input.dtype))
     wt = Tensor(xp.where(valid, w[t_safe], 0).astype(input.dtype))
     loss = -picked * wt
     if reduction == "mean":
-        return R.sum(loss) / Tensor(wt.data.sum())
+        return R.sum(loss) / Tensor(wt.array.sum())
     if reduction == "none":
         return reshape(loss, target.shape)
     return reduce_loss(loss, reduction)
@@ -140,17 +140,17 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not label_smoothing:
         return nll
     # PyTorch: (1 - eps) * nll + eps / C * (sum over classes of -w_c log p_c), same reduction.
-    xp = backend.xp_of(input.data)
-    tgt = xp.asarray(target.data if isinstance(target, Tensor) else target)
+    xp = backend.xp_of(input.array)
+    tgt = xp.asarray(target.array if isinstance(target, Tensor) else target)
     valid = Tensor((tgt != ignore_index).astype(input.dtype))
     terms = logp if weight is None else logp * _class_weight(weight, input)
     smooth = -R.sum(terms, axis=class_axis) * valid
     if reduction == "mean":
         if weight is None:
-            smooth = R.sum(smooth) / Tensor(valid.data.sum())
+            smooth = R.sum(smooth) / Tensor(valid.array.sum())
         else:
-            w = weight.data if isinstance(weight, Tensor) else xp.asarray(weight)
-            wsum = (w[xp.where(tgt != ignore_index, tgt, 0)] * valid.data).sum()
+            w = weight.array if isinstance(weight, Tensor) else xp.asarray(weight)
+            wsum = (w[xp.where(tgt != ignore_index, tgt, 0)] * valid.array).sum()
             smooth = R.sum(smooth) / Tensor(xp.asarray(wsum, dtype=input.dtype))
     else:
         smooth = reduce_loss(smooth, reduction)

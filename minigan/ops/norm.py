@@ -89,7 +89,7 @@ class BatchNormTrain(Function):
         """x_hat as the forward computed it (the same two operations, so the same numbers)."""
         if self.x_hat is not None:
             return self.x_hat
-        x = self.inputs[0].data
+        x = self.inputs[0].array
         xc = x - self.mean
         return backend.xp_of(x).multiply(xc, self.invstd, out=xc)
 
@@ -113,7 +113,7 @@ class BatchNormTrain(Function):
         cs = _channel_shape(x.ndim, x.shape[1])
         x_hat, invstd = self._x_hat_array(), self.invstd
         need = self.needs_input_grad
-        weight = self.inputs[1].data if self.has_weight else None
+        weight = self.inputs[1].array if self.has_weight else None
         grads = []
         tmp = xp.empty_like(gy)
         if need[0]:
@@ -135,7 +135,7 @@ class BatchNormTrain(Function):
     def backward(self, gy):
         x = self.inputs[0]
         if not is_grad_enabled():
-            return self._backward_arrays(gy.data)
+            return self._backward_arrays(gy.array)
         axes = _stat_axes(x.ndim)
         c = x.shape[1]
         cs = _channel_shape(x.ndim, c)
@@ -190,10 +190,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError("batch_norm: running_mean and running_var must be given in "
                              "evaluation mode (training=False)")
         # An affine map per channel; the running estimates are constants (no gradient).
-        scale = rsqrt(Tensor(running_var.data.astype(input.dtype, copy=False)) + eps)
+        scale = rsqrt(Tensor(running_var.array.astype(input.dtype, copy=False)) + eps)
         if weight is not None:
             scale = scale * weight
-        shift = -Tensor(running_mean.data.astype(input.dtype, copy=False)) * scale
+        shift = -Tensor(running_mean.array.astype(input.dtype, copy=False)) * scale
         if bias is not None:
             shift = shift + bias
         return input * reshape(scale, cs) + reshape(shift, cs)
@@ -209,11 +209,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         with no_grad():
             m = float(momentum)
             if running_mean is not None:
-                rm = running_mean.data
+                rm = running_mean.array
                 rm[...] = (1 - m) * rm + m * fn.batch_mean.astype(rm.dtype, copy=False)
                 running_mean._bump_version()
             if running_var is not None:
-                rv = running_var.data
+                rv = running_var.array
                 unbiased = fn.batch_var.astype(rv.dtype, copy=False) * (n / (n - 1))
                 rv[...] = (1 - m) * rv + m * unbiased
                 running_var._bump_version()
@@ -273,12 +273,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         with no_grad():
             m = float(momentum)
             if running_mean is not None:
-                rm = running_mean.data
+                rm = running_mean.array
                 batch = fn.batch_mean.reshape(n, c).mean(axis=0)
                 rm[...] = (1 - m) * rm + m * batch.astype(rm.dtype, copy=False)
                 running_mean._bump_version()
             if running_var is not None:
-                rv = running_var.data
+                rv = running_var.array
                 unbiased = fn.batch_var.reshape(n, c).mean(axis=0) * (count / (count - 1))
                 rv[...] = (1 - m) * rv + m * unbiased.astype(rv.dtype, copy=False)
                 running_var._bump_version()

@@ -210,7 +210,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if input.dtype.kind != "f":
         raise TypeError(f"max_pool2d: expected a floating-point input, got {input.dtype}")
     win = _Windows("max_pool2d", input.shape, kernel_size, stride, padding, dilation)
-    x = win.pad(input.data, -backend.np.inf)
+    x = win.pad(input.array, -backend.np.inf)
     xp = backend.xp_of(x)
     best = arg = None
     for k, index in win.offsets():

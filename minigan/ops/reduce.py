@@ -113,10 +113,10 @@ class _Extremum(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        y = self.output().data
+        y = self.output().array
         if not self.keepdims:
             y = y.reshape(_keep_shape(x.shape, self.axes))
-        hit = (x.data == y).astype(x.dtype)
+        hit = (x.array == y).astype(x.dtype)
         share = hit / hit.sum(axis=self.axes, keepdims=True)
         return _expand_back(gy, x.shape, self.axes, self.keepdims) * Tensor(share)
 
@@ -212,7 +212,7 @@ def var(x, axis=None, keepdims=False, dim=None, keepdim=None, correction=1, unbi
 def _root(v, p=2):
     """v ** (1/p) for v >= 0 with the gradient 0 where v == 0 (PyTorch's subgradient for a
     norm or a standard deviation at zero; the true derivative there is infinite)."""
-    pos = Tensor(v.data > 0)
+    pos = Tensor(v.array > 0)
     return where(pos, where(pos, v, 1.0) ** (1.0 / p), 0.0)
 
 
@@ -234,12 +234,12 @@ def min(x, axis=None, keepdims=False, dim=None, keepdim=None):  # noqa: A001
 
 def argmax(x, axis=None, keepdims=False, dim=None, keepdim=None):
     axis, keepdims = _options(axis, keepdims, dim, keepdim)
-    return Tensor(x.data.argmax(axis=axis, keepdims=keepdims))
+    return Tensor(x.array.argmax(axis=axis, keepdims=keepdims))
 
 
 def argmin(x, axis=None, keepdims=False, dim=None, keepdim=None):
     axis, keepdims = _options(axis, keepdims, dim, keepdim)
-    return Tensor(x.data.argmin(axis=axis, keepdims=keepdims))
+    return Tensor(x.array.argmin(axis=axis, keepdims=keepdims))
 
 
 def logsumexp(x, axis=None, keepdims=False, dim=None, keepdim=None):
@@ -271,10 +271,10 @@ def norm(x, p=2, axis=None, keepdims=False, dim=None, keepdim=None):
         return sum(_abs(x), axis=axes, keepdims=keepdims)
     if p <= 0:
         raise ValueError(f"norm: p must be positive, got {p}")
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x.array)
     if x.size == 0:
         return sum(x * x, axis=axes, keepdims=keepdims)          # an empty norm is 0
-    m = xp.abs(x.data).max(axis=axes, keepdims=True)
+    m = xp.abs(x.array).max(axis=axes, keepdims=True)
     m = xp.where(m > 0, m, 1).astype(x.dtype)                    # all-zero groups: any m works
     scaled = x / Tensor(m)
     powered = scaled * scaled if p == 2 else _abs(scaled) ** p

@@ -196,7 +196,7 @@ def _normalise_index(index, xp):
     out = []
     for i in index:
         if isinstance(i, Tensor):
-            i = i.data
+            i = i.array
         if isinstance(i, list):
             i = xp.asarray(i)
         elif hasattr(i, "__array_interface__") or hasattr(i, "__cuda_array_interface__"):
@@ -243,7 +243,7 @@ class GetItemGrad(Function):
 
 
 def getitem(x, index):
-    index = _normalise_index(index, backend.xp_of(x.data))
+    index = _normalise_index(index, backend.xp_of(x.array))
     try:
         return GetItem(index if len(index) != 1 else index[0])(x)
     except IndexError as exc:
@@ -266,7 +266,7 @@ class SetItem(Function):
     def backward(self, gy):
         x, v = self.inputs
         need_x, need_v = self.needs_input_grad
-        gx = SetItem(self.index)(gy, Tensor(backend.xp_of(gy.data).zeros((), gy.dtype))) \
+        gx = SetItem(self.index)(gy, Tensor(backend.xp_of(gy.array).zeros((), gy.dtype))) \
             if need_x else None
         gv = sum_to(getitem(gy, self.index), v.shape) if need_v else None
         return gx, gv
@@ -284,7 +284,7 @@ def setitem_(x, index, value):
     from ..autograd import is_grad_enabled
     from .elementwise import as_tensor_like
     value = value if isinstance(value, Tensor) else as_tensor_like(value, x)
-    index = _normalise_index(index, backend.xp_of(x.data))
+    index = _normalise_index(index, backend.xp_of(x.array))
     index = index if len(index) != 1 else index[0]
     grad_on = is_grad_enabled()
     if x.requires_grad and x._ctx is None and grad_on:
@@ -293,10 +293,10 @@ def setitem_(x, index, value):
                            "minigan.no_grad() or into a clone()")
     try:
         if not grad_on or not (x.requires_grad or value.requires_grad):
-            x.data[index] = value.data.astype(x.dtype, copy=False)
+            x.array[index] = value.array.astype(x.dtype, copy=False)
         else:
             import weakref
-            old = Tensor(x.data)                 # x's history moves to ``old`` ...
+            old = Tensor(x.array)                 # x's history moves to ``old`` ...
             old._ctx, old._out_index, old.requires_grad = x._ctx, x._out_index, x.requires_grad
             if old._ctx is not None:
                 outs = list(old._ctx._outputs)
@@ -304,7 +304,7 @@ def setitem_(x, index, value):
                 old._ctx._outputs = tuple(outs)
             new = SetItem(index)(old, value.to(dtype=x.dtype) if value.dtype != x.dtype
                                  else value)
-            x.data, x._ctx, x._out_index = new.data, new._ctx, 0   # ... and x is the write
+            x.array, x._ctx, x._out_index = new.array, new._ctx, 0   # ... and x is the write
             x.requires_grad = new.requires_grad
             new._ctx._outputs = (weakref.ref(x),)
     except (IndexError, ValueError) as exc:

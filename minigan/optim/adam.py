@@ -38,13 +38,13 @@ class Adam(Optimizer):
                                       maximize=maximize))
 
     def _step_param(self, p, g, group):
-        xp = backend.xp_of(p.data)
+        xp = backend.xp_of(p.array)
         beta1, beta2 = group["betas"]
         state = self._count_step(p)
-        m = self._state_array(state, "exp_avg", p.data)
-        v = self._state_array(state, "exp_avg_sq", p.data)
+        m = self._state_array(state, "exp_avg", p.array)
+        v = self._state_array(state, "exp_avg_sq", p.array)
         if group["amsgrad"]:
-            vmax = self._state_array(state, "max_exp_avg_sq", p.data)
+            vmax = self._state_array(state, "max_exp_avg_sq", p.array)
         t = state["step"]
         self._lerp_(m, g, 1 - beta1)
         # The same operations as the formulas above, in one scratch buffer (out=) instead of
@@ -64,5 +64,5 @@ class Adam(Optimizer):
         denom += group["eps"]
         update = xp.divide(m, denom, out=denom)        # m / denom
         update *= step_size
-        xp.subtract(p.data, update, out=p.data)
+        xp.subtract(p.array, update, out=p.array)
         p._bump_version()

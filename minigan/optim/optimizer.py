@@ -5,7 +5,7 @@ with ``'params'`` and its own hyper-parameters (``'lr'`` ...), so that e.g. a ge
 mapping network can get a smaller learning rate than the rest. ``state[p]`` holds what the
 algorithm remembers between steps for parameter p (momentum buffers, Adam's moments).
 
-Steps are computed on raw arrays under ``no_grad`` and written into ``p.data`` in place (the
+Steps are computed on raw arrays under ``no_grad`` and written into ``p.array`` in place (the
 Parameter objects stay the same, so modules and optimizers keep sharing them); ``p.grad`` is
 read, never modified.
 """
@@ -69,7 +69,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad = Tensor(backend.xp_of(p.grad.data).zeros_like(p.grad.data))
+                    p.grad = Tensor(backend.xp_of(p.grad.array).zeros_like(p.grad.array))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient.
@@ -90,7 +90,7 @@ class Optimizer:
                         continue
                     g = self._grad(p, group["maximize"])
                     if wd != 0:
-                        g = g + wd * p.data
+                        g = g + wd * p.array
                     self._step_param(p, g, group)
         return loss
 
@@ -125,7 +125,7 @@ class Optimizer:
         for g in self.param_groups:
             for p in g["params"]:
                 if p in self.state:
-                    state[index[id(p)]] = {k: (Tensor(v.data.copy()) if isinstance(v, Tensor)
+                    state[index[id(p)]] = {k: (Tensor(v.array.copy()) if isinstance(v, Tensor)
                                                else copy.deepcopy(v))
                                            for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
@@ -156,7 +156,7 @@ class Optimizer:
             new = {}
             for k, v in st.items():
                 if isinstance(v, Tensor) or hasattr(v, "shape") and hasattr(v, "dtype"):
-                    arr = v.data if isinstance(v, Tensor) else v
+                    arr = v.array if isinstance(v, Tensor) else v
                     dtype = p.dtype if arr.dtype.kind == "f" and k != "step" else arr.dtype
                     new[k] = Tensor(backend.as_array(arr, dtype=dtype, device=p.device).copy())
                 else:
@@ -181,7 +181,7 @@ class Optimizer:
     def _grad(p, maximize=False):
         """The gradient array (negated for maximisation); never the .grad array itself
         when it will be modified."""
-        g = p.grad.data
+        g = p.grad.array
         if g.shape != p.shape:
             raise RuntimeError(f"the gradient of a parameter of shape {p.shape} has shape "
                                f"{g.shape}")
@@ -191,7 +191,7 @@ class Optimizer:
         """``state[key]`` as an array, created as zeros like ``like`` the first time."""
         if key not in state:
             state[key] = Tensor(backend.xp_of(like).zeros_like(like))
-        return state[key].data
+        return state[key].array
 
     @staticmethod
     def _lerp_(a, b, weight):
@@ -206,5 +206,5 @@ class Optimizer:
     @staticmethod
     def _update(p, new):
         """Write the new values into the parameter's array, in place."""
-        p.data[...] = new
+        p.array[...] = new
         p._bump_version()

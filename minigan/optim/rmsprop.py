@@ -36,22 +36,22 @@ class RMSprop(Optimizer):
                                       momentum=momentum, centered=centered, maximize=maximize))
 
     def _step_param(self, p, g, group):
-        xp = backend.xp_of(p.data)
+        xp = backend.xp_of(p.array)
         alpha, eps, mu, lr = group["alpha"], group["eps"], group["momentum"], group["lr"]
         state = self._count_step(p)
-        s = self._state_array(state, "square_avg", p.data)
+        s = self._state_array(state, "square_avg", p.array)
         s *= alpha
         s += (1 - alpha) * (g * g)
         if group["centered"]:
-            ga = self._state_array(state, "grad_avg", p.data)
+            ga = self._state_array(state, "grad_avg", p.array)
             self._lerp_(ga, g, 1 - alpha)
             avg = xp.sqrt(s - ga * ga) + eps
         else:
             avg = xp.sqrt(s) + eps
         if mu > 0:
-            buf = self._state_array(state, "momentum_buffer", p.data)
+            buf = self._state_array(state, "momentum_buffer", p.array)
             buf *= mu
             buf += g / avg
-            self._update(p, p.data - lr * buf)
+            self._update(p, p.array - lr * buf)
         else:
-            self._update(p, p.data - lr * (g / avg))
+            self._update(p, p.array - lr * (g / avg))

@@ -42,6 +42,6 @@ class SGD(Optimizer):
             if buf is None:
                 buf = state["momentum_buffer"] = Tensor(g.copy())
             else:
-                buf.data[...] = buf.data * mu + (1 - tau) * g
-            g = g + mu * buf.data if group["nesterov"] else buf.data
-        self._update(p, p.data - group["lr"] * g)
+                buf.array[...] = buf.array * mu + (1 - tau) * g
+            g = g + mu * buf.array if group["nesterov"] else buf.array
+        self._update(p, p.array - group["lr"] * g)

@@ -79,10 +79,10 @@ class TensorDataset(Dataset):
 def _take(t, index):
     """Row(s) ``index`` of a Tensor (as a Tensor) or an array."""
     if isinstance(t, Tensor):
-        xp = backend.xp_of(t.data)
+        xp = backend.xp_of(t.array)
         if not isinstance(index, (int, slice)):
             index = xp.asarray(index) if xp is not np else np.asarray(index)
-        return Tensor(t.data[index])
+        return Tensor(t.array[index])
     return t[index]
 
 

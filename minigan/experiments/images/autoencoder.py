@@ -50,7 +50,7 @@ class AutoencoderRun(ImageRun):
         to the training codes (mean and covariance), the best a prior-less AE can do."""
         if self.model.variational:
             return None
-        codes = backend.to_numpy(self._encode(self.data["x_train"].data))
+        codes = backend.to_numpy(self._encode(self.data["x_train"].array))
         mu, cov = codes.mean(0), np.cov(codes, rowvar=False)
         chol = np.linalg.cholesky(cov + 1e-5 * np.eye(len(mu)))
         return mu, chol
@@ -58,7 +58,7 @@ class AutoencoderRun(ImageRun):
     def _encode(self, x):
         self.model.eval()
         with no_grad():
-            return self.model.encode(Tensor(x)).data
+            return self.model.encode(Tensor(x)).array
 
     def samples(self, n=N_SAMPLES):
         eps = np.random.default_rng(self.seed + SAMPLE_SEED_OFFSET).standard_normal(
@@ -74,7 +74,7 @@ class AutoencoderRun(ImageRun):
         self.model.eval()
         with no_grad():
             out = self.model(Tensor(backend.as_array(x, device=self.device)))
-        return backend.to_numpy(out.data).astype(np.float32)
+        return backend.to_numpy(out.array).astype(np.float32)
 
     def extra(self, scorer, report):
         from ...evaluation import metrics
@@ -96,7 +96,7 @@ class AutoencoderRun(ImageRun):
             z0 = fixed_z(6, self.model.z_dim, self.seed + 1)
             z1 = fixed_z(6, self.model.z_dim, self.seed + 2)
             grid = zspace.interpolation_grid(z0, z1, steps=10, method="slerp")
-            imgs = generate(self.model.decoder, Tensor(backend.as_array(grid.data,
+            imgs = generate(self.model.decoder, Tensor(backend.as_array(grid.array,
                                                                         device=self.device)))
             report["figures"].append(P.image_grid_figure(
                 self.out / "interpolation_slerp.png", imgs, nrow=10,

@@ -105,8 +105,8 @@ class CGANRun(ImageRun):
         out = []
         with no_grad():
             for i in range(0, z.shape[0], batch):
-                out.append(backend.to_numpy(G(Tensor(z.data[i:i + batch]),
-                                              labels_tensor(y[i:i + batch], self.device)).data))
+                out.append(backend.to_numpy(G(Tensor(z.array[i:i + batch]),
+                                              labels_tensor(y[i:i + batch], self.device)).array))
         return np.clip(np.concatenate(out).astype(np.float32), -1.0, 1.0)
 
     def samples(self, n=N_SAMPLES):
@@ -135,7 +135,7 @@ class CGANRun(ImageRun):
         G = self.sample_modules[main]
         rows = 8
         z = fixed_z(rows, self.config["z_dim"], self.seed + 1, self.device)
-        zz = Tensor(backend.as_array(np.repeat(backend.to_numpy(z.data), 10, axis=0),
+        zz = Tensor(backend.as_array(np.repeat(backend.to_numpy(z.array), 10, axis=0),
                                      device=self.device))
         grid = self.generate(G, zz, np.tile(np.arange(10), rows))
         same = float((scorer.predict(grid) == np.tile(np.arange(10), rows)).mean())

@@ -65,7 +65,7 @@ class CycleGANRun(ImageRun):
                             lr=c["lr"], betas=betas),
             "D": optim.Adam(list(self.D_A.parameters()) + list(self.D_B.parameters()),
                             lr=c["lr"], betas=betas)}
-        xtr = backend.to_numpy(self.data["x_train"].data)
+        xtr = backend.to_numpy(self.data["x_train"].array)
         dtype = backend.get_default_dtype()
         a, b = xtr[0::2], thicken(xtr[1::2])              # disjoint halves: unpaired
         self.sample_a = batch_sampler(Tensor(backend.as_array(a.astype(dtype),
@@ -102,7 +102,7 @@ class CycleGANRun(ImageRun):
         with no_grad():
             for i in range(0, len(x), batch):
                 xi = Tensor(backend.as_array(x[i:i + batch], device=self.device))
-                out.append(backend.to_numpy(G(xi).data))
+                out.append(backend.to_numpy(G(xi).array))
         return np.clip(np.concatenate(out).astype(np.float32), -1.0, 1.0)
 
     def samples(self, n=None):

@@ -121,7 +121,7 @@ class DCGANRun(ImageRun):
         inv = invert(G, Tensor(backend.as_array(x, device=self.device)), z_dim=self.z_dim,
                      steps=c["inversion_steps"], restarts=c["inversion_restarts"],
                      seed=self.seed + 3)
-        x_inv = backend.to_numpy(inv["images"].data).astype(np.float32)
+        x_inv = backend.to_numpy(inv["images"].array).astype(np.float32)
         report["inversion_mse"] = float(inv["errors"].mean())
         report["inversion_agreement"] = float((scorer.predict(x_inv) == scorer.predict(x)).mean())
         report["inversion_seconds"] = time.perf_counter() - t
@@ -147,7 +147,7 @@ class DCGANRun(ImageRun):
         and returns the measured numbers with the figure's path under ``"figure"``."""
         z = fixed_z(N_SAMPLES, self.z_dim, self.seed + SAMPLE_SEED_OFFSET, self.device)
         imgs = generate(G, z)
-        zh = backend.to_numpy(z.data)
+        zh = backend.to_numpy(z.array)
         labels = scorer.predict(imgs)
         ink = imgs.reshape(len(imgs), -1).mean(1)
         counts = np.bincount(labels, minlength=10)

@@ -96,7 +96,7 @@ class InfoGANRun(ImageRun):
             cc = creation.rand(n, CONTINUOUS, device=self.device) * 2.0 - 1.0
         else:
             cc = Tensor(backend.as_array(np.asarray(cont, dtype=np.float32), device=self.device))
-        return y, cc, self._eye[y.data]
+        return y, cc, self._eye[y.array]
 
     def _info_loss(self, q, y, cc):
         cat_loss = cross_entropy(q[:, :CATEGORIES], y)
@@ -142,7 +142,7 @@ class InfoGANRun(ImageRun):
         _, cc, onehot = self.codes(len(c1), c1, cont)
         with no_grad():
             out = G(cat([Tensor(z), onehot, cc], dim=1))
-        return np.clip(backend.to_numpy(out.data).astype(np.float32), -1.0, 1.0)
+        return np.clip(backend.to_numpy(out.array).astype(np.float32), -1.0, 1.0)
 
     def _z(self, n, seed):
         z = np.random.default_rng(seed).standard_normal((n, self.config["z_dim"]))

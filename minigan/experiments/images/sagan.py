@@ -79,14 +79,14 @@ class SAGANRun(ImageRun):
         G = self.sample_modules[self.name]
         z = fixed_z(4, self.config["z_dim"], self.seed + 5, self.device)
         imgs = generate(G, z)
-        att_g = backend.to_numpy(G.attn.attention.data)
+        att_g = backend.to_numpy(G.attn.attention.array)
         self.D.eval()
         from ...autograd import Tensor
         with no_grad():
             self.D(Tensor(backend.as_array(imgs, device=self.device)))
-        att_d = backend.to_numpy(self.D.attn.attention.data)
-        report["gamma_G"] = float(backend.to_numpy(self.G.attn.gamma.data)[0])
-        report["gamma_D"] = float(backend.to_numpy(self.D.attn.gamma.data)[0])
+        att_d = backend.to_numpy(self.D.attn.attention.array)
+        report["gamma_G"] = float(backend.to_numpy(self.G.attn.gamma.array)[0])
+        report["gamma_D"] = float(backend.to_numpy(self.D.attn.gamma.array)[0])
         side = int(round(att_g.shape[-1] ** 0.5))
         queries = [(1, 1), (side // 2, side // 2), (side - 2, side // 4)]
         # how far attention reaches: mean distance (in pixels) from each query to where it looks

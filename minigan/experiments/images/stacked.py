@@ -86,7 +86,7 @@ class StackedRun(ImageRun):
             self.modules[f"G_{name}"], self.modules[f"D_{name}"] = G, D
             self.optims[f"G_{name}"] = optim.Adam(G.parameters(), lr=c["lr"], betas=betas)
             self.optims[f"D_{name}"] = optim.Adam(D.parameters(), lr=c["lr"], betas=betas)
-        self.x_single = backend.to_numpy(self.data["x_train"].data)
+        self.x_single = backend.to_numpy(self.data["x_train"].array)
         self.noise = noise_sampler(c["z_dim"], self.device)
 
     def _real(self, n):

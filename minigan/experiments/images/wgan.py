@@ -91,14 +91,14 @@ class WGANRun(ImageRun):
         """W estimate = mean f(held-out real) - mean f(G(fixed z)), and the Fréchet distance
         of G(fixed z); modules in train mode as in training, batch-norm buffers restored."""
         from ...evaluation import metrics
-        saved = [(b, b.data.copy()) for m in (self.G, self.D) for b in m.buffers()]
+        saved = [(b, b.array.copy()) for m in (self.G, self.D) for b in m.buffers()]
         with no_grad():
             fake = self.G(self.eval_z)
-            w = float(self.D(self.eval_real).data.mean() - self.D(fake).data.mean())
+            w = float(self.D(self.eval_real).array.mean() - self.D(fake).array.mean())
         for b, v in saved:
-            b.data[...] = v
+            b.array[...] = v
         scorer = self._scorer()
-        imgs = backend.to_numpy(fake.data).clip(-1, 1)
+        imgs = backend.to_numpy(fake.array).clip(-1, 1)
         fd = metrics.frechet_distance(scorer.test_features(), scorer.features(imgs))
         return {"wasserstein": w, "frechet": float(fd)}
 

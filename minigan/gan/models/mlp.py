@@ -109,7 +109,7 @@ def as_numpy_fn(module, device=None, batch=65536):
         with minigan.no_grad():
             for i in range(0, len(flat), batch):
                 t = minigan.tensor(flat[i:i + batch].astype(dtype), device=where)
-                outs.append(np.asarray(backend.to_numpy(module(t).data), dtype=np.float64))
+                outs.append(np.asarray(backend.to_numpy(module(t).array), dtype=np.float64))
         out = np.concatenate(outs) if outs else np.zeros((0, 1))
         return out[:, 0] if out.shape[1] == 1 else out
     return f
