@@ -179,9 +179,6 @@ def test_chunk_of_an_empty_dim():
     assert len(pieces) >= 1 and all(p.shape == (0, 3) for p in pieces)
 
 
-@_known("norm(p) for p != 1 over an empty group raises 'zero-size array to reduction "
-        "operation maximum' (its empty-input branch tests x.size, which is a method on a "
-        "Tensor); PyTorch and NumPy give 0")
 @pytest.mark.parametrize("p", [2, 3])
 @pytest.mark.parametrize("shape,dim", [((0,), None), ((3, 0), 1)])
 def test_p_norm_over_an_empty_group_is_zero(p, shape, dim):

@@ -272,7 +272,7 @@ def norm(x, p=2, axis=None, keepdims=False, dim=None, keepdim=None):
     if p <= 0:
         raise ValueError(f"norm: p must be positive, got {p}")
     xp = backend.xp_of(x.array)
-    if x.size == 0:
+    if x.numel() == 0 or prod_shape(x.shape, axes) == 0:
         return sum(x * x, axis=axes, keepdims=keepdims)          # an empty norm is 0
     m = xp.abs(x.array).max(axis=axes, keepdims=True)
     m = xp.where(m > 0, m, 1).astype(x.dtype)                    # all-zero groups: any m works
