@@ -42,6 +42,8 @@ int64 = backend.np.dtype("int64")
 int32 = backend.np.dtype("int32")
 bool_ = backend.np.dtype("bool")
 
+_TORCH_DTYPES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
+                 "int": "int32", "bool": "bool_"}
 _LAZY = {"nn", "optim", "functional", "serialization", "data", "gan", "evaluation", "plots",
          "experiments", "lab", "commands", "cuda", "backends", "utils"}
 
@@ -53,4 +55,8 @@ def __getattr__(name):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)
-    raise AttributeError(f"module 'minigan' has no attribute {name!r}")
+    if name in _TORCH_DTYPES:          # torch.float, torch.long ...: served here, not
+        return globals()[_TORCH_DTYPES[name]]  # defined, so `import *` shadows no builtin
+    raise AttributeError(f"module 'minigan' has no attribute {name!r}: if a PyTorch script "
+                         f"uses torch.{name}, minigan does not implement it (docs/pytorch.md "
+                         "lists what it does)")

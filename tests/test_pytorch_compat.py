@@ -78,3 +78,10 @@ def test_setitem_on_a_leaf_that_requires_grad_or_a_saved_tensor_is_refused():
     y[1] = 5.0
     with pytest.raises(RuntimeError, match="modified in place"):
         z.sum().backward()
+
+
+def test_torch_dtype_names_and_a_clear_error_for_what_is_missing():
+    assert minigan.float == minigan.float32 and minigan.long == minigan.int64
+    assert minigan.randn(2).to(minigan.double).dtype == minigan.float64
+    with pytest.raises(AttributeError, match="torch.hub, minigan does not implement it"):
+        minigan.hub  # noqa: B018
