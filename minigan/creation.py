@@ -209,11 +209,11 @@ def rand_like(x, dtype=None, device=None):
 
 
 # ------------------------------------------------------------ PyTorch's legacy type constructors
-def _legacy_type(name, dtype):
+def _legacy_type(name, dtype, device=None):
     """``FloatTensor(64, 1)`` (a shape: zeros) or ``FloatTensor(data)`` (a copy in the type's
     dtype), as old PyTorch code writes them; ``x.type(FloatTensor)`` casts to it. Thin
     constructors, not classes: ``isinstance(x, FloatTensor)`` is not supported."""
-    def construct(*args, device=None):
+    def construct(*args, device=device):
         if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
             return zeros(*args, dtype=dtype, device=device)
         if len(args) == 1:
@@ -223,7 +223,8 @@ def _legacy_type(name, dtype):
         raise TypeError(f"{name}(*sizes) or {name}(data), not {name}{args}")
     construct.__name__ = construct.__qualname__ = name
     construct.dtype = np.dtype(dtype)
-    construct.type_name = f"minigan.{name}"
+    construct.device = device
+    construct.type_name = f"minigan.{'cuda.' if device else ''}{name}"
     return construct
 
 

@@ -15,9 +15,11 @@ Nothing here imports CuPy on a machine without it: every answer goes through the
 from __future__ import annotations
 
 from . import backend
+from .creation import _legacy_type
 
 __all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all", "current_device",
-           "get_device_name", "synchronize", "empty_cache"]
+           "get_device_name", "synchronize", "empty_cache", "FloatTensor", "DoubleTensor",
+           "LongTensor", "IntTensor", "BoolTensor"]
 
 
 def is_available() -> bool:
@@ -88,3 +90,12 @@ def empty_cache():
     pool = getattr(backend.get_xp("cuda"), "get_default_memory_pool", None)
     if pool is not None:
         pool().free_all_blocks()
+
+
+# The legacy type constructors on the GPU: old scripts write
+# ``Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor``.
+FloatTensor = _legacy_type("FloatTensor", "float32", device="cuda")
+DoubleTensor = _legacy_type("DoubleTensor", "float64", device="cuda")
+LongTensor = _legacy_type("LongTensor", "int64", device="cuda")
+IntTensor = _legacy_type("IntTensor", "int32", device="cuda")
+BoolTensor = _legacy_type("BoolTensor", "bool", device="cuda")

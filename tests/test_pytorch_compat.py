@@ -29,7 +29,7 @@ def test_legacy_type_constructors_take_sizes_or_data():
 
 def test_type_names_and_casts():
     x = minigan.randn(2, 2)
-    assert x.type() == "minigan.FloatTensor"
+    assert x.type() == ("minigan.cuda.FloatTensor" if x.is_cuda else "minigan.FloatTensor")
     assert x.type(minigan.LongTensor).dtype == minigan.int64
     assert x.type("torch.DoubleTensor").dtype == minigan.float64
     assert x.long().dtype == minigan.int64 and x.int().dtype == minigan.int32

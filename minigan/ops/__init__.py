@@ -102,13 +102,18 @@ def _type(self, dtype=None, non_blocking=False):
     from ..creation import LEGACY_TYPES
     if dtype is None:
         legacy = LEGACY_TYPES.get(self.dtype)
-        return legacy.type_name if legacy is not None else f"minigan.Tensor[{self.dtype}]"
+        if legacy is None:
+            return f"minigan.Tensor[{self.dtype}]"
+        return legacy.type_name.replace("minigan.", "minigan.cuda.") if self.is_cuda \
+            else legacy.type_name
     if isinstance(dtype, str) and dtype.startswith(("torch.", "minigan.")):
         name = dtype.rsplit(".", 1)[-1]
         match = [c for c in LEGACY_TYPES.values() if c.__name__ == name]
         if not match:
             raise TypeError(f"type(): unknown tensor type {dtype!r}")
         dtype = match[0]
+    if getattr(dtype, "device", None) is not None:     # minigan.cuda.FloatTensor and kin
+        return _to(self, dtype.device, dtype.dtype)
     return _to(self, getattr(dtype, "dtype", dtype))
 
 
