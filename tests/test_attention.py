@@ -1,38 +1,21 @@
 """scaled_dot_product_attention: forward against a loop-by-loop definition (and PyTorch),
 masks, first- and second-order gradient checks, dtypes and errors."""
-import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigan
 import minigan.functional as F
 
 from .conftest import fixture_settings, to_np
+from .op_cases import attention_ref
 
 sdpa = F.scaled_dot_product_attention
 
 
-def plain_attention(q, k, v, mask=None, scale=None):
-    """One query at a time: weights = softmax of the scaled scores over the keys."""
-    scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
-    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    q, k, v = (np.broadcast_to(a, batch + a.shape[-2:]) for a in (q, k, v))
-    L, S = q.shape[-2], k.shape[-2]
-    if mask is not None:
-        mask = np.broadcast_to(mask, batch + (L, S))
-    out = np.zeros(batch + (L, v.shape[-1]))
-    for b in np.ndindex(*batch):
-        for i in range(L):
-            s = np.array([q[b][i] @ k[b][j] * scale for j in range(S)])
-            if mask is not None and mask.dtype == bool:
-                s = np.where(mask[b][i], s, -np.inf)
-            elif mask is not None:
-                s = s + mask[b][i]
-            e = np.exp(s - s.max())
-            out[b][i] = (e / e.sum()) @ v[b]
-    return out
+plain_attention = attention_ref   # the op table's definition, one query at a time
 
 
 def T(a, device, requires_grad=False):

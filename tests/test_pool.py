@@ -2,36 +2,16 @@
 first- and second-order gradient checks over hypothesis-drawn geometries, dtypes and errors."""
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import minigan
 import minigan.functional as F
 
 from .conftest import fixture_settings, to_np
+from .op_cases import pool_ref
 
-
-def plain_pool(x, k, s, p, d=(1, 1), kind="avg", count_include_pad=True):
-    """One output pixel at a time, from the definition."""
-    N, C, H, W = x.shape
-    pad = -np.inf if kind == "max" else 0.0
-    xp = np.full((N, C, H + 2 * p[0], W + 2 * p[1]), pad)
-    xp[:, :, p[0]:p[0] + H, p[1]:p[1] + W] = x
-    real = np.zeros(xp.shape[2:])
-    real[p[0]:p[0] + H, p[1]:p[1] + W] = 1
-    oh = (H + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
-    ow = (W + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
-    out = np.zeros((N, C, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            rows = i * s[0] + d[0] * np.arange(k[0])
-            cols = j * s[1] + d[1] * np.arange(k[1])
-            win = xp[:, :, rows][:, :, :, cols]
-            if kind == "max":
-                out[:, :, i, j] = win.max(axis=(2, 3))
-            else:
-                n = k[0] * k[1] if count_include_pad else real[np.ix_(rows, cols)].sum()
-                out[:, :, i, j] = win.sum(axis=(2, 3)) / n
-    return out
+plain_pool = pool_ref          # the op table's definition, one output pixel at a time
 
 
 @st.composite

@@ -507,36 +507,35 @@ def _softmax_dim(name, ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-class Softmax(Module):
+class _SoftmaxFamily(Module):
+    """What Softmax and LogSoftmax share: the function along ``dim`` (PyTorch's implicit
+    choice, with its warning, when none is given)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        name = self.function.__name__
+        dim = self.dim if self.dim is not None else _softmax_dim(name, x.ndim)
+        return self.function(x, dim=dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax(_SoftmaxFamily):
     """exp(x_i) / sum_j exp(x_j) along ``dim``: a probability vector (the maximum is
     subtracted first, so large logits do not overflow)."""
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        dim = self.dim if self.dim is not None else _softmax_dim("softmax", x.ndim)
-        return F.softmax(x, dim=dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+    function = staticmethod(F.softmax)
 
 
-class LogSoftmax(Module):
+class LogSoftmax(_SoftmaxFamily):
     """log(softmax(x)) along ``dim``, computed as x - logsumexp(x): finite where the log of a
     rounded softmax would be -inf. Pair it with NLLLoss (together: CrossEntropyLoss)."""
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        dim = self.dim if self.dim is not None else _softmax_dim("log_softmax", x.ndim)
-        return F.log_softmax(x, dim=dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+    function = staticmethod(F.log_softmax)
 
 
 class Identity(Module):
