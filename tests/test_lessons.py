@@ -81,3 +81,22 @@ def test_gallery_lists_every_lesson(tmp_path):
     text = page.read_text()
     for num, name, _ in LESSONS:
         assert f"id='{num}_{name}'" in text
+
+
+def test_course_check_prints_each_number_once_with_reference_and_verdict(tmp_path, capsys):
+    args = course.lesson_args("doc", ["--quick", "--out", str(tmp_path / "00_demo")])
+    course.section(args, "1. A section", "What it does.")
+    course.check(args, "JSD [nats]", 0.0123, reference="0 at the equilibrium", ok=True)
+    course.check(args, "modes covered", 4, reference="1 (collapse)", ok=False,
+                 quick_note="too short for the collapse", full="1 of 4")
+    summary = course.report(args, {"JSD [nats]": 0.0123, "steps": 10})
+    out = capsys.readouterr().out
+    assert "## 1. A section" in out and "What it does." in out
+    assert out.count("0.0123") == 1 and out.count("steps: 10") == 1
+    assert "(reference: 0 at the equilibrium)  -> as expected" in out
+    assert "-> NOT as expected" in out and "quick run: too short for the collapse (full run: 1 of 4)" in out
+    assert "1 of 2 checks as expected" in out
+    assert [c["ok"] for c in summary["checks"]] == [True, False]
+    assert summary["numbers"]["modes covered"] == 4
+    page = write_gallery(tmp_path, [("00", "demo", LESSONS[0][2])]).read_text()
+    assert "0 at the equilibrium" in page and "NOT as expected" in page

@@ -2,8 +2,20 @@
 
 A lesson is a percent-format script ``lessons/NN_name.py`` (``# %%`` cells: it runs as a
 script and opens as a notebook). It starts with ``args = course.lesson_args(__doc__)`` and ends
-with ``course.report(args, numbers, figures)``, which prints the measured numbers and writes
-``summary.json`` beside the figures so that ``python -m minigan tour`` can build its gallery.
+with ``course.report(args, numbers, figures)``, which writes ``summary.json`` beside the
+figures so that ``python -m minigan tour`` can build its gallery.
+
+In between, a lesson tells its story in the terminal:
+
+- ``course.section(args, title, text)``: what the next cell does, in a sentence or two;
+- ``course.check(args, name, value, reference=..., ok=...)``: one measured number, printed
+  once, beside what it should be compared with (the analytic value, the real-data baseline,
+  the paper's number) and a verdict; the same line goes to the gallery;
+- ``course.save_figure`` prints where the figure went.
+
+A ``--quick`` run is for tests and a first look: where its sizes are too small for the
+phenomenon, ``check(..., quick_note=...)`` says so next to the verdict, and ``full=`` names the
+full run's number from ``docs/results/lessons.md``.
 """
 from __future__ import annotations
 
@@ -16,7 +28,7 @@ import time
 from ..serialization import output_dir, save_json
 
 __all__ = ["LESSONS_DIR", "FIGURES_DIR", "lesson_args", "report", "discover", "find_lesson",
-           "summary_line"]
+           "summary_line", "section", "check", "save_figure", "Check"]
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]      # the repository: lessons/, figures/
 LESSONS_DIR = ROOT / "lessons"
@@ -80,6 +92,7 @@ def lesson_args(doc, argv=None, defaults=None, blas_threads=None):
     args.name = caller.stem
     args.started = time.perf_counter()
     args.blas_limit = None
+    args.checks = []
     if blas_threads is not None:
         from minigan import backend
         args.blas_limit = backend.blas_threads(blas_threads)   # holds until the lesson ends
@@ -102,22 +115,86 @@ def save_figure(fig, args, name, dpi=100):
     """Lay out ``fig``, write it to ``args.out / name`` and close it (figures pile up in
     memory otherwise over a 19-lesson tour). Returns the path, for ``report``'s list."""
     from ..plots.toys import _save
-    return _save(fig, args.out / name, dpi=dpi)
+    path = _save(fig, args.out / name, dpi=dpi)
+    print(f"  figure: {path}", flush=True)
+    return path
 
 
-def report(args, numbers, figures=(), notes=""):
-    """Print the measured numbers and write ``summary.json`` (numbers, figures, seconds)."""
+def section(args, title, text=""):
+    """Print a section heading and what it does (wrapped to 96 columns)."""
+    import textwrap
+    print(f"\n## {title}", flush=True)
+    for para in str(text).strip().split("\n\n"):
+        if para.strip():
+            print(textwrap.fill(" ".join(para.split()), 96, initial_indent="  ",
+                                subsequent_indent="  "), flush=True)
+
+
+class Check(dict):
+    """One measured number with its reference and verdict (a dict, so it goes to JSON)."""
+
+    def line(self):
+        text = f"  {self['name']}: {_fmt_value(self['value'], self.get('fmt'))}"
+        if self.get("reference") is not None:
+            text += f"   (reference: {self['reference']})"
+        if self.get("verdict"):
+            text += f"  -> {self['verdict']}"
+        if self.get("quick_note"):
+            text += f"\n      quick run: {self['quick_note']}"
+        return text
+
+
+def check(args, name, value, reference=None, ok=None, fmt=None, good="as expected",
+          bad="NOT as expected", quick_note=None, full=None):
+    """Print one measured number next to its reference, with a verdict, and keep it for
+    ``report``. ``reference`` is text ("-log 4 = -1.3863", "real digits: 0.97"); ``ok`` is
+    the lesson's test of the number (True/False), or None for a number without a pass mark.
+    On a ``--quick`` run ``quick_note`` (e.g. "too short for the collapse to happen") and
+    ``full`` (the full run's number) are printed too, so a quick run never contradicts the
+    lesson silently. Returns ``value``."""
+    verdict = None if ok is None else (good if ok else bad)
+    c = Check(name=name, value=value, reference=reference, ok=None if ok is None else bool(ok),
+              verdict=verdict, fmt=fmt)
+    if args.quick and (quick_note or full is not None):
+        note = quick_note or "a short run; the lesson's result is the full run's"
+        c["quick_note"] = note + (f" (full run: {full})" if full is not None else "")
+    args.checks.append(c)
+    print(c.line(), flush=True)
+    return value
+
+
+def _fmt_value(v, fmt=None):
+    if fmt and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return format(v, fmt)
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def report(args, numbers=None, figures=(), notes=""):
+    """Write ``summary.json`` (numbers, checks, figures, seconds) and print a closing line.
+
+    ``numbers`` not already printed by ``check`` are printed here, once; the checks made with
+    ``check`` join the numbers under their own names. The verdicts are counted at the end."""
     seconds = time.perf_counter() - args.started
     figures = [pathlib.Path(f) for f in figures]
     for f in figures:
         if not f.is_file() or f.stat().st_size == 0:
             raise RuntimeError(f"{args.name}: figure {f} was not written")
-    print(f"== {args.name}: measured ==")
+    checks = list(getattr(args, "checks", []))
+    numbers = dict(numbers or {})
+    checked = {c["name"] for c in checks}
+    print(f"\n== {args.name}: measured ==")
     for k, v in numbers.items():
-        print(f"  {k}: {v:.4g}" if isinstance(v, float) else f"  {k}: {v}")
-    print(f"  ({seconds:.1f} s{', quick' if args.quick else ''})")
+        if k not in checked:
+            print(f"  {k}: {_fmt_value(v)}")
+    for c in checks:
+        numbers.setdefault(c["name"], c["value"])
+    judged = [c for c in checks if c["ok"] is not None]
+    verdicts = (f"{sum(c['ok'] for c in judged)} of {len(judged)} checks as expected; "
+                if judged else "")
+    print(f"  ({verdicts}{seconds:.1f} s{', quick run' if args.quick else ''}; "
+          f"figures in {args.out})")
     summary = {"lesson": args.name, "quick": bool(args.quick), "seed": args.seed,
-               "seconds": round(seconds, 2), "numbers": numbers, "notes": notes,
-               "figures": [os.path.relpath(f, args.out) for f in figures]}
+               "seconds": round(seconds, 2), "numbers": numbers, "checks": checks,
+               "notes": notes, "figures": [os.path.relpath(f, args.out) for f in figures]}
     save_json(args.out / "summary.json", summary, indent=2, default=float)
     return summary

@@ -58,7 +58,9 @@ def write_gallery(figures_dir, lessons):
             parts.append("<p><em>not run yet (or it failed): no summary.json</em></p>")
             continue
         summary = json.loads(summary_file.read_text())
-        rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(_fmt(v))}</td></tr>"
+        checks = {c["name"]: c for c in summary.get("checks", [])}
+        rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(_fmt(v))}</td>"
+                       f"{_check_cells(checks.get(k))}</tr>"
                        for k, v in summary.get("numbers", {}).items())
         parts.append(f"<table>{rows}</table><p><small>{summary.get('seconds', '?')} s"
                      f"{' (quick run)' if summary.get('quick') else ''}</small></p>")
@@ -68,6 +70,15 @@ def write_gallery(figures_dir, lessons):
     figures_dir.mkdir(parents=True, exist_ok=True)
     page.write_text("\n".join(parts))
     return page
+
+
+def _check_cells(c):
+    """The reference, the verdict and (quick runs) the note of a lesson's check, as cells."""
+    import html
+    if not c:
+        return ""
+    cells = [c.get("reference") or "", c.get("verdict") or "", c.get("quick_note") or ""]
+    return "".join(f"<td>{html.escape(str(x))}</td>" for x in cells)
 
 
 def _fmt(v):
