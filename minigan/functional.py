@@ -17,6 +17,7 @@ from .ops.resample import interpolate, pad, pixel_shuffle, pixel_unshuffle  # no
 from .ops.dropout import dropout, dropout2d  # noqa: F401
 from .ops.embedding import embedding  # noqa: F401
 from .ops.reduce import log_softmax, softmax  # noqa: F401
+from .ops.adain import adaptive_instance_norm  # noqa: F401
 
 logsigmoid = log_sigmoid
 
@@ -27,4 +28,4 @@ __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softplus", "log_sigmoid", "
            "batch_norm", "instance_norm", "layer_norm", "scaled_dot_product_attention",
            "avg_pool2d", "max_pool2d",
            "interpolate", "pad", "pixel_shuffle", "pixel_unshuffle", "dropout", "dropout2d",
-           "embedding"]
+           "embedding", "adaptive_instance_norm"]

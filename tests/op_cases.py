@@ -989,6 +989,36 @@ CASES.append(OpCase(
     torch_when=lambda example: example.shapes[0][0] > 0))
 
 
+def adain_ref(x, scale, shift, eps=1e-5):
+    """AdaIN: each (sample, channel) normalised over its pixels, then scaled and shifted by
+    that sample's own numbers."""
+    cs = x.shape[:2] + (1,) * (x.ndim - 2)
+    return instance_norm_ref(x, eps=eps) * scale.reshape(cs) + shift.reshape(cs)
+
+
+@st.composite
+def adain_examples(draw):
+    n, c = draw(st.integers(0, 2)), draw(st.integers(1, 3))
+    spatial = draw(shapes(1, 2, 3))
+    if math.prod(spatial) < 2:
+        spatial = (2,) + spatial[1:]
+    return Example(((n, c) + spatial, (n, c), (n, c)),
+                   dict(eps=draw(st.sampled_from([1e-5, 0.1]))))
+
+
+def _torch_adain(T, x, scale, shift, eps=1e-5):
+    cs = tuple(x.shape[:2]) + (1,) * (x.ndim - 2)
+    return (T.nn.functional.instance_norm(x, eps=eps) * scale.reshape(cs)
+            + shift.reshape(cs))
+
+
+CASES.append(OpCase(
+    "adaptive_instance_norm", lambda x, scale, shift, eps=1e-5: F.adaptive_instance_norm(
+        x, scale, shift, eps=eps), adain_ref, adain_examples(),
+    just((2, 3, 3, 2), (2, 3), (2, 3)), (Arg(),) * 3, _torch_adain, family="norm",
+    distinct=True, torch_when=lambda example: example.shapes[0][0] > 0))
+
+
 def layer_norm_ref(x, *wb, k=1, affine="", eps=1e-5):
     axes = tuple(range(x.ndim - k, x.ndim))
     y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)

@@ -10,6 +10,7 @@
                    the activations (Softmax and LogSoftmax among them)
 * ``losses``     — MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 * ``parallel``   — DataParallel (one device: it wraps and calls the module)
+* ``image_layers`` — PixelShuffle, PixelUnshuffle (sub-pixel upsampling), AdaIN (StyleGAN)
 * ``gan_layers`` — SelfAttention2d (SAGAN), spectral_norm (Miyato et al.),
                    MinibatchDiscrimination (Salimans et al.)
 * ``init``       — weight initialisers (``nn.init.xavier_uniform_`` ..., ``dcgan_init``)
@@ -17,6 +18,7 @@
 * ``functional`` — the same functions as ``minigan.functional``
 """
 from . import functional, init, parallel, utils  # noqa: F401
+from .image_layers import AdaIN, PixelShuffle, PixelUnshuffle  # noqa: F401
 from .gan_layers import (MinibatchDiscrimination, SelfAttention2d, SpectralNorm,  # noqa: F401
                          remove_spectral_norm, spectral_norm)
 from .layers import (BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout,  # noqa: F401
@@ -35,4 +37,4 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Lin
            "SpectralNorm", "MinibatchDiscrimination", "init", "utils", "functional",
            "InstanceNorm1d", "InstanceNorm2d", "Dropout2d", "Softmax", "LogSoftmax", "MSELoss",
            "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
-           "DataParallel", "parallel"]
+           "DataParallel", "parallel", "PixelShuffle", "PixelUnshuffle", "AdaIN"]
