@@ -8,6 +8,11 @@ The network (for 8×8 or 16×16 inputs)::
     Conv2d(32, 64, 3, stride=2, padding=1) -> BatchNorm2d -> LeakyReLU(0.1)   (H/2 × W/2)
     Flatten -> Linear(64·H/2·W/2, 10)
 
+For 28×28 MNIST one more ``Conv2d(64, 64, 3, stride=2, padding=1) -> BatchNorm2d ->
+LeakyReLU(0.1)`` takes the 14×14 maps down to 7×7: a digit's strokes span several pixels
+there, so a wider receptive field is what the classifier needs, and the linear layer shrinks
+from 12 544 to 3136 inputs (four times fewer weights to fit from 4500 images).
+
 trained with Adam on cross-entropy, the learning rate decaying by ``lr_decay`` per epoch, on
 randomly shifted copies of the training images (±1 pixel). It reaches about 98% test accuracy
 on the 8×8 digits in a few seconds on a laptop CPU (about 97.3% without the augmentation).
@@ -39,14 +44,22 @@ class DigitsCNN(nn.Module):
 
     def __init__(self, size=8, width=32, n_classes=10, device=None):
         super().__init__()
+        if size not in (8, 16, 28):
+            raise ValueError(f"DigitsCNN: size must be 8, 16 or 28, not {size!r}")
         self.size = size
         kw = {"device": device}
-        self.body = nn.Sequential(
-            nn.Conv2d(1, width, 3, padding=1, **kw), nn.BatchNorm2d(width, **kw),
-            nn.LeakyReLU(0.1),
-            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1, **kw),
-            nn.BatchNorm2d(2 * width, **kw), nn.LeakyReLU(0.1), nn.Flatten())
-        self.head = nn.Linear(2 * width * (size // 2) ** 2, n_classes, **kw)
+        layers = [nn.Conv2d(1, width, 3, padding=1, **kw), nn.BatchNorm2d(width, **kw),
+                  nn.LeakyReLU(0.1),
+                  nn.Conv2d(width, 2 * width, 3, stride=2, padding=1, **kw),
+                  nn.BatchNorm2d(2 * width, **kw), nn.LeakyReLU(0.1)]
+        side = size // 2
+        if size == 28:           # 14×14 -> 7×7 (see the module docstring)
+            layers += [nn.Conv2d(2 * width, 2 * width, 3, stride=2, padding=1, **kw),
+                       nn.BatchNorm2d(2 * width, **kw), nn.LeakyReLU(0.1)]
+            side = 7
+        self.body = nn.Sequential(*layers, nn.Flatten())
+        self.flat_features = 2 * width * side * side     # what the head's Linear takes
+        self.head = nn.Linear(self.flat_features, n_classes, **kw)
 
     def features(self, x):
         return self.body(x)

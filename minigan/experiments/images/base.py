@@ -32,11 +32,12 @@ from ...gan.loop import Trainer, refuse_changed_settings
 from ...gan.sampling import SAMPLE_SEED_OFFSET, fixed_z, generate
 from ...serialization import output_dir
 
-__all__ = ["ImageRun", "N_SAMPLES"]
+__all__ = ["ImageRun", "N_SAMPLES", "N_SAMPLES_28"]
 
 np = backend.np      # host-side bookkeeping only (samples.npy, JSON); the maths is in the engine
 
-N_SAMPLES = 1000     # samples.npy and the scores
+N_SAMPLES = 1000     # samples.npy and the scores (8×8 and 16×16 digits)
+N_SAMPLES_28 = 10000  # ... for 28×28 MNIST, the sample count MNIST papers score
 # What a resumed run may change: how many more steps, and how it is evaluated afterwards.
 RESUME_MAY_CHANGE = {"steps", "steps_planned", "inversion_images", "inversion_steps",
                      "inversion_restarts", "recon_images", "mode_samples"}
@@ -154,5 +155,10 @@ class ImageRun:
         for label, (module, z_dim) in self.sample_generators().items():
             z = fixed_z(n, z_dim, self.seed + SAMPLE_SEED_OFFSET, self.device)
             out[label] = np.clip(generate(module, z), -1.0, 1.0)
+    @property
+    def n_samples(self):
+        """How many samples ``samples.npy`` holds and the scores use (a run may override)."""
+        return N_SAMPLES_28 if self.size == 28 else N_SAMPLES
+
             self.sample_modules[label] = module
         return out

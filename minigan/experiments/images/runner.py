@@ -7,7 +7,8 @@ calls ``run_images``, which
    ``mnist:PATH`` for MNIST IDX files),
 2. trains the model through the one training loop, checkpointing to ``OUT/checkpoint.npz``
    (a resumed run continues the same run: models, optimizers, EMA weights, step and RNG),
-3. writes ``samples.npy`` (1000×1×H×W float32 in [-1, 1] from the final generator), sample
+3. writes ``samples.npy`` (1000×C×H×W float32 in [-1, 1] from the final generator, 10 000 at
+   28×28: ``ImageRun.n_samples``), sample
    grids and the model's figures (reconstructions; interpolations; GAN inversion; z-space
    arithmetic),
 4. scores the samples with the cached digit classifier (``minigan.evaluation.scoring``),
@@ -25,7 +26,7 @@ from ... import backend
 from ...serialization import save_array, save_json
 from ...data.images import load_image_data
 from .autoencoder import AutoencoderRun
-from .base import N_SAMPLES, ImageRun
+from .base import ImageRun
 from .registry import MODELS
 
 __all__ = ["train_model", "run_images"]
@@ -102,7 +103,7 @@ def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images"
     summary = {"model": model, "data": dataset["name"], "size": run.size, "seed": seed,
                "steps": run.step, "config": config, "train_seconds": train_s, "figures": []}
     t = time.perf_counter()
-    samples = run.samples(N_SAMPLES)
+    samples = run.samples(run.n_samples)
     labels = list(samples)
     main = samples[labels[0]]
     save_array(run.out / "samples.npy", main.astype(np.float32))
