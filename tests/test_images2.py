@@ -151,9 +151,12 @@ def test_mode_scores_real_vs_collapsed():
 def test_stacked_run_packs_the_discriminator(tmp_path):
     data = I.load_image_data("digits")
     run = I.MODELS["stacked"](data, dict(I.DEFAULTS["stacked"]), tmp_path / "s")
-    assert run.modules["D_pacgan2"].channels == 6 and run.modules["D_dcgan"].channels == 3
+    assert run.config["method"] == "pacgan" and run.pack == 2 and run.D.channels == 6
+    plain = I.MODELS["stacked"](data, dict(I.DEFAULTS["stacked"], method="nsgan"),
+                                tmp_path / "b")
+    assert plain.pack == 1 and plain.D.channels == 3
     run.train_steps(2, progress=False)
-    x = run.modules["G_dcgan"](minigan.randn(4, run.config["z_dim"]))
+    x = run.G(minigan.randn(4, run.config["z_dim"]))
     assert x.shape == (4, 3, 8, 8)
 
 

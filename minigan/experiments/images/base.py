@@ -94,6 +94,12 @@ class ImageRun:
     def extra(self, scorer, report):
         pass
 
+    @staticmethod
+    def scoring_view(images):
+        """The (N, 1, H, W) digits the scores and the sample grid judge for a generator's
+        ``images`` (the images themselves; stacked digits show their channels)."""
+        return images
+
     # -- shared
     def on_device(self, module):
         """``module`` on the run's device (where it is when the run has none)."""
@@ -149,16 +155,16 @@ class ImageRun:
         self.trainer.resume(self.checkpoint_path, state=state)
         return self
 
+    @property
+    def n_samples(self):
+        """How many samples ``samples.npy`` holds and the scores use (a run may override)."""
+        return N_SAMPLES_28 if self.size == 28 else N_SAMPLES
+
     def samples(self, n=N_SAMPLES):
         """{label: (n, 1, H, W) float32 host array} for every generator of the run."""
         out, self.sample_modules = {}, {}
         for label, (module, z_dim) in self.sample_generators().items():
             z = fixed_z(n, z_dim, self.seed + SAMPLE_SEED_OFFSET, self.device)
             out[label] = np.clip(generate(module, z), -1.0, 1.0)
-    @property
-    def n_samples(self):
-        """How many samples ``samples.npy`` holds and the scores use (a run may override)."""
-        return N_SAMPLES_28 if self.size == 28 else N_SAMPLES
-
             self.sample_modules[label] = module
         return out

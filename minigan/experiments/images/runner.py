@@ -117,13 +117,14 @@ def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images"
         summary["scorer_test_accuracy"] = scorer.test_accuracy
         summary["scores"] = {}
         for label in labels:
-            summary["scores"][label] = scorer.score(samples[label])
+            summary["scores"][label] = scorer.score(run.scoring_view(samples[label]))
             say(format_scores(summary["scores"][label], base, title=label))
     if figures:
         from ...plots import images as P
         for label in labels:
             summary["figures"].append(P.image_grid_figure(
-                run.out / f"samples_{label}.png", samples[label][:100], nrow=10,
+                run.out / f"samples_{label}.png", run.scoring_view(samples[label])[:100],
+                nrow=10,
                 title=_grid_title(label, summary.get("scores", {}).get(label))))
         if scorer is not None:
             if model == "dcgan":

@@ -1,5 +1,4 @@
-"""Stacked digits: mode collapse on images, measured (the Stacked-MNIST test of VEEGAN and
-PacGAN, on the 8×8 digits).
+"""Stacked MNIST: mode collapse on images, measured (Metz et al. 2017; VEEGAN; PacGAN).
 
 An image is three independently drawn digits stacked as three channels, so the data has
 10 × 10 × 10 = 1000 equally likely *modes* (the triple of classes). A generator that covers
@@ -11,19 +10,32 @@ over-produces some. We classify each channel of N generated images with the digi
 * KL(mode histogram || uniform over 1000) in nats,
 
 next to the same numbers for N real stacked images (a finite sample of the data does not
-reach 1000 or KL 0 either), for two models trained side by side on the same budget:
+reach 1000 or KL 0 either: with N = 26 000 the histogram's own noise is about
+(1000 - 1) / (2 N) ≈ 0.02 nats) and next to the published rows (PacGAN, Lin et al. 2018,
+Table 2, 26 000 samples, ``PUBLISHED``).
 
-* ``dcgan``: DCGAN on 3-channel images (``dcgan_pair(channels=3)``), non-saturating loss;
-* ``pacgan2``: the same G, with PacGAN's remedy (Lin et al. 2018): D judges *packs* of two
-  samples concatenated along the channel axis (6 channels), so a G that repeats itself is
-  easy to spot (two near-identical fakes in one pack look unlike two independent real ones).
-  D sees ``batch_size`` packs (so 2 × batch_size samples) per step, as in the paper.
+One run trains one ``method`` (a name of ``minigan.gan.remedies.METHODS``):
+
+* ``nsgan``: the plain DCGAN on 3-channel images, non-saturating loss -- the baseline;
+* ``pacgan`` (the default): the same G, with PacGAN's remedy (Lin et al. 2018): D judges
+  *packs* of ``pack`` samples concatenated along the channel axis (3·pack channels), so a G
+  that repeats itself is easy to spot (near-identical fakes in one pack look unlike
+  independent real ones). D sees ``batch_size`` packs (``pack`` × ``batch_size`` samples)
+  per step, as in the paper.
+
+Both keep a moving average of G's weights (``ema``, see ``base``): G's class frequencies
+swing from step to step as D chases whatever G over-produces; the average of the weights
+averages those swings out, which is what the KL measures.
+
+The baseline on the same budget: ``run_images("stacked", data="mnist", method="nsgan")``
+(see docs/results/stacked_mnist.md).
 """
 from __future__ import annotations
 
 from ... import backend, optim
 from ...autograd import Tensor, no_grad
 from ...gan import losses
+from ...gan.remedies import METHODS
 from ...gan.sampling import (
     SAMPLE_SEED_OFFSET,
     fixed_z,
@@ -31,13 +43,16 @@ from ...gan.sampling import (
     noise_sampler,
     recalibrate_batchnorm,
 )
-from ...serialization import save_array
-from .base import ImageRun
+from .base import N_SAMPLES, ImageRun
 
-__all__ = ["StackedRun", "mode_scores", "stack_digits"]
+__all__ = ["StackedRun", "mode_scores", "stack_digits", "PUBLISHED", "STACKED_METHODS"]
 
 np = backend.np      # host-side mode counting; the maths is in the engine
-MODELS = ("dcgan", "pacgan2")
+
+STACKED_METHODS = ("nsgan", "pacgan")       # the METHODS this run implements
+# PacGAN (Lin et al. 2018) Table 2: stacked MNIST, 26 000 samples -> (modes of 1000, KL)
+PUBLISHED = {"DCGAN": (99, 3.40), "Unrolled GAN": (48.7, 4.32), "VEEGAN": (150, 2.95),
+             "PacDCGAN2": (1000, 0.06), "PacDCGAN4": (1000, 0.07)}
 
 
 def stack_digits(x, n, rng):
@@ -49,112 +64,159 @@ def stack_digits(x, n, rng):
 
 def mode_scores(scorer, stacked):
     """Classify each channel of (N, 3, H, W) images: modes covered (of 1000) and
-    KL(mode histogram || uniform) in nats."""
+    KL(mode histogram || uniform) in nats; also the worst channel's KL(class histogram ||
+    uniform over 10), which says whether the KL comes from one channel's class balance."""
     n = len(stacked)
+    if n == 0 or np.ndim(stacked) != 4 or np.shape(stacked)[1] != 3:
+        raise ValueError(f"mode_scores: need stacked images (N, 3, H, W), got "
+                         f"{np.shape(stacked)}")
     labels = scorer.predict(stacked.reshape(n * 3, 1, *stacked.shape[2:])).reshape(n, 3)
     modes = labels[:, 0] * 100 + labels[:, 1] * 10 + labels[:, 2]
     hist = np.bincount(modes, minlength=1000) / n
     nz = hist > 0
     kl = float((hist[nz] * np.log(hist[nz] * 1000)).sum())
-    return {"modes_covered": int(nz.sum()), "kl_modes_uniform": kl}
+    per_channel = []
+    for c in range(3):
+        h = np.bincount(labels[:, c], minlength=10) / n
+        per_channel.append(float((h[h > 0] * np.log(h[h > 0] * 10)).sum()))
+    return {"modes_covered": int(nz.sum()), "kl_modes_uniform": kl,
+            "kl_channel_max": max(per_channel)}
+
+
+def method_label(method, pack):
+    """The published row's name for a run: DCGAN, or PacDCGAN<pack>."""
+    return f"PacDCGAN{pack}" if method == "pacgan" else "DCGAN"
 
 
 class StackedRun(ImageRun):
-    """DCGAN and PacGAN2 trained side by side on stacked digits (one step of each per step)."""
+    """A DCGAN (``method="nsgan"``) or a PacDCGAN (``"pacgan"``) on stacked digits."""
 
     name = "stacked"
-    defaults = dict(steps=2500, batch_size=64, lr=2e-4, beta1=0.5, z_dim=32, g_width=32, d_width=32,
-                    mode_samples=10000)
+    defaults = dict(method="pacgan", pack=2, steps=2500, batch_size=64, lr=2e-4, beta1=0.5,
+                    z_dim=32, g_width=32, d_width=32, ema=0.999, mode_samples=10000)
     quick = dict(steps=100, mode_samples=2000)
-
-    def _pair(self, pack):
-        from ...gan.models.dcgan import DCGANDiscriminator, DCGANGenerator
-        c = self.config
-        G = DCGANGenerator(c["z_dim"], self.size, c["g_width"], channels=3)
-        D = DCGANDiscriminator(self.size, c["d_width"], channels=3 * pack)
-        if self.device is not None:
-            G.to(self.device)
-            D.to(self.device)
-        return G, D
+    # 28×28 (MNIST): 26 000 samples as in the published table
+    size28 = dict(steps=2500, mode_samples=26000)
 
     def build(self):
+        from ...gan.ema import EMA
         c = self.config
-        self.modules, self.optims, self.packs = {}, {}, {"dcgan": 1, "pacgan2": 2}
+        if c["method"] not in STACKED_METHODS:
+            known = ", ".join(f"{k} ({METHODS[k][1]})" for k in STACKED_METHODS)
+            raise ValueError(f"stacked: method {c['method']!r} is not implemented for stacked "
+                             f"digits; choose from {known}")
+        self.pack = int(c["pack"]) if c["method"] == "pacgan" else 1
+        if self.pack < 1:
+            raise ValueError(f"stacked: pack must be >= 1, got {c['pack']}")
+        self.label = method_label(c["method"], self.pack)
+        self.G, self.D = self._generator(), self._discriminator()
         betas = (c["beta1"], 0.999)
-        for name in MODELS:
-            G, D = self._pair(self.packs[name])
-            self.modules[f"G_{name}"], self.modules[f"D_{name}"] = G, D
-            self.optims[f"G_{name}"] = optim.Adam(G.parameters(), lr=c["lr"], betas=betas)
-            self.optims[f"D_{name}"] = optim.Adam(D.parameters(), lr=c["lr"], betas=betas)
+        self.modules = {"G": self.G, "D": self.D}
+        self.optims = {"G": optim.Adam(self.G.parameters(), lr=c["lr"], betas=betas),
+                       "D": optim.Adam(self.D.parameters(), lr=c["lr"], betas=betas)}
+        self.ema = EMA(self.G, self._generator(), c["ema"]) if c.get("ema") else None
         self.x_single = backend.to_numpy(self.data["x_train"].array)
         self.noise = noise_sampler(c["z_dim"], self.device)
 
+    def _generator(self):
+        from ...gan.models.dcgan import DCGANGenerator
+        c = self.config
+        return self.on_device(DCGANGenerator(c["z_dim"], self.size, c["g_width"], channels=3))
+
+    def _discriminator(self):
+        from ...gan.models.dcgan import DCGANDiscriminator
+        # PacGAN: the pack's samples side by side along the channel axis
+        return self.on_device(DCGANDiscriminator(self.size, self.config["d_width"],
+                                                 channels=3 * self.pack))
+
     def _real(self, n):
-        idx = backend.generator("cpu").integers(0, len(self.x_single), size=(n, 3))
-        x = np.concatenate([self.x_single[idx[:, c]] for c in range(3)], axis=1)
+        """n real stacked images, drawn with minigan's seeded (checkpointed) CPU generator."""
+        x = stack_digits(self.x_single, n, backend.generator("cpu"))
         return Tensor(backend.as_array(x, device=self.device))
 
-    @staticmethod
-    def _packed(x, pack):
+    def _packed(self, x):
         n, c, h, w = x.shape
-        return x.reshape(n // pack, c * pack, h, w) if pack > 1 else x
+        return x.reshape(n // self.pack, c * self.pack, h, w) if self.pack > 1 else x
 
     def train_step(self):
-        m = self.config["batch_size"]
-        out = {}
-        for name in MODELS:
-            G, D, pack = self.modules[f"G_{name}"], self.modules[f"D_{name}"], self.packs[name]
-            n = m * pack             # m packs of `pack` samples (as in the PacGAN paper)
-            x = self._real(n)
-            with no_grad():
-                fake = G(self.noise(n))
-            d_loss = losses.d_loss_minimax(D(self._packed(x, pack)), D(self._packed(fake, pack)))
-            out[f"d_{name}"] = self.finite(d_loss, f"{name} discriminator")
-            self.optims[f"D_{name}"].zero_grad()
-            d_loss.backward()
-            self.optims[f"D_{name}"].step()
-            g_loss = losses.g_loss_nonsaturating(D(self._packed(G(self.noise(n)), pack)))
-            out[f"g_{name}"] = self.finite(g_loss, f"{name} generator")
-            self.optims[f"G_{name}"].zero_grad()
-            g_loss.backward()
-            self.optims[f"G_{name}"].step()
+        n = self.config["batch_size"] * self.pack   # batch_size packs of `pack` samples
+        x = self._real(n)
+        with no_grad():
+            fake = self.G(self.noise(n))
+        d_loss = losses.d_loss_minimax(self.D(self._packed(x)), self.D(self._packed(fake)))
+        out = {"d_loss": self.finite(d_loss, "discriminator")}
+        self.optims["D"].zero_grad()
+        d_loss.backward()
+        self.optims["D"].step()
+        g_loss = losses.g_loss_nonsaturating(self.D(self._packed(self.G(self.noise(n)))))
+        out["g_loss"] = self.finite(g_loss, "generator")
+        self.optims["G"].zero_grad()
+        g_loss.backward()
+        self.optims["G"].step()
         return out
 
     def sample_generators(self):
-        gens = {}
-        for name in MODELS:
-            G, _ = self._pair(1)
-            G.load_state_dict(self.modules[f"G_{name}"].state_dict())
-            gens[name] = recalibrate_batchnorm(G, self.noise)
-        return gens
+        """The EMA generator when kept (else the trained one), batch norm re-estimated for
+        its final weights on a copy (the checkpoint's running statistics stay as they are)."""
+        G = self._generator()
+        G.load_state_dict((self.ema.shadow if self.ema is not None else self.G).state_dict())
+        tag = "_ema" if self.ema is not None else ""
+        return {f"stacked_{self.config['method']}{tag}": (recalibrate_batchnorm(G, self.noise),
+                                                           self.config["z_dim"])}
+
+    @property
+    def n_samples(self):
+        """samples.npy holds every sample the modes are counted on."""
+        return self.config["mode_samples"]
 
     def samples(self, n=None):
-        """Per model, the digits of 1000 stacked samples as single images (3000×1×H×W): the
-        usual scores then judge the digits; the modes are counted in ``extra``."""
-        n_modes = self.config["mode_samples"]
-        z = fixed_z(n_modes, self.config["z_dim"], self.seed + SAMPLE_SEED_OFFSET, self.device)
-        self.sample_modules = self.sample_generators()
-        self.stacked = {k: np.clip(generate(G, z), -1, 1) for k, G in self.sample_modules.items()}
-        save_array(self.out / "samples_stacked.npy", self.stacked[MODELS[0]][:1000])
-        return {f"stacked_{k}": v[:1000].reshape(-1, 1, *v.shape[2:])
-                for k, v in self.stacked.items()}
+        """``mode_samples`` stacked images (N, 3, H, W) in [-1, 1] from the final generator
+        (they go to samples.npy; ``n`` is ignored: the mode count needs them all)."""
+        label, (G, z_dim) = next(iter(self.sample_generators().items()))
+        z = fixed_z(self.config["mode_samples"], z_dim, self.seed + SAMPLE_SEED_OFFSET,
+                    self.device)
+        self.sample_modules = {label: G}
+        self.stacked = np.clip(generate(G, z), -1, 1)
+        return {label: self.stacked}
+
+    @staticmethod
+    def scoring_view(images):
+        """What the single-digit scores judge: the channels of the first N_SAMPLES / 3
+        stacked images as (N, 1, H, W) digits."""
+        k = -(-N_SAMPLES // 3)
+        return images[:k].reshape(-1, 1, *images.shape[2:])
 
     def extra(self, scorer, report):
         from ...plots import images as P2
-        n = self.config["mode_samples"]
+        n = len(self.stacked)
         rng = np.random.default_rng(self.seed + 4)
         real = stack_digits(scorer.x_test, n, rng)
         report["modes_real"] = mode_scores(scorer, real)
-        line = [f"real ({n} stacked test digits): {report['modes_real']['modes_covered']} modes, "
-                f"KL {report['modes_real']['kl_modes_uniform']:.3f}"]
-        for k, v in self.stacked.items():
-            report[f"modes_{k}"] = mode_scores(scorer, v)
-            line.append(f"{k}: {report[f'modes_{k}']['modes_covered']} modes, KL "
-                        f"{report[f'modes_{k}']['kl_modes_uniform']:.3f}")
-        print(f"{self.name}: modes covered of 1000 and KL(mode hist || uniform) over {n} "
-              "samples -- " + "; ".join(line))
-        rows = {"real": real[:20]}
-        rows.update({k: v[:20] for k, v in self.stacked.items()})
+        report["modes"] = mode_scores(scorer, self.stacked)
+        report["method"] = self.label
+        rows = [(f"real ({n} stacked held-out digits)", report["modes_real"]),
+                (f"{self.label} (minigan, seed {self.seed}, {self.step} steps)",
+                 report["modes"])]
+        print(format_modes(rows, n))
         report["figures"].append(P2.rgb_rows_figure(
-            self.out / "stacked_samples.png", rows,
-            title="stacked digits (3 digits as RGB): " + "; ".join(line)))
+            self.out / "stacked_samples.png",
+            {"real": real[:20], self.label: self.stacked[:20]},
+            title=f"stacked digits (3 digits as RGB): {self.label} "
+                  f"{report['modes']['modes_covered']} modes, KL "
+                  f"{report['modes']['kl_modes_uniform']:.3f}; real "
+                  f"{report['modes_real']['modes_covered']}, "
+                  f"{report['modes_real']['kl_modes_uniform']:.3f}"))
+
+
+def format_modes(rows, n):
+    """A table of modes covered and KL for measured rows ([(label, mode_scores)]), the
+    published rows of PacGAN's Table 2 below them."""
+    lines = [f"stacked digits, {n} samples: modes covered (of 1000), KL(mode histogram || "
+             "uniform) in nats, worst channel's KL(class histogram || uniform over 10)",
+             f"{'':<44s} {'modes':>7s} {'KL':>7s} {'channel KL':>11s}"]
+    for label, s in rows:
+        lines.append(f"{label:<44s} {s['modes_covered']:>7d} {s['kl_modes_uniform']:>7.3f} "
+                     f"{s['kl_channel_max']:>11.4f}")
+    for label, (modes, kl) in PUBLISHED.items():
+        lines.append(f"{'published (PacGAN Table 2): ' + label:<44s} {modes:>7g} {kl:>7.2f}")
+    return "\n".join(lines)
