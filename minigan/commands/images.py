@@ -39,6 +39,20 @@ def add_arguments(parser):
                         help="learning rate (for GANs: sets G's and D's alike, overriding a two-rate default)")
     parser.add_argument("--ema", type=float, default=None,
                         help="dcgan: EMA decay of G's weights (0 turns the EMA off)")
+    tech = parser.add_argument_group(
+        "improved techniques (Salimans et al. 2016; dcgan only, each off by default; "
+        "see minigan.gan.techniques and lesson 19)")
+    tech.add_argument("--feature-matching", action="store_true",
+                      help="G matches the mean of D's last convolutional features")
+    tech.add_argument("--label-smoothing", type=float, nargs="?", const=0.1, default=None,
+                      metavar="ALPHA", help="one-sided: D's real target 1 - ALPHA (0.1)")
+    tech.add_argument("--historical-averaging", type=float, nargs="?", const=1e-2, default=None,
+                      metavar="LAMBDA", help="LAMBDA ||theta - mean of past theta||^2 on both "
+                                             "players' losses (1e-2)")
+    tech.add_argument("--virtual-batchnorm", action="store_true",
+                      help="virtual batch norm in G (a fixed reference batch)")
+    tech.add_argument("--minibatch-disc", type=int, nargs="?", const=16, default=None,
+                      metavar="B", help="minibatch discrimination in D with B kernels (16)")
     parser.add_argument("--compare-ae", default=None, metavar="DIR",
                         help="dcgan: an --model ae run's folder to set the GAN inversion beside "
                              "(default: OUT/../ae when it exists)")
@@ -57,6 +71,24 @@ def lr_overrides(model, lr):
     return {k: lr for k in keys}
 
 
+def technique_overrides(args):
+    """The improved-technique flags as the dcgan run's settings (an error for other models)."""
+    from minigan.experiments.images import DEFAULTS
+    given = {"feature_matching": 1 if args.feature_matching else None,
+             "label_smoothing": args.label_smoothing,
+             "historical_averaging": args.historical_averaging,
+             "virtual_batchnorm": 1 if args.virtual_batchnorm else None,
+             "minibatch_kernels": args.minibatch_disc}
+    given = {k: v for k, v in given.items() if v is not None}
+    missing = [k for k in given if k not in DEFAULTS[args.model]]
+    if missing:
+        flags = ", ".join("--minibatch-disc" if k == "minibatch_kernels"
+                          else "--" + k.replace("_", "-") for k in missing)
+        raise ValueError(f"{flags}: the improved techniques are flags of the dcgan run, not "
+                         f"of {args.model}")
+    return given
+
+
 def run(args):
     from minigan import backend
     from minigan.experiments.images import DEFAULTS, run_images
@@ -69,6 +101,7 @@ def run(args):
         if "ema" not in DEFAULTS[args.model]:
             raise ValueError(f"--ema applies to dcgan, not {args.model}")
         overrides["ema"] = args.ema
+    overrides.update(technique_overrides(args))
     if args.steps is not None and args.steps < 0:
         raise ValueError(f"--steps must be >= 0, got {args.steps}")
     out = args.out or os.path.join("runs", args.model)

@@ -37,6 +37,7 @@ from .losses import (
     gradient_penalty,
     r1_penalty,
 )
+from .techniques import HistoricalAverage, d_loss_one_sided_smoothing, feature_matching_loss
 
 __all__ = ["GANTrainer", "NonFiniteLossError", "every", "fit_discriminator", "frozen"]
 
@@ -98,6 +99,12 @@ class GANTrainer(Trainer):
         only read: sample it, score it). Averaging cancels G's oscillation around an
         equilibrium; it does not bring back a mode that G has collapsed away from.
     g_ema_copy : the module that holds the average (default ``copy.deepcopy(generator)``).
+    label_smoothing, feature_matching, historical_averaging : three of Salimans et al.'s
+        improved techniques (``minigan.gan.techniques``): D's target for real data is
+        1 - label_smoothing (one-sided; probabilistic objectives only); G matches the mean of
+        D's ``features(x)`` on real and fake batches instead of its objective's G loss; each
+        player's loss gets historical_averaging · ||θ - θ̄||², θ̄ its past parameters' mean.
+        All off by default.
     The rest (metrics, callbacks, checkpoints, progress, schedulers) are ``Trainer``'s.
     """
 
@@ -107,7 +114,8 @@ class GANTrainer(Trainer):
                  objective="nsgan", k=1, batch_size=128, clip_value=0.01, gp_lambda=10.0,
                  r1_gamma=0.0, r1_every=1, g_ema=0.0, g_ema_copy=None, device=None,
                  metrics=None, metrics_every=100, callbacks=(), checkpoint_path=None,
-                 checkpoint_every=None, progress=None, schedulers=(), desc="GAN"):
+                 checkpoint_every=None, progress=None, schedulers=(), desc="GAN",
+                 label_smoothing=0.0, feature_matching=False, historical_averaging=0.0):
         if int(k) < 1:
             raise ValueError(f"GANTrainer: k (discriminator steps per generator step) must be "
                              f">= 1, got {k}")
@@ -126,7 +134,10 @@ class GANTrainer(Trainer):
             from .ema import EMA
             ema = EMA(generator, g_ema_copy if g_ema_copy is not None
                       else copy.deepcopy(generator), g_ema)
-        super().__init__({"generator": generator, "discriminator": discriminator},
+        tricks = _techniques(generator, discriminator, get_objective(objective),
+                             label_smoothing, feature_matching, historical_averaging)
+        super().__init__({"generator": generator, "discriminator": discriminator,
+                          **tricks["histories"]},
                          {"generator": g_optimizer, "discriminator": d_optimizer},
                          schedulers=schedulers, ema=ema, metrics=metrics,
                          metrics_every=metrics_every, callbacks=callbacks,
@@ -138,6 +149,10 @@ class GANTrainer(Trainer):
         self.sample_data = _sampler(data, "data")
         self.sample_noise = _sampler(noise, "noise")
         self.objective = get_objective(objective)
+        self.label_smoothing = float(label_smoothing)
+        self.feature_matching = bool(feature_matching)
+        self.g_history = tricks["histories"].get("g_history")
+        self.d_history = tricks["histories"].get("d_history")
         self.k, self.batch_size = int(k), int(batch_size)
         self.clip_value, self.gp_lambda = clip_value, gp_lambda
         self.r1_gamma, self.r1_every = float(r1_gamma), int(r1_every)
@@ -160,7 +175,12 @@ class GANTrainer(Trainer):
         with no_grad():                      # G is fixed during D's update
             fake = self.G(z)
         real_out, fake_out = self.D(x), self.D(fake)
-        loss = self.objective.d_loss(real_out, fake_out)
+        if self.label_smoothing:
+            loss = d_loss_one_sided_smoothing(real_out, fake_out, self.label_smoothing)
+        else:
+            loss = self.objective.d_loss(real_out, fake_out)
+        if self.d_history is not None:
+            loss = loss + self.d_history.penalty()
         if self.objective.gp:
             loss = loss + gradient_penalty(self.D, x, fake, lam=self.gp_lambda)
         if r1:
@@ -170,6 +190,8 @@ class GANTrainer(Trainer):
         self.d_optimizer.zero_grad()
         loss.backward()
         self.d_optimizer.step()
+        if self.d_history is not None:
+            self.d_history.update()
         self.d_updates += 1
         if self.objective.clip:
             clip_weights(self.D.parameters(), self.clip_value)
@@ -190,11 +212,20 @@ class GANTrainer(Trainer):
         """
         z = self.sample_noise(self.batch_size, self.device)
         with frozen(self.D):
-            loss = self.objective.g_loss(self.D(self.G(z)))
+            if self.feature_matching:
+                with no_grad():
+                    real_f = self.D.features(self.sample_data(self.batch_size, self.device))
+                loss = feature_matching_loss(real_f, self.D.features(self.G(z)))
+            else:
+                loss = self.objective.g_loss(self.D(self.G(z)))
+            if self.g_history is not None:
+                loss = loss + self.g_history.penalty()
             value = self.finite(loss, "generator")
             self.g_optimizer.zero_grad()
             loss.backward()
         self.g_optimizer.step()
+        if self.g_history is not None:
+            self.g_history.update()
         return value
 
     def train_step(self):
@@ -212,6 +243,21 @@ class GANTrainer(Trainer):
 
     def load_extra_state(self, state):
         self.d_updates = int(state["d_updates"])
+
+
+def _techniques(G, D, objective, label_smoothing, feature_matching, historical_averaging):
+    """Check the improved-technique switches; build the historical averages if asked."""
+    if label_smoothing and not objective.probabilistic:
+        raise ValueError(f"GANTrainer: one-sided label smoothing needs a probabilistic "
+                         f"objective (gan, nsgan), not {objective.name}")
+    if feature_matching and not callable(getattr(D, "features", None)):
+        raise ValueError("GANTrainer: feature matching needs a discriminator with a "
+                         "features(x) method (the layer whose mean statistics G matches)")
+    histories = {}
+    if historical_averaging:
+        histories = {"g_history": HistoricalAverage(G, historical_averaging),
+                     "d_history": HistoricalAverage(D, historical_averaging)}
+    return {"histories": histories}
 
 
 def fit_discriminator(discriminator, optimizer, data, fake, steps=2000, batch_size=512,
