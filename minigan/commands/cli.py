@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["info", "toy", "images", "lessons", "lesson", "tour", "lab"]
+COMMANDS = ["info", "toy", "images", "superres", "lessons", "lesson", "tour", "lab"]
 
 
 def _load(name):

@@ -52,6 +52,13 @@ def _config(model, quick, overrides, size=8):
     return c
 
 
+def _load_data(model, spec, device):
+    """The dataset of a run: ``load_image_data(spec)``, or the model's own ``load_data``
+    (super-resolution trains on photos, not digits)."""
+    loader = getattr(MODELS.get(model), "load_data", None)
+    return loader(spec, device) if loader else load_image_data(spec, device)
+
+
 def train_model(model, steps=None, quick=False, seed=0, device=None, out=None, data="digits",
                 progress=False, **overrides):
     """Build ``MODELS[model]`` and train it; returns the trained run (what the lessons share).
@@ -65,7 +72,7 @@ def train_model(model, steps=None, quick=False, seed=0, device=None, out=None, d
     import tempfile
     if steps is not None:
         overrides["steps"] = steps
-    dataset = data if isinstance(data, dict) else load_image_data(data, device)
+    dataset = data if isinstance(data, dict) else _load_data(model, data, device)
     config = _config(model, quick, overrides, size=dataset["size"])
     scratch = None
     if out is None:
@@ -88,7 +95,7 @@ def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images"
     if steps is not None:
         overrides["steps"] = steps
     say = print if verbose else (lambda *a, **k: None)
-    dataset = load_image_data(data, device)
+    dataset = _load_data(model, data, device)
     config = _config(model, quick, overrides, size=dataset["size"])
     run = MODELS[model](dataset, config, out, device=device, seed=seed)
     if resume:
@@ -103,34 +110,39 @@ def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images"
     summary = {"model": model, "data": dataset["name"], "size": run.size, "seed": seed,
                "steps": run.step, "config": config, "train_seconds": train_s, "figures": []}
     t = time.perf_counter()
-    samples = run.samples(run.n_samples)
-    labels = list(samples)
-    main = samples[labels[0]]
-    save_array(run.out / "samples.npy", main.astype(np.float32))
-    summary["samples"] = str(run.out / "samples.npy")
-    scorer = None
-    if score:
-        from ...evaluation.scoring import format_scores, get_scorer
-        scorer = get_scorer(dataset["name"], run.size)
-        base = scorer.baseline()
-        summary["baseline"] = base
-        summary["scorer_test_accuracy"] = scorer.test_accuracy
-        summary["scores"] = {}
-        for label in labels:
-            summary["scores"][label] = scorer.score(run.scoring_view(samples[label]))
-            say(format_scores(summary["scores"][label], base, title=label))
-    if figures:
-        from ...plots import images as P
-        for label in labels:
-            summary["figures"].append(P.image_grid_figure(
-                run.out / f"samples_{label}.png", run.scoring_view(samples[label])[:100],
-                nrow=10,
-                title=_grid_title(label, summary.get("scores", {}).get(label))))
-        if scorer is not None:
-            if model == "dcgan":
-                run.ae_reference = _load_ae_reference(compare_ae, run.out, dataset, device,
-                                                      say)
-            run.extra(scorer, summary)
+    if not getattr(run, "digit_scored", True):
+        # not a digit generator (super-resolution of photos): the run measures itself
+        if score or figures:
+            run.extra(None, summary)
+    else:
+        samples = run.samples(run.n_samples)
+        labels = list(samples)
+        main = samples[labels[0]]
+        save_array(run.out / "samples.npy", main.astype(np.float32))
+        summary["samples"] = str(run.out / "samples.npy")
+        scorer = None
+        if score:
+            from ...evaluation.scoring import format_scores, get_scorer
+            scorer = get_scorer(dataset["name"], run.size)
+            base = scorer.baseline()
+            summary["baseline"] = base
+            summary["scorer_test_accuracy"] = scorer.test_accuracy
+            summary["scores"] = {}
+            for label in labels:
+                summary["scores"][label] = scorer.score(run.scoring_view(samples[label]))
+                say(format_scores(summary["scores"][label], base, title=label))
+        if figures:
+            from ...plots import images as P
+            for label in labels:
+                summary["figures"].append(P.image_grid_figure(
+                    run.out / f"samples_{label}.png", run.scoring_view(samples[label])[:100],
+                    nrow=10,
+                    title=_grid_title(label, summary.get("scores", {}).get(label))))
+            if scorer is not None:
+                if model == "dcgan":
+                    run.ae_reference = _load_ae_reference(compare_ae, run.out, dataset, device,
+                                                          say)
+                run.extra(scorer, summary)
     summary["eval_seconds"] = time.perf_counter() - t
     summary["total_seconds"] = time.perf_counter() - t_start
     summary["figures"] = [str(f) for f in summary["figures"]]
