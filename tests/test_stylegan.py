@@ -1,0 +1,136 @@
+"""StyleGAN: the mapping network, style mixing's layer split, truncation, w̄, the noise, the
+path length, and the run (its figures' numbers; resume continues the same run)."""
+import numpy as np
+import pytest
+
+import minigan
+from minigan import backend
+from minigan import functional as F
+from minigan.evaluation import latent
+from minigan.evaluation.path_length import path_length
+from minigan.gan.models.stylegan import StyleGenerator, upsample2x
+
+
+def _G(**kw):
+    minigan.manual_seed(0)
+    return StyleGenerator(z_dim=8, w_dim=8, mapping_layers=2, widths=(8, 4, 2), **kw)
+
+
+def test_mapping_sees_only_the_direction_of_z():
+    G = _G()
+    z = minigan.randn(4, 8)
+    np.testing.assert_allclose(G.mapping(z).numpy(), G.mapping(3.0 * z).numpy(), rtol=1e-5)
+
+
+def test_style_mixing_switches_at_the_cut():
+    G = _G()
+    w1, w2 = minigan.randn(3, 8), minigan.randn(3, 8)
+    s = G.mix(w1, w2, np.array([0, 2, G.n_styles])).numpy()
+    a, b = w1.numpy(), w2.numpy()
+    np.testing.assert_array_equal(s[0], np.repeat(b[:1], G.n_styles, 0))      # cut 0: all w2
+    np.testing.assert_array_equal(s[1, :2], np.repeat(a[1:2], 2, 0))          # cut 2
+    np.testing.assert_array_equal(s[1, 2:], np.repeat(b[1:2], G.n_styles - 2, 0))
+    np.testing.assert_array_equal(s[2], np.repeat(a[2:3], G.n_styles, 0))     # no mixing
+
+
+def test_w_avg_tracks_training_batches_only_and_truncation_to_zero_is_one_image():
+    G = _G(mixing_prob=0.0)
+    z = minigan.randn(16, 8)
+    G.train()
+    G(z)
+    expected = (1 - G.w_avg_beta) * G.mapping(z).numpy().mean(0)
+    np.testing.assert_allclose(G.w_avg.numpy(), expected, rtol=1e-5, atol=1e-7)
+    G.eval()
+    before = G.w_avg.numpy().copy()
+    with backend.fork_rng(1):
+        x0 = G(z, psi=0.0).numpy()
+    np.testing.assert_array_equal(G.w_avg.numpy(), before)
+    # psi = 0: every z gets w̄; with the noise switched off all images are the same
+    for layer in G.synthesis.layers:
+        layer.noise.weight.data.zero_()
+    x0 = G(z, psi=0.0).numpy()
+    np.testing.assert_allclose(x0, np.repeat(x0[:1], len(x0), 0), atol=1e-6)
+
+
+def test_noise_is_seeded_and_upsampling_is_nearest():
+    G = _G()
+    G.eval()
+    for layer in G.synthesis.layers:
+        layer.noise.weight.data.fill_(0.5)
+    z = minigan.randn(2, 8)
+    with backend.fork_rng(3):
+        a = G(z).numpy()
+    with backend.fork_rng(3):
+        b = G(z).numpy()
+    with backend.fork_rng(4):
+        c = G(z).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - c).max() > 1e-4
+    x = minigan.randn(2, 3, 4, 5)
+    np.testing.assert_array_equal(upsample2x(x).numpy(),
+                                  F.interpolate(x, scale_factor=2, mode="nearest").numpy())
+    with pytest.raises(ValueError, match="expected z"):
+        G(minigan.randn(2, 5))
+
+
+def test_path_length_of_a_linear_map():
+    """For G = identity and φ = identity, a linear path's length is |b - a|² for every t."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((200, 3)), rng.standard_normal((200, 3))
+    mean, d = path_length(lambda c: c, lambda f: f, a, b, latent.lerp, eps=1e-2)
+    np.testing.assert_allclose(d, ((b - a) ** 2).sum(1), rtol=1e-6)
+    lo, hi = np.percentile(d, [1, 99])
+    assert mean == pytest.approx(d[(d >= lo) & (d <= hi)].mean())
+    with pytest.raises(ValueError, match="endpoints"):
+        path_length(lambda c: c, lambda f: f, a, b[:5], latent.lerp)
+
+
+TINY = dict(g_width=2, d_width=8, batch_size=8, z_dim=8, w_dim=8, mapping_layers=2,
+            n_samples=64, sweep_samples=64, path_pairs=20)
+
+
+@pytest.fixture(scope="module")
+def data():
+    from minigan.experiments.images.stylegan import StyleGANRun
+    return StyleGANRun.load_data(None)
+
+
+def test_resume_continues_the_same_run(data, tmp_path):
+    """Style mixing draws from the checkpointed CPU generator and w̄ is a buffer: both resume."""
+    from minigan.experiments import images as I
+    cfg = I.runner._config("stylegan", False, dict(TINY, steps=4), size=28)
+    with backend.blas_threads(1):
+        straight = I.MODELS["stylegan"](data, cfg, tmp_path / "a", seed=3)
+        straight.train_steps(4, progress=False)
+        first = I.MODELS["stylegan"](data, cfg, tmp_path / "b", seed=3)
+        first.train_steps(2, progress=False)
+        first.save()
+        minigan.manual_seed(99)
+        more = I.runner._config("stylegan", False, dict(TINY, steps=2), size=28)
+        resumed = I.MODELS["stylegan"](data, more, tmp_path / "b", seed=3).resume()
+        resumed.train_steps(2, progress=False)
+    for a, b in [(straight.G, resumed.G), (straight.D, resumed.D),
+                 (straight.ema.shadow, resumed.ema.shadow)]:
+        for p, q in zip(list(a.parameters()) + list(a.buffers()),
+                        list(b.parameters()) + list(b.buffers())):
+            np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+def test_run_measures_mixing_truncation_and_path_length(data, tmp_path):
+    from minigan.evaluation.scoring import get_scorer
+    from minigan.experiments import images as I
+    from minigan.experiments.images.stylegan import TRUNCATIONS
+    cfg = I.runner._config("stylegan", False, dict(TINY, steps=2), size=28)
+    scorer = get_scorer("mnist", 28)
+    with backend.blas_threads(1):
+        run = I.MODELS["stylegan"](data, cfg, tmp_path, seed=1)
+        run.train_steps(2, progress=False)
+        a, b, mixed, nums = run.style_mixing(run.G, scorer, rows=2, cols=3, n=40)
+        sweep, rows = run.truncation_sweep(run.G, scorer)
+        pl = run.path_lengths(run.G, scorer)
+    assert a.shape == (2, 1, 28, 28) and b.shape == (3, 1, 28, 28) and len(mixed) == 6
+    assert 0 <= nums["mixing_pairs_of_different_class"] <= 40
+    assert set(sweep) == set(TRUNCATIONS) and all(len(r) == 10 for r in rows.values())
+    assert pl["path_length_z"] >= 0 and pl["path_length_w"] >= 0
+    with pytest.raises(ValueError, match="28×28"):
+        I.MODELS["stylegan"].load_data("digits16")
