@@ -8,6 +8,8 @@ from minigan import backend, nn
 from minigan.data.edges import edge_map, sobel_magnitude
 from minigan.gan.models.pix2pix import PatchDiscriminator, UNetGenerator, receptive_field
 
+from .image_runs import check_resume
+
 
 def test_edges_of_a_square_are_its_outline():
     img = -np.ones((1, 1, 12, 12), np.float32)
@@ -65,18 +67,4 @@ def test_both_generators_learn(data, tmp_path):
 
 
 def test_resume_continues_the_same_run(data, tmp_path):
-    from minigan.experiments import images as I
-    cfg = I.runner._config("pix2pix", False, dict(TINY, steps=4), size=28)
-    with backend.blas_threads(1):
-        straight = I.MODELS["pix2pix"](data, cfg, tmp_path / "a", seed=3)
-        straight.train_steps(4, progress=False)
-        first = I.MODELS["pix2pix"](data, cfg, tmp_path / "b", seed=3)
-        first.train_steps(2, progress=False)
-        first.save()
-        minigan.manual_seed(99)
-        more = I.runner._config("pix2pix", False, dict(TINY, steps=2), size=28)
-        resumed = I.MODELS["pix2pix"](data, more, tmp_path / "b", seed=3).resume()
-        resumed.train_steps(2, progress=False)
-    for name in ("G", "G_l1", "D"):
-        for a, b in zip(straight.modules[name].parameters(), resumed.modules[name].parameters()):
-            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    check_resume("pix2pix", data, TINY, 4, 2, ("G", "G_l1", "D"), tmp_path)

@@ -10,6 +10,8 @@ from minigan.evaluation import latent
 from minigan.evaluation.path_length import path_length
 from minigan.gan.models.stylegan import StyleGenerator, upsample2x
 
+from .image_runs import check_resume
+
 
 def _G(**kw):
     minigan.manual_seed(0)
@@ -97,23 +99,9 @@ def data():
 
 def test_resume_continues_the_same_run(data, tmp_path):
     """Style mixing draws from the checkpointed CPU generator and w̄ is a buffer: both resume."""
-    from minigan.experiments import images as I
-    cfg = I.runner._config("stylegan", False, dict(TINY, steps=4), size=28)
-    with backend.blas_threads(1):
-        straight = I.MODELS["stylegan"](data, cfg, tmp_path / "a", seed=3)
-        straight.train_steps(4, progress=False)
-        first = I.MODELS["stylegan"](data, cfg, tmp_path / "b", seed=3)
-        first.train_steps(2, progress=False)
-        first.save()
-        minigan.manual_seed(99)
-        more = I.runner._config("stylegan", False, dict(TINY, steps=2), size=28)
-        resumed = I.MODELS["stylegan"](data, more, tmp_path / "b", seed=3).resume()
-        resumed.train_steps(2, progress=False)
-    for a, b in [(straight.G, resumed.G), (straight.D, resumed.D),
-                 (straight.ema.shadow, resumed.ema.shadow)]:
-        for p, q in zip(list(a.parameters()) + list(a.buffers()),
-                        list(b.parameters()) + list(b.buffers())):
-            np.testing.assert_array_equal(p.numpy(), q.numpy())
+    check_resume("stylegan", data, TINY, 4, 2,
+                 (lambda r: r.G, lambda r: r.D, lambda r: r.ema.shadow), tmp_path)
+
 
 
 def test_run_measures_mixing_truncation_and_path_length(data, tmp_path):

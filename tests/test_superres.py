@@ -11,6 +11,8 @@ from minigan.evaluation import image_quality as Q
 from minigan.experiments.images.srgan import load_generator, super_resolve, upscale
 from minigan.gan.models.srgan import SRDiscriminator, SRResNet
 
+from .image_runs import check_resume
+
 
 def test_split_is_fixed_and_disjoint():
     assert not set(photos.TRAIN_PHOTOS) & set(photos.TEST_PHOTOS)
@@ -142,22 +144,10 @@ TINY = dict(width=8, blocks=1, up_width=4, batch_size=4, patch=12)
 def test_resume_across_the_switch_to_the_adversarial_phase(tmp_path):
     """Stopped in the MSE phase and resumed, the run copies G to G_mse at the same step and
     ends bit for bit where an uninterrupted one does."""
-    from minigan.experiments import images as I
-    data = I.srgan.SRGANRun.load_data(None)
-    cfg = I.runner._config("srgan", False, dict(TINY, steps=6, mse_steps=3), size=0)
-    with backend.blas_threads(1):
-        straight = I.MODELS["srgan"](data, cfg, tmp_path / "a", seed=5)
-        straight.train_steps(6, progress=False)
-        first = I.MODELS["srgan"](data, cfg, tmp_path / "b", seed=5)
-        first.train_steps(2, progress=False)
-        first.save()
-        minigan.manual_seed(99)
-        more = I.runner._config("srgan", False, dict(TINY, steps=4, mse_steps=3), size=0)
-        resumed = I.MODELS["srgan"](data, more, tmp_path / "b", seed=5).resume()
-        resumed.train_steps(4, progress=False)
-    for name in ("G", "G_mse", "D"):
-        for a, b in zip(straight.modules[name].parameters(), resumed.modules[name].parameters()):
-            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    from minigan.experiments.images.srgan import SRGANRun
+    check_resume("srgan", SRGANRun.load_data(None), dict(TINY, mse_steps=3), 6, 2,
+                 ("G", "G_mse", "D"), tmp_path, size=0, seed=5)
+
 
 
 def test_mse_training_beats_its_start_on_held_out_patches():
