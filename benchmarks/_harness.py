@@ -213,7 +213,10 @@ def measure_memory(module, framework, extra_args=()):
     weights, optimizer state and data. For minigan, ``tracemalloc`` (NumPy reports its array
     buffers to it) measures the same iteration's peak of Python+NumPy allocations as a check.
     """
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
+    # MINIGAN_MALLOC_TUNING=0: minigan's own allocator tuning (minigan/allocator.py) would
+    # otherwise raise the thresholds again on import and keep freed blocks resident
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0",
+               MINIGAN_MALLOC_TUNING="0")
     cmd = [sys.executable, "-m", module, "--memory-child", framework, *extra_args]
     res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     for line in res.stdout.splitlines():

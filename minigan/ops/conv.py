@@ -167,7 +167,7 @@ def col2im(cols, g):
         for e in range(kw):
             y0, x0 = a * dh, e * dw
             canvas[:, y0:y0 + sh * (ho - 1) + 1:sh, x0:x0 + sw * (wo - 1) + 1:sw, :] += cols[:, a, e]
-    return xp.ascontiguousarray(canvas[:, ph:ph + h, pw:pw + w, :].transpose(3, 0, 1, 2))
+    return canvas[:, ph:ph + h, pw:pw + w, :].transpose(3, 0, 1, 2)     # a view, no copy
 
 
 def _grouped_rows(y, groups):
@@ -186,13 +186,10 @@ def conv_forward(x, w, g, bias=None):
     ho, wo = g.out_hw
     cols = im2col(x, g)                                   # (G, K, Ho*Wo*N)
     y = xp.matmul(w.reshape(g.groups, o // g.groups, -1), cols)    # (G, O/G, Ho*Wo*N)
-    y = y.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
-    out = xp.empty(y.shape, dtype=y.dtype)
-    if bias is None:
-        out[...] = y
-    else:
-        xp.add(y, bias.reshape(1, o, 1, 1), out=out)     # the bias rides on the NCHW copy
-    return out, cols
+    y = y.reshape(o, ho, wo, n)
+    if bias is not None:
+        y += bias.reshape(o, 1, 1, 1)
+    return y.transpose(3, 0, 1, 2), cols                  # NCHW view, batch-last memory
 
 
 def conv_backward_data(gy, w, g, bias=None, rows=None):
