@@ -31,7 +31,9 @@ args = course.lesson_args(__doc__, blas_threads=1)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+import minigan  # noqa: E402
 from minigan import gan  # noqa: E402
+from minigan import functional as F  # noqa: E402
 from minigan.evaluation import theory  # noqa: E402
 from minigan.data import toy  # noqa: E402
 from minigan.experiments import toy1d  # noqa: E402
@@ -39,6 +41,7 @@ from minigan.experiments import toy1d  # noqa: E402
 dev = args.device
 STEPS = 1000 if args.quick else 4000
 EVAL_EVERY = STEPS // 25
+K, M = 3, 256                   # k discriminator steps per generator step; minibatch size m
 
 # %% [markdown]
 # ## 1. The players and the data
@@ -48,53 +51,138 @@ EVAL_EVERY = STEPS // 25
 # from the data: at first D can tell them apart easily.
 
 # %%
+course.section(args, "1. The players and the data",
+               "p_data = N(4, 0.5), noise z ~ N(0, 1); G and D are 2-layer tanh MLPs of 32 "
+               "units. D outputs a logit t, D(x) = sigmoid(t). G starts centred at x = 0, four "
+               "units from the data.")
 data, noise = toy.Gaussian1D(4.0, 0.5), toy.GaussianNoise()
 x = theory.grid(-2.0, 8.0, 2001)
 p_data = data.pdf(x)
 G, D = toy1d.players(g_shift=0.0, d_shift=4.0, device=dev)      # the 1-D recipe
 opt_g, opt_d, scheds = toy1d.optimizers(G, D, STEPS)   # Adam 5e-4 / 2e-3, decaying to a tenth
 
+# %% [markdown]
+# ## 2. Algorithm 1, written out
+# Goodfellow et al.'s Algorithm 1 with the engine's own tensors and optimizers. With
+# D = sigmoid(t): log D = -softplus(-t) and log(1 - D) = -softplus(t), so
+#
+#     D's loss  = -(1/m) Σ [log D(x_i) + log(1 - D(G(z_i)))]
+#               = mean softplus(-t_real) + mean softplus(t_fake)      (D ascends V)
+#     G's loss  = -(1/m) Σ log D(G(z_i)) = mean softplus(-t_fake)     (non-saturating, lesson 06)
+
+
+# %%
+def d_step(G, D, opt_d):
+    """One ascent step of D on V: a minibatch of m real samples and m fakes (G held fixed)."""
+    x_real = data.sample(M, device=dev)
+    z = noise.sample(M, device=dev)
+    with minigan.no_grad():                 # G is not being trained in this step
+        x_fake = G(z)
+    t_real, t_fake = D(x_real), D(x_fake)
+    loss = F.softplus(-t_real).mean() + F.softplus(t_fake).mean()    # = -V on the batch
+    opt_d.zero_grad()
+    loss.backward()
+    opt_d.step()
+    return loss, t_real, t_fake
+
+
+def g_step(G, D, opt_g):
+    """One descent step of G: the gradient flows *through* D into G's weights."""
+    z = noise.sample(M, device=dev)
+    loss = F.softplus(-D(G(z))).mean()      # -log D(G(z)), the non-saturating G loss
+    opt_g.zero_grad()
+    loss.backward()
+    opt_g.step()                             # only G's optimizer steps: D's weights stay put
+    return loss
+
+
+def algorithm1_iteration(G, D, opt_g, opt_d):
+    """k ascent steps of D, then one descent step of G."""
+    for _ in range(K):
+        d_loss, t_real, t_fake = d_step(G, D, opt_d)
+    g_loss = g_step(G, D, opt_g)
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
+            "d_real": F.sigmoid(t_real).mean().item(),
+            "d_fake": F.sigmoid(t_fake).mean().item()}
+
 
 _cache = {}
 
 
-def densities(tr):
+def densities(step):
     """p_g (exact, change of variables) and D's logits on the grid, for the current players."""
-    if _cache.get("step") != tr.step:
-        p_g = theory.generator_density(gan.as_numpy_fn(tr.G, device=dev), x, noise.pdf, -8, 8,
+    if _cache.get("step") != step:
+        p_g = theory.generator_density(gan.as_numpy_fn(G, device=dev), x, noise.pdf, -8, 8,
                                        n_z=8001)
-        _cache.update(step=tr.step, value=(p_g, gan.as_numpy_fn(tr.D, device=dev)(x)))
+        _cache.update(step=step, value=(p_g, gan.as_numpy_fn(D, device=dev)(x)))
     return _cache["value"]
 
 
-def value_now(tr):
-    """V(D, G) = ∫ p_data log D + p_g log(1 - D) dx, exactly on the grid (from D's logits)."""
-    p_g, logits = densities(tr)
-    return theory.value_function(logits, p_data, p_g, x, from_logits=True)
+def measure(step):
+    """V(D, G) = ∫ p_data log D + p_g log(1 - D) dx exactly on the grid (from D's logits);
+    C(G) = max_D V = -log 4 + 2 JSD(p_data || p_g), the best any D could do."""
+    p_g, logits = densities(step)
+    return {"step": step, "V": theory.value_function(logits, p_data, p_g, x, from_logits=True),
+            "C": theory.virtual_criterion(p_data, p_g, x), "jsd": theory.jsd(p_data, p_g, x)}
 
 
-def criterion_now(tr):
-    """C(G) = max_D V(D, G) = -log 4 + 2 JSD(p_data || p_g): the best any D could do."""
-    return theory.virtual_criterion(p_data, densities(tr)[0], x)
-
-
-def jsd_now(tr):
-    return theory.jsd(p_data, densities(tr)[0], x)
-
-
-start = {"p_g": None}
-trainer = gan.GANTrainer(G, D, opt_g, opt_d, data, noise, objective="nsgan", k=3,
-                         batch_size=256, device=dev, schedulers=scheds, progress=False,
-                         metrics={"V": value_now, "C": criterion_now, "jsd": jsd_now},
-                         metrics_every=EVAL_EVERY)
-start["p_g"], start["logits"] = densities(trainer)
+course.section(args, "2. Algorithm 1, written out",
+               f"k = {K} ascent steps of D on a minibatch of m = {M} real and {M} generated "
+               f"samples, then one descent step of G on a fresh noise batch; {STEPS} "
+               "iterations, Adam with learning rates decaying to a tenth. Every "
+               f"{EVAL_EVERY} steps we compute V(D, G) and C(G) exactly on a grid.")
+start = {}
+start["p_g"], start["logits"] = densities(0)
+history = {k: [] for k in ("step", "d_loss", "g_loss", "d_real", "d_fake")}
+rows = [measure(0)]
+for step in range(1, STEPS + 1):
+    values = algorithm1_iteration(G, D, opt_g, opt_d)
+    for sched in scheds:
+        sched.step()
+    history["step"].append(step)
+    for k, v in values.items():
+        history[k].append(v)
+    if step % EVAL_EVERY == 0:
+        rows.append(measure(step))
 
 # %% [markdown]
-# ## 2. Algorithm 1: k = 3 ascent steps of D, one descent step of G, repeated
+# ## 3. The library's version is the same lines
+# ``gan.GANTrainer(G, D, opt_g, opt_d, data, noise, objective="nsgan", k=3)`` runs exactly
+# this loop (plus checkpoints, a NaN guard, metrics and a progress bar). From the same
+# weights and the same seed, 20 iterations of each land on the same weights.
 
 # %%
-history = trainer.train(STEPS)
-p_g, logits = densities(trainer)
+course.section(args, "3. The library's version is the same lines",
+               "gan.GANTrainer(..., objective='nsgan', k=3) against our loop: same starting "
+               "weights, same seed, 20 iterations each.")
+
+
+def twenty_iterations(use_library):
+    minigan.manual_seed(args.seed + 7)
+    g, d = toy1d.players(g_shift=0.0, d_shift=4.0, device=dev)
+    og, od, _ = toy1d.optimizers(g, d)
+    minigan.manual_seed(args.seed + 8)        # the batches: the same draws in the same order
+    if use_library:
+        gan.GANTrainer(g, d, og, od, data, noise, objective="nsgan", k=K, batch_size=M,
+                       device=dev, progress=False).train(20)
+    else:
+        for _ in range(20):
+            algorithm1_iteration(g, d, og, od)
+    return np.concatenate([p.numpy().ravel() for p in (*g.parameters(), *d.parameters())])
+
+
+same = float(np.abs(twenty_iterations(True) - twenty_iterations(False)).max())
+course.check(args, "max |weight difference|, library vs written-out loop", same,
+             reference="0: the same arithmetic in the same order", ok=same < 1e-6, fmt=".1e")
+
+# %% [markdown]
+# ## 4. Where the game ends: the Nash equilibrium p_g = p_data, D = 1/2
+# A Nash equilibrium is a pair where neither player gains by changing alone. At
+# p_g = p_data: D's best reply is D* = p_data / (p_data + p_g) = 1/2, and against D = 1/2
+# every G scores V = log ½ + log ½ = -log 4, so G cannot do better either.
+
+# %%
+p_g, logits = densities(STEPS)
 d_grid = 1.0 / (1.0 + np.exp(-logits))
 rng = np.random.default_rng(args.seed + 1)
 g_fn, d_fn = gan.as_numpy_fn(G, device=dev), gan.as_numpy_fn(D, device=dev)
@@ -103,21 +191,44 @@ mean_d_real = float((1 / (1 + np.exp(-d_fn(data.sample_numpy(20_000, rng))))).me
 mean_d_fake = float((1 / (1 + np.exp(-d_fn(samples)))).mean())
 bulk = (p_data + p_g) >= 0.05
 max_dev_half = float(np.abs(d_grid[bulk] - 0.5).max())
-rows = history["metrics"]
 final = rows[-1]
-gap = min(r["C"] - r["V"] for r in rows)
 # Pointwise, p_data log D + p_g log(1 - D) <= its value at D*, so V <= C(G) exactly; on a grid
 # the spike of p_g where a young G folds sharply is under-resolved, worth ~1e-3 nats.
-print(f"smallest C(G) - V over the checks: {gap:.2e} (>= 0 up to the grid's quadrature error)")
+gap = min(r["C"] - r["V"] for r in rows)
 below = gap > -1e-2
-print(f"after {STEPS} steps: mean D(x) = {mean_d_real:.3f}, mean D(G(z)) = {mean_d_fake:.3f}; "
-      f"max |D(x) - 1/2| = {max_dev_half:.3f} where p_data + p_g >= 0.05")
-print(f"V(D, G) = {final['V']:.4f}, C(G) = max_D V = {final['C']:.4f}, -log 4 = "
-      f"{-theory.LOG4:.4f}; JSD = {final['jsd']:.4f} nats; V <= C(G) at every check: {below}")
-print(f"samples of G: mean {samples.mean():.3f} (data 4), std {samples.std():.3f} (data 0.5)")
+SHORT = "1000 steps are too short for p_g to settle; the full run (4000) gets there"
+course.section(args, "4. Where the game ends: the Nash equilibrium p_g = p_data, D = 1/2",
+               "Neither player can gain alone: D's best reply to p_g = p_data is D = 1/2, and "
+               "against D = 1/2 every G scores -log 4. How close did the run get?")
+course.check(args, "JSD(p_data || p_g) at the end [nats]", final["jsd"],
+             reference="0 at the equilibrium (start: "
+                       f"{rows[0]['jsd']:.3f})", ok=final["jsd"] < 0.01, fmt=".4f",
+             quick_note=SHORT,
+             good="p_g is on p_data", bad="p_g has not reached p_data")
+course.check(args, "sample mean / std of G(z)", f"{samples.mean():.3f} / {samples.std():.3f}",
+             reference="data: 4 / 0.5")
+course.check(args, "mean D(x) on real / on generated samples",
+             f"{mean_d_real:.3f} / {mean_d_fake:.3f}", reference="1/2 / 1/2 at the equilibrium",
+             ok=abs(mean_d_real - 0.5) < 0.05 and abs(mean_d_fake - 0.5) < 0.05,
+             good="D can only guess", bad="D still tells them apart")
+course.check(args, "max |D(x) - 1/2| where p_data + p_g >= 0.05", max_dev_half,
+             reference="0: D* = 1/2 everywhere at p_g = p_data", ok=max_dev_half < 0.1,
+             fmt=".3f", quick_note=SHORT,
+             good="D is flat where the samples are", bad="D is not flat yet")
+course.check(args, "V(D, G) at the end [nats]", final["V"],
+             reference=f"-log 4 = {-theory.LOG4:.4f}", ok=abs(final["V"] + theory.LOG4) < 0.01,
+             fmt=".4f", quick_note=SHORT)
+course.check(args, "what D could still gain, C(G) - V(D, G) [nats]", final["C"] - final["V"],
+             reference="0 when D is D*", ok=final["C"] - final["V"] < 0.01,
+             fmt=".4f", quick_note=SHORT,
+             good="D is (nearly) the best reply")
+course.check(args, "smallest C(G) - V over the run [nats]", gap,
+             reference=">= 0: no D beats the optimal one (up to quadrature error, < 0.01)",
+             ok=below,
+             fmt=".1e")
 
 # %% [markdown]
-# ## 3. The game over time: D(x) and D(G(z)) meet at 1/2, V and C(G) meet at -log 4
+# ## 5. The game over time: D(x) and D(G(z)) meet at 1/2, V and C(G) meet at -log 4
 
 # %%
 def smooth(v, w=25):
@@ -125,6 +236,8 @@ def smooth(v, w=25):
     return np.convolve(v, np.ones(w) / w, mode="valid") if len(v) > w else v
 
 
+course.section(args, "5. The game over time", "D wins early, then the two means meet at 1/2; V "
+               "and C(G) meet at -log 4.")
 steps = np.asarray(history["step"])
 w = 5
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
@@ -161,9 +274,10 @@ fig.suptitle(f"Algorithm 1 (k=3, non-saturating G loss) on {data.name}", fontsiz
 fig_curves = course.save_figure(fig, args, "game_curves.png")
 
 # %% [markdown]
-# ## 4. Before and after: p_g moves onto p_data and D flattens to 1/2
+# ## 6. Before and after: p_g moves onto p_data and D flattens to 1/2
 
 # %%
+course.section(args, "6. Before and after", "p_g moves onto p_data and D flattens to 1/2.")
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
 for ax, (title, pg, lg) in zip(axes, [("step 0 (random G)", start["p_g"], start["logits"]),
                                       (f"step {STEPS}", p_g, logits)]):
@@ -185,16 +299,4 @@ axes[1].text(5.6, 0.3, f"max |D - 1/2| = {max_dev_half:.3f}\nwhere p_data+p_g >=
 fig_before_after = course.save_figure(fig, args, "before_after.png")
 
 # %%
-course.report(args, {
-    "steps": STEPS,
-    "final mean D(x)": mean_d_real,
-    "final mean D(G(z))": mean_d_fake,
-    "max |D - 1/2| where p_data+p_g >= 0.05": max_dev_half,
-    "final V(D, G) [nats]": final["V"],
-    "final C(G) = max_D V [nats]": final["C"],
-    "-log 4": -theory.LOG4,
-    "final JSD [nats]": final["jsd"],
-    "V <= C(G) at every check (to 0.01 nats)": below,
-    "sample mean": float(samples.mean()),
-    "sample std": float(samples.std()),
-}, [fig_curves, fig_before_after])
+course.report(args, {"steps": STEPS}, [fig_curves, fig_before_after])
