@@ -85,3 +85,42 @@ def test_torch_dtype_names_and_a_clear_error_for_what_is_missing():
     assert minigan.randn(2).to(minigan.double).dtype == minigan.float64
     with pytest.raises(AttributeError, match="torch.hub, minigan does not implement it"):
         minigan.hub  # noqa: B018
+
+
+def test_augmented_assignment_updates_in_place_like_pytorch():
+    """``p -= lr * p.grad`` under no_grad changes the module's parameter itself (Python's
+    fallback ``p = p - ...`` would rebind the loop variable and leave the model untouched)."""
+    minigan.manual_seed(0)
+    model = minigan.nn.Linear(3, 2)
+    w0 = model.weight.numpy().copy()
+    model(minigan.randn(4, 3)).pow(2).sum().backward()
+    grad = model.weight.grad.numpy().copy()
+    with minigan.no_grad():
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    np.testing.assert_allclose(model.weight.numpy(), w0 - 0.1 * grad, rtol=1e-6)
+    assert model.weight.requires_grad
+    t = minigan.ones(2)
+    alias = t
+    t *= 3
+    t /= 2
+    t += minigan.tensor([1.0, 2.0])
+    np.testing.assert_allclose(alias.numpy(), [2.5, 3.5])
+
+
+def test_augmented_assignment_in_a_graph_and_its_errors():
+    x = minigan.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y += x                                  # recorded: a new node, the gradient sees it
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        x += 1
+    with pytest.raises(RuntimeError, match="does not fit"):
+        a = minigan.zeros(2)
+        a += minigan.ones(3, 2)
+    n = minigan.tensor([1, 2])
+    n += 1
+    assert n.numpy().tolist() == [2, 3]
+    with pytest.raises(RuntimeError, match="cannot be stored in place"):
+        n /= 2

@@ -52,6 +52,40 @@ def _inplace(name, fn):
     return op
 
 
+def _augmented(name, inplace, outofplace):
+    """``x += y`` (and -=, *=, /=) as in PyTorch: in place on x's storage, so every alias of x
+    (a module's parameter in ``for p in model.parameters(): p -= lr * p.grad``) sees it.
+
+    Without this Python would fall back to ``x = x + y``: a new tensor bound to the name, the
+    parameter untouched -- a silent wrong answer. While the graph is recorded and a tensor
+    involved requires grad, the result is a new graph node instead (a leaf that requires grad
+    is refused, as in PyTorch)."""
+    def op(self, other):
+        other_grad = isinstance(other, Tensor) and other.requires_grad
+        if is_grad_enabled() and (self.requires_grad or other_grad):
+            if self.requires_grad and self._ctx is None:
+                raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be changed "
+                                   "in place while the graph is recorded; wrap the update in "
+                                   "minigan.no_grad()")
+            return outofplace(self, other)
+        shape = getattr(other, "shape", ())
+        full = backend.np.broadcast_shapes(tuple(self.shape), tuple(shape))
+        if full != tuple(self.shape):
+            raise RuntimeError(f"{name}: the result of shape {full} does not fit the "
+                               f"tensor's own shape {tuple(self.shape)}")
+        np_ = backend.np
+        result = np_.result_type(self.dtype,
+                                 other.dtype if isinstance(other, Tensor) else other)
+        if name == "__itruediv__" and np_.issubdtype(result, np_.integer):
+            result = np_.dtype(np_.float64)             # true division of integers is a float
+        if not np_.can_cast(result, self.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: the result type {result} cannot be stored in place "
+                               f"in a {self.dtype} tensor (convert it first, e.g. x.float())")
+        return inplace(self, other)
+    op.__name__ = name
+    return op
+
+
 def _to(self, *args, **kwargs):
     """``x.to('cuda')``, ``x.to(dtype)``, ``x.to(device, dtype)``: a copy where something changes."""
     device = kwargs.pop("device", None)
@@ -178,6 +212,10 @@ def install():
     T.sub_ = _inplace("sub_", lambda a, b: a - b)
     T.mul_ = _inplace("mul_", lambda a, b: a * b)
     T.div_ = _inplace("div_", lambda a, b: a / b)
+    T.__iadd__ = _augmented("__iadd__", T.add_, T.__add__)
+    T.__isub__ = _augmented("__isub__", T.sub_, T.__sub__)
+    T.__imul__ = _augmented("__imul__", T.mul_, T.__mul__)
+    T.__itruediv__ = _augmented("__itruediv__", T.div_, T.__truediv__)
     T.copy_ = _inplace("copy_", lambda a, b: b)
     T.fill_ = _inplace("fill_", lambda a, b: b)
     T.zero_ = lambda self: T.fill_(self, 0)
