@@ -298,5 +298,57 @@ axes[1].text(5.6, 0.3, f"max |D - 1/2| = {max_dev_half:.3f}\nwhere p_data+p_g >=
              fontsize=8)
 fig_before_after = course.save_figure(fig, args, "before_after.png")
 
+# %% [markdown]
+# ## 7. Gradient play need not converge: the bilinear game min_x max_y x·y
+# The simplest two-player game (notes 001, 003) has its Nash equilibrium at (0, 0). Gradient
+# descent on x and ascent on y, *simultaneously* (both gradients taken at the same point),
+# multiplies the distance to the equilibrium by sqrt(1 + lr²) at every step: it spirals out.
+# *Alternating* updates (x first, then y against the new x), as Algorithm 1 does with D and
+# G, stay on a bounded orbit -- they circle the equilibrium without reaching it.
+
 # %%
-course.report(args, {"steps": STEPS}, [fig_curves, fig_before_after])
+course.section(args, "7. Gradient play on min_x max_y x*y: simultaneous vs alternating",
+               "Both start at (1, 1) with learning rate 0.1 for 200 steps; the equilibrium is "
+               "(0, 0). The gradients come from the engine's autograd.")
+LR_B, N_B = 0.1, 200
+
+
+def play(alternating):
+    px = minigan.tensor(1.0, dtype="float64", requires_grad=True)
+    py = minigan.tensor(1.0, dtype="float64", requires_grad=True)
+    path = [(1.0, 1.0)]
+    for _ in range(N_B):
+        gx, gy = minigan.autograd.grad(px * py, [px, py])
+        with minigan.no_grad():
+            px -= LR_B * gx                          # x descends V = x*y
+        if alternating:                              # y's gradient at the *new* x
+            gy = minigan.autograd.grad(px * py, [py])[0]
+        with minigan.no_grad():
+            py += LR_B * gy                          # y ascends V
+        path.append((px.item(), py.item()))
+    return np.array(path)
+
+
+sim, alt = play(False), play(True)
+r_sim, r_alt = np.hypot(*sim.T), np.hypot(*alt.T)
+predicted = np.sqrt(2.0) * (1 + LR_B ** 2) ** (N_B / 2)
+course.check(args, "simultaneous: distance to (0, 0) after 200 steps", float(r_sim[-1]),
+             reference=f"sqrt(2)(1 + lr^2)^(n/2) = {predicted:.3f}, growing",
+             ok=abs(r_sim[-1] / predicted - 1) < 1e-6, fmt=".3f", good="spirals out as predicted")
+course.check(args, "alternating: largest distance over the run", float(r_alt.max()),
+             reference=f"bounded (start {r_alt[0]:.3f}): it cycles",
+             ok=r_alt.max() < 1.5 * r_alt[0],
+             fmt=".3f", good="stays on a bounded orbit")
+fig, ax = plt.subplots(figsize=(5.2, 4.6))
+ax.plot(*sim.T, color="C3", linewidth=1, label="simultaneous: spirals out")
+ax.plot(*alt.T, color="C0", linewidth=1, label="alternating: cycles")
+ax.plot([0], [0], "k*", ms=10, label="Nash equilibrium (0, 0)")
+ax.set_xlabel("x (minimises x*y)")
+ax.set_ylabel("y (maximises x*y)")
+ax.set_title("gradient play on x*y, lr 0.1", fontsize=10)
+ax.set_aspect("equal")
+ax.legend(fontsize=7, loc="lower left")
+fig_bilinear = course.save_figure(fig, args, "bilinear_game.png")
+
+# %%
+course.report(args, {"steps": STEPS}, [fig_curves, fig_before_after, fig_bilinear])

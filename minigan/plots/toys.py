@@ -132,9 +132,18 @@ def figure1(snapshots, path, title=None):
     fig, axes = plt.subplots(1, len(snapshots), figsize=(3.6 * len(snapshots), 3.4))
     axes = np.atleast_1d(axes)
     ymax = max(1.05, 1.1 * max(float(np.max(s["p_data"])) for s in snapshots))
-    for i, (ax, snap) in enumerate(zip(axes, snapshots)):
-        _draw_panel(ax, snap, ymax=ymax, legend=(i == 0))
-    return _save(fig, path, title, fontsize=10)
+    for ax, snap in zip(axes, snapshots):
+        _draw_panel(ax, snap, ymax=ymax)
+    # one legend for all panels, below them, where it covers no curve
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8,
+               frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    _savefig(fig, path, dpi=110)
+    pyplot().close(fig)
+    return path
 
 
 def evolution_gif(snapshots, path, fps=4):
