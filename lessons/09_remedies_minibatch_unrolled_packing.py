@@ -2,7 +2,8 @@
 
 Lesson 08's GAN drops modes because D judges one sample at a time: a G that puts all its mass
 on one good mode makes every single sample look real. The remedies (lecture notes 003,
-"Mode collapse" and "Tricks") give D a way to see *diversity*, or give G foresight:
+"Solutions to mode collapse"; PacGAN is Lin et al. 2018) give D a way to see *diversity*, or
+give G foresight:
 
 * **Minibatch discrimination** (Salimans et al. 2016): a layer inside D computes, for each
   sample, how close it is to the other samples of its batch (features f(x_i) projected by a

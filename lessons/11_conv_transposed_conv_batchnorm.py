@@ -1,7 +1,8 @@
 """Convolution, fractionally-strided convolution and batch norm by hand, gradient-checked.
 
-DCGAN's generator climbs from a 1x1 code to a 28x28 image with *fractionally-strided*
-(transposed) convolutions; its discriminator climbs down with strided convolutions; both use
+DCGAN's generator climbs from a noise vector to an image with *fractionally-strided*
+(transposed) convolutions (minigan's MNIST DCGAN: 1x1 -> 7x7 -> 14x14 -> 28x28; on the 8x8
+digits 1x1 -> 2x2 -> 4x4 -> 8x8); its discriminator climbs down with strided convolutions; both use
 batch norm (lecture notes, "DCGAN": no pooling, strided convs in D, fractionally-strided convs
 in G, batchnorm in both). This lesson opens those three kernels:
 
