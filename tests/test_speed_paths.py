@@ -183,3 +183,79 @@ def test_linear_with_one_output_gives_the_matmul_gradient():
     x64 = minigan.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
     w64 = minigan.Tensor(rng.standard_normal((1, 3)), requires_grad=True)
     assert minigan.gradgradcheck(lambda a, c: F.linear(a, c), (x64, w64))
+
+
+def _batch_last(x):
+    """The same values as ``x (N, C, H, W)`` in the memory order convolutions return, on
+    the default device (the CuPy stand-in's in the second CI run)."""
+    xp = minigan.backend.get_xp()
+    return xp.ascontiguousarray(xp.asarray(x).transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+def _c_order(x):
+    xp = minigan.backend.get_xp()
+    return xp.ascontiguousarray(xp.asarray(x))
+
+
+@pytest.mark.parametrize("affine", [(True, True), (True, False), (False, True), (False, False)])
+def test_batch_norm_on_batch_last_memory_matches_the_plain_layout(affine):
+    """A conv output's memory is channel-major, batch-last; batch norm then reduces along
+    contiguous rows and rearranges its backward. The same values and gradients (to rounding)
+    as on a C-ordered NCHW input, in float64 and float32, and the gradient in any layout."""
+    rng = np.random.default_rng(3)
+    for dtype, tol in ((np.float64, 1e-11), (np.float32, 2e-5)):
+        x = (rng.standard_normal((5, 3, 4, 6)) * 2 + 1).astype(dtype)
+        gy = rng.standard_normal(x.shape).astype(dtype)
+        w = rng.standard_normal(3).astype(dtype)
+        b = rng.standard_normal(3).astype(dtype)
+        out = []
+        for layout in (_c_order, _batch_last):
+            for gy_layout in (_c_order, _batch_last):
+                xt = minigan.Tensor(layout(x), requires_grad=True)
+                assert _channel_rows_of(xt.array) == (layout is _batch_last)
+                wt = minigan.tensor(w, requires_grad=True) if affine[0] else None
+                bt = minigan.tensor(b, requires_grad=True) if affine[1] else None
+                rm, rv = minigan.zeros(3, dtype=dtype), minigan.ones(3, dtype=dtype)
+                y = F.batch_norm(xt, rm, rv, wt, bt, training=True)
+                y.backward(minigan.Tensor(gy_layout(gy)))
+                out.append([y.array, rm.array, rv.array] +
+                           [t.grad.array for t in (xt, wt, bt) if t is not None])
+        out = [[minigan.backend.to_numpy(a) for a in arrays] for arrays in out]
+        for other in out[1:]:
+            for a, c in zip(out[0], other):
+                np.testing.assert_allclose(c, a, rtol=tol, atol=tol)
+
+
+def _channel_rows_of(a):
+    from minigan.ops.norm import _channel_rows
+    return _channel_rows(a) is not None
+
+
+def test_batch_norm_on_batch_last_memory_second_order():
+    """Through a 1x1 identity convolution, whose output is batch-last (gradcheck perturbs a
+    leaf's memory in place, so the leaf itself stays C-ordered)."""
+    rng = np.random.default_rng(4)
+    x = minigan.tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
+    w = minigan.tensor(rng.standard_normal(2), requires_grad=True)
+    b = minigan.tensor(rng.standard_normal(2), requires_grad=True)
+    eye = minigan.tensor(np.eye(2).reshape(2, 2, 1, 1))
+
+    def fn(a, c, d):
+        a = F.conv2d(a, eye)
+        assert _channel_rows_of(a.array)
+        return F.batch_norm(a, None, None, c, d, training=True) ** 2
+    assert minigan.gradcheck(fn, (x, w, b))
+    assert minigan.gradgradcheck(fn, (x, w, b))
+
+
+def test_conv_outputs_are_batch_last_views():
+    """What the fast paths rely on: conv2d and conv_transpose2d (padded or not) return NCHW
+    views of channel-major, batch-last memory."""
+    rng = np.random.default_rng(5)
+    x = minigan.tensor(rng.standard_normal((3, 4, 7, 7)).astype(np.float32))
+    w = minigan.tensor(rng.standard_normal((4, 2, 4, 4)).astype(np.float32))
+    wc = minigan.tensor(rng.standard_normal((2, 4, 4, 4)).astype(np.float32))
+    for y in (F.conv2d(x, wc, stride=2, padding=1),
+              F.conv_transpose2d(x, w, stride=2, padding=1),
+              F.conv_transpose2d(x, w, stride=2, padding=0)):
+        assert _channel_rows_of(y.array)

@@ -167,7 +167,9 @@ def col2im(cols, g):
         for e in range(kw):
             y0, x0 = a * dh, e * dw
             canvas[:, y0:y0 + sh * (ho - 1) + 1:sh, x0:x0 + sw * (wo - 1) + 1:sw, :] += cols[:, a, e]
-    return canvas[:, ph:ph + h, pw:pw + w, :].transpose(3, 0, 1, 2)     # a view, no copy
+    if ph or pw:     # crop the padding with a plain copy (long runs): each channel stays
+        canvas = xp.ascontiguousarray(canvas[:, ph:ph + h, pw:pw + w, :])   # one block
+    return canvas.transpose(3, 0, 1, 2)               # (N, C, H, W) view, batch-last memory
 
 
 def _grouped_rows(y, groups):

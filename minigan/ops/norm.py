@@ -43,6 +43,28 @@ def _stat_axes(ndim):
     return (0,) + tuple(range(2, ndim))
 
 
+def _batch_last(ndim):
+    """The axis order (C, *spatial, N): the memory order of conv outputs (see ops/conv.py)."""
+    return (1,) + tuple(range(2, ndim)) + (0,)
+
+
+def _channel_rows(a):
+    """``a (N, C, *spatial)`` as a ``(C, M)`` view when its memory is batch-last (each channel
+    one contiguous block, as convolutions return it), else None. Reductions over a channel
+    are then along contiguous rows: the fast case for NumPy and for a GPU."""
+    if a.ndim < 2 or a.size == 0:
+        return None
+    t = a.transpose(_batch_last(a.ndim))
+    return t.reshape(a.shape[1], -1) if t.flags.c_contiguous else None
+
+
+def _from_rows(r, shape):
+    """The inverse of ``_channel_rows``: ``(C, M)`` rows as an ``(N, C, *spatial)`` view."""
+    n, c = shape[:2]
+    inv = (len(shape) - 1,) + tuple(range(len(shape) - 1))
+    return r.reshape((c,) + tuple(shape[2:]) + (n,)).transpose(inv)
+
+
 def _channel_shape(ndim, c):
     """(1, C, 1, 1, ...): the shape that broadcasts a per-channel vector against the input."""
     return (1, c) + (1,) * (ndim - 2)
@@ -55,6 +77,9 @@ class BatchNormTrain(Function):
         self.eps, self.has_weight, self.has_bias = eps, has_weight, has_bias
 
     def forward(self, x, *affine):
+        rows = _channel_rows(x)
+        if rows is not None and all(a.dtype == x.dtype for a in affine):
+            return self._forward_rows(x, rows, affine)
         axes = _stat_axes(x.ndim)
         cs = _channel_shape(x.ndim, x.shape[1])
         # The statistics in one sweep: the centred array is made once and serves both the
@@ -85,6 +110,27 @@ class BatchNormTrain(Function):
             xp.add(y, affine[-1].reshape(cs), out=y)
         return y
 
+    def _forward_rows(self, x, rows, affine):
+        """The forward on the ``(C, M)`` rows of a batch-last input: every statistic is a
+        reduction along contiguous memory, the variance one pass (``einsum`` of the centred
+        rows with themselves, no array of squares), and gamma/beta folded into one
+        per-channel scale and shift, so y costs two passes over the centred rows."""
+        xp = backend.xp_of(x)
+        c, m = rows.shape
+        mean = rows.mean(axis=1, keepdims=True)
+        xc = rows - mean
+        var = xp.einsum("ij,ij->i", xc, xc).reshape(c, 1) / x.dtype.type(m)
+        invstd = 1 / xp.sqrt(var + x.dtype.type(self.eps))
+        cs = _channel_shape(x.ndim, c)
+        self.batch_mean, self.batch_var = mean.reshape(-1), var.reshape(-1)
+        self.mean, self.invstd = mean.reshape(cs), invstd.reshape(cs)
+        scale = invstd * affine[0].reshape(c, 1) if self.has_weight else invstd
+        y = xp.multiply(xc, scale, out=xc)
+        if self.has_bias:
+            y += affine[-1].reshape(c, 1)
+        self.x_hat = None if (self.has_weight or self.has_bias) else _from_rows(y, x.shape)
+        return _from_rows(y, x.shape)
+
     def _x_hat_array(self):
         """x_hat as the forward computed it (the same two operations, so the same numbers)."""
         if self.x_hat is not None:
@@ -108,6 +154,9 @@ class BatchNormTrain(Function):
         """First order (no graph recorded): the formulas of ``backward`` below, operation for
         operation, on arrays with reused buffers (a third of the temporaries)."""
         x = self.inputs[0]
+        rows = _channel_rows(x.array)
+        if rows is not None and gy.dtype == x.dtype:
+            return self._backward_rows(gy, rows)
         xp = backend.xp_of(gy)
         axes = _stat_axes(x.ndim)
         cs = _channel_shape(x.ndim, x.shape[1])
@@ -130,6 +179,43 @@ class BatchNormTrain(Function):
                          if need[1] else None)
         if self.has_bias:
             grads.append(Tensor(gy.sum(axis=axes)) if need[-1] else None)
+        return tuple(grads)
+
+    def _backward_rows(self, gy, rows):
+        """First order on the ``(C, M)`` rows of a batch-last input. The formula of
+        ``backward`` rearranged per channel: with a = gamma * invstd,
+
+            dL/dx = a * gy - a * mean(gy) - (a * invstd^2 * mean(gy * xc)) * xc,
+
+        (xc = x - mean, so x_hat = xc * invstd): two reductions (sum of gy, and the dot of gy
+        with xc, which also gives dL/dgamma) and three passes to build dL/dx."""
+        x = self.inputs[0]
+        xp = backend.xp_of(gy)
+        c, m = rows.shape
+        dt = gy.dtype.type
+        need = self.needs_input_grad
+        g = _channel_rows(gy)
+        if g is None:                        # a gradient in another layout: one copy
+            g = xp.ascontiguousarray(gy.transpose(_batch_last(gy.ndim))).reshape(c, m)
+        invstd = self.invstd.reshape(c, 1)
+        xc = rows - self.mean.reshape(c, 1)
+        sum_g = g.sum(axis=1, keepdims=True)
+        dot_gxc = xp.einsum("ij,ij->i", g, xc).reshape(c, 1)
+        grads = []
+        if need[0]:
+            a = invstd * self.inputs[1].array.reshape(c, 1) if self.has_weight else invstd
+            coef = a * invstd * invstd * (dot_gxc / dt(m))
+            xc *= coef
+            gx = xp.multiply(g, a, out=xp.empty_like(g))
+            gx -= xc
+            gx -= a * (sum_g / dt(m))
+            grads.append(Tensor(_from_rows(gx, x.shape)))
+        else:
+            grads.append(None)
+        if self.has_weight:
+            grads.append(Tensor((dot_gxc * invstd).reshape(-1)) if need[1] else None)
+        if self.has_bias:
+            grads.append(Tensor(sum_g.reshape(-1)) if need[-1] else None)
         return tuple(grads)
 
     def backward(self, gy):
