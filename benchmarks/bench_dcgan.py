@@ -119,8 +119,8 @@ def run(reps=9, threads=None, stat="median", use_torch=True, memory=True, out=pr
     """Time the iteration (and measure memory); returns a dict of the figures."""
     limiter = None
     if threads is not None:
-        from threadpoolctl import threadpool_limits
-        limiter = threadpool_limits(limits=threads, user_api="blas")
+        from minigan import backend as _backend   # pins the count (no adaptive default)
+        limiter = _backend.blas_threads(threads)
     torch = H.try_torch(threads) if use_torch else None
     flops = iteration_flops()
     fns = {"minigan": minigan_iteration()}

@@ -213,8 +213,8 @@ def main(argv=None):
     limiter = None
     if args.threads is not None:
         try:
-            from threadpoolctl import threadpool_limits
-            limiter = threadpool_limits(limits=args.threads, user_api="blas")
+            from minigan import backend as _backend   # pins the count (no adaptive default)
+            limiter = _backend.blas_threads(args.threads)
         except ImportError:
             print("(threadpoolctl is not installed: set OPENBLAS_NUM_THREADS instead of --threads)")
     threads = _blas_threads()

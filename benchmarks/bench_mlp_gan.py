@@ -95,8 +95,8 @@ def flops():
 def run(reps=15, stat="median", use_torch=True, threads=1, out=print):
     limiter = None
     if threads is not None:
-        from threadpoolctl import threadpool_limits
-        limiter = threadpool_limits(limits=threads, user_api="blas")
+        from minigan import backend as _backend   # pins the count (no adaptive default)
+        limiter = _backend.blas_threads(threads)
     torch = H.try_torch(threads) if use_torch else None
     fns = {"minigan": minigan_iteration()}
     n_ops = count_ops(fns["minigan"])

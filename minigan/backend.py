@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
+import time
 
 import numpy as np
 
@@ -24,7 +26,7 @@ __all__ = [
     "np", "Device", "device_of", "xp_of", "get_xp", "to_numpy", "as_array",
     "default_dtype", "set_default_dtype", "get_default_dtype", "manual_seed", "generator",
     "get_rng_state", "set_rng_state", "fork_rng", "scatter_add", "cupy_available", "cupy_error",
-    "default_device", "permutation",
+    "default_device", "permutation", "blas_threads", "auto_blas_threads", "idle_cores",
 ]
 
 _cupy = None          # the cupy module, once imported
@@ -353,12 +355,122 @@ def scatter_add(target, index, values):
 
 
 # ------------------------------------------------------------------------------ BLAS threads
+# The default: as many BLAS threads as there are idle cores, decided again every so often.
+#
+# Measured on a 2-core machine (benchmarks/README.md): on a quiet machine two OpenBLAS threads
+# make the DCGAN iteration much faster than one; with one other CPU-bound process running, two
+# threads make it several times *slower*, because OpenBLAS splits each GEMM statically in two
+# and waits for the half whose thread the scheduler has put aside. No fixed number is within
+# 10 % of the better choice in both cases, so the default follows the machine: before a large
+# GEMM, at most every ``_AUTO_PERIOD`` seconds, count the runnable tasks of *other* processes
+# (``/proc/loadavg``'s instantaneous "running" field minus this process's own running threads,
+# which include BLAS's spinning workers) and use the cores they leave idle, at least one.
+# An explicit choice always wins: ``$OPENBLAS_NUM_THREADS`` / ``$OMP_NUM_THREADS`` /
+# ``$MKL_NUM_THREADS`` (what ``cpurun`` and most clusters set), ``$MINIGAN_BLAS_THREADS=N``, or
+# a ``blas_threads(n)`` block. ``MINIGAN_BLAS_THREADS=auto`` (the default) or unset: adaptive.
+_AUTO_PERIOD = 0.05
+_auto = {"next": 0.0, "current": None, "controllers": None}
+_pinned = [0]           # > 0 while a blas_threads(n) block holds the threads
+
+
+def _auto_enabled():
+    if _pinned[0] or not sys.platform.startswith("linux"):
+        return False
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(var, "").strip():
+            return False
+    return os.environ.get("MINIGAN_BLAS_THREADS", "auto").strip().lower() in ("", "auto")
+
+
+def _own_running_threads():
+    n = 0
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/stat", "rb") as fh:
+                if fh.read().rsplit(b")", 1)[1][1:2] == b"R":
+                    n += 1
+    except OSError:
+        return 1
+    return max(n, 1)
+
+
+def _cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def idle_cores():
+    """Cores not taken by other processes' runnable tasks right now (at least 1)."""
+    with open("/proc/loadavg") as fh:
+        running = int(fh.read().split()[3].split("/")[0])
+    cores = _cores()
+    return max(1, min(cores, cores - (running - _own_running_threads())))
+
+
+def _blas_controllers():
+    if _auto["controllers"] is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            ctl = ThreadpoolController().select(user_api="blas")
+            _auto["controllers"] = list(ctl.lib_controllers)
+        except Exception:                                 # pragma: no cover (no threadpoolctl)
+            _auto["controllers"] = []
+    return _auto["controllers"]
+
+
+def auto_blas_threads(now=None):
+    """Called by the GEMM-heavy kernels (convolutions, matmul) before their products: set the
+    BLAS thread count to ``idle_cores()`` (at most the cores this process may use), at most
+    every ``_AUTO_PERIOD`` seconds. Does nothing when the user chose a number (see above).
+    Returns the thread count in use, or None when it was left alone."""
+    now = time.monotonic() if now is None else now
+    if now < _auto["next"]:
+        return _auto["current"]
+    _auto["next"] = now + _AUTO_PERIOD
+    if not _auto_enabled():
+        _auto["current"] = None
+        return None
+    try:
+        ctls = _blas_controllers()
+        n = min(idle_cores(), _cores())
+    except (OSError, ValueError, IndexError):            # no /proc: leave BLAS alone
+        return None
+    if n != _auto["current"]:
+        for c in ctls:
+            c.set_num_threads(n)
+        _auto["current"] = n
+    return n
+
+
+class _Pinned:
+    """``blas_threads(n)``: threadpoolctl's limit, plus the adaptive default paused."""
+
+    def __init__(self, limiter):
+        self._limiter = limiter
+        self._active = True
+        _pinned[0] += 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.restore_original_limits()
+        return False
+
+    def restore_original_limits(self):
+        if self._active:
+            self._active = False
+            _pinned[0] -= 1
+            _auto["current"], _auto["next"] = None, 0.0
+            self._limiter.restore_original_limits()
+
+
 def blas_threads(n):
     """A context (and immediate setting) limiting the BLAS library to ``n`` threads.
 
     The matrices of small networks are too small for several BLAS threads to pay off, and when
     the CPU is shared (tests in parallel, a second run), OpenBLAS's spinning threads made steps
-    up to ten times slower here. ``None`` changes nothing. threadpoolctl ships with
+    up to ten times slower here. ``None`` changes nothing (the adaptive default above stays).
+    While the block is active the adaptive default is paused. threadpoolctl ships with
     scikit-learn; without it this is a no-op.
     """
     if n is None:
@@ -367,4 +479,4 @@ def blas_threads(n):
         from threadpoolctl import threadpool_limits
     except ImportError:                                   # pragma: no cover
         return contextlib.nullcontext()
-    return threadpool_limits(limits=int(n), user_api="blas")
+    return _Pinned(threadpool_limits(limits=int(n), user_api="blas"))

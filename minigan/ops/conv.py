@@ -182,6 +182,7 @@ def _grouped_rows(y, groups):
 def conv_forward(x, w, g, bias=None):
     """Kernel 1, the convolution: ``Y = W @ im2col(x)`` per group, plus the bias.
     Returns ``(y, cols)``: the columns serve the weight gradient again."""
+    backend.auto_blas_threads()                           # the adaptive default (backend.py)
     xp = backend.xp_of(x)
     n = x.shape[0]
     o = w.shape[0]
@@ -197,6 +198,7 @@ def conv_forward(x, w, g, bias=None):
 def conv_backward_data(gy, w, g, bias=None, rows=None):
     """Kernel 2, the input gradient of the conv = the transposed conv's forward:
     ``cols = W^T @ gy`` per group, then ``col2im``. ``rows``: ``_grouped_rows(gy)`` if known."""
+    backend.auto_blas_threads()                           # the adaptive default (backend.py)
     xp = backend.xp_of(gy)
     n = gy.shape[0]
     o, cg, kh, kw = w.shape
@@ -215,6 +217,7 @@ def conv_backward_weight(x, gy, g, cols=None, rows=None):
     """Kernel 3, the weight gradient: ``dW = gy @ im2col(x)^T`` per group (a sum over the
     batch and every output pixel, done by the GEMM). ``cols``: ``im2col(x)`` if known;
     ``rows``: ``_grouped_rows(gy)`` if known."""
+    backend.auto_blas_threads()                           # the adaptive default (backend.py)
     xp = backend.xp_of(x)
     c = x.shape[1]
     o = gy.shape[1]

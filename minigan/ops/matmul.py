@@ -21,6 +21,7 @@ class MatMul(Function):
         if a.shape[-1] != b.shape[-2]:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not fit "
                              f"({a.shape[-1]} != {b.shape[-2]})")
+        backend.auto_blas_threads()       # as many BLAS threads as idle cores (backend.py)
         return backend.xp_of(a).matmul(a, b)
 
     def backward(self, gy):
