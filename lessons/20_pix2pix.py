@@ -30,9 +30,9 @@ from minigan.experiments import images  # noqa: E402
 from minigan.gan.models.pix2pix import receptive_field  # noqa: E402
 from minigan.plots import images as P  # noqa: E402
 
-# full: 600 steps of both generators (about 3 minutes on one core); `images --model pix2pix`
+# full: 1000 steps of both generators (about 2.5 minutes on one core); `images --model pix2pix`
 # trains 1500. --quick: 20 steps, the machinery only.
-STEPS = images.QUICK["pix2pix"]["steps"] if args.quick else 600
+STEPS = images.QUICK["pix2pix"]["steps"] if args.quick else 1000
 QUICK_NOTE = "20 steps only: neither generator has learnt to fill strokes yet"
 
 # %%
