@@ -458,7 +458,8 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
                                        f"{gx.shape} for an input of shape {x.shape}")
                 k = id(x)
                 if k in grads:
-                    grads[k] = grads[k] + gx
+                    # first order: the sum of arrays, without an Add Function around it
+                    grads[k] = grads[k] + gx if create_graph else Tensor(grads[k].array + gx.array)
                 else:
                     grads[k], owner[k] = gx, x
             if not retain_graph:

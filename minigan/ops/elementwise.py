@@ -12,7 +12,7 @@ of ±1000 give finite losses and finite gradients.
 from __future__ import annotations
 
 from .. import backend
-from ..autograd import Function, Tensor
+from ..autograd import Function, Tensor, is_grad_enabled
 from .shape import sum_to
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "tanh",
@@ -228,6 +228,9 @@ class Tanh(Function):
 
     def backward(self, gy):
         y = self.output()
+        if not is_grad_enabled():       # first order: the same three operations on arrays
+            ya = y.array
+            return Tensor(gy.array * (ya.dtype.type(1) - ya * ya))
         return gy * (1.0 - y * y)
 
 
@@ -244,6 +247,9 @@ class Sigmoid(Function):
 
     def backward(self, gy):
         y = self.output()
+        if not is_grad_enabled():       # first order: the same operations on arrays
+            ya = y.array
+            return Tensor(gy.array * ya * (ya.dtype.type(1) - ya))
         return gy * y * (1.0 - y)
 
 
@@ -315,6 +321,8 @@ class LeakyReLU(Function):
             slopes = xp.maximum(positive, s, out=positive if positive.ndim else None)
         else:
             slopes = xp.where(x > 0, gy.dtype.type(1), s)
+        if not is_grad_enabled():       # first order: one multiply, no Function around it
+            return Tensor(gy.array * slopes)
         return gy * _const(slopes)
 
 
@@ -345,6 +353,8 @@ class LogSigmoid(Function):
         return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, gy):
+        if not is_grad_enabled():       # first order: the same operations on arrays
+            return Tensor(gy.array * _sigmoid_array(-self.inputs[0].array))
         return gy * sigmoid(-self.inputs[0])
 
 
