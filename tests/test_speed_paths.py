@@ -259,3 +259,36 @@ def test_conv_outputs_are_batch_last_views():
               F.conv_transpose2d(x, w, stride=2, padding=1),
               F.conv_transpose2d(x, w, stride=2, padding=0)):
         assert _channel_rows_of(y.array)
+
+
+def test_adam_flat_group_step_is_the_per_parameter_step_bit_for_bit():
+    """Small parameters are updated through one flat buffer; the numbers, the step counts and
+    the state_dict (per parameter, PyTorch's layout) are those of the per-parameter path,
+    including after load_state_dict and when one parameter has no gradient."""
+    rng = np.random.default_rng(8)
+    shapes = [(3, 4), (4,), (1, 3), (1,)]
+    init = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(5)]
+
+    def run(flat):
+        ps = [minigan.tensor(a.copy(), requires_grad=True) for a in init]
+        opt = minigan.optim.Adam(ps, lr=0.1, betas=(0.5, 0.999))
+        if not flat:
+            opt._FLAT_MAX_MEAN_SIZE = -1          # every group too large: per parameter
+        for i, gs in enumerate(grads):
+            for j, (p, g) in enumerate(zip(ps, gs)):
+                p.grad = None if (i == 3 and j == 1) else minigan.tensor(g)
+            opt.step()
+            if i == 1:                            # a state_dict round trip mid-way
+                opt.load_state_dict(opt.state_dict())
+        sd = opt.state_dict()["state"]
+        return [minigan.backend.to_numpy(p.array) for p in ps], sd
+    (pa, sa), (pb, sb) = run(True), run(False)
+    for a, b in zip(pa, pb):
+        assert np.array_equal(a, b)
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert list(sa[k]) == list(sb[k]) and sa[k]["step"] == sb[k]["step"]
+        for key in ("exp_avg", "exp_avg_sq"):
+            assert np.array_equal(minigan.backend.to_numpy(sa[k][key].array),
+                                  minigan.backend.to_numpy(sb[k][key].array))

@@ -84,6 +84,8 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
+                if self._step_group(group):      # the optimizer did the whole group at once
+                    continue
                 wd = group["weight_decay"]
                 for p in group["params"]:
                     if p.grad is None:
@@ -97,6 +99,10 @@ class Optimizer:
     def _step_param(self, p, g, group):
         """Update parameter ``p`` in place from its (decayed) gradient array ``g``."""
         raise NotImplementedError
+
+    def _step_group(self, group):
+        """Optionally update a whole group in one go; True when done (see Adam)."""
+        return False
 
     def _count_step(self, p):
         """The per-parameter state dict, with its ``step`` counter advanced by one."""
