@@ -436,15 +436,17 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
                         "modified in place after the forward pass; its gradient would be wrong. "
                         "Modify a copy (x.clone()) or do the in-place change after backward().")
             needs = fn.needs_input_grad
-            if reaches is not None:
+            if reaches is None:
+                gxs = fn.backward(*gys)
+            else:
                 needs = tuple(n and (id(x) in target_ids or
                                      (x._ctx is not None and id(x._ctx) in reaches))
                               for n, x in zip(needs, fn.inputs))
-            saved, fn.needs_input_grad = fn.needs_input_grad, needs
-            try:
-                gxs = fn.backward(*gys)
-            finally:
-                fn.needs_input_grad = saved
+                saved, fn.needs_input_grad = fn.needs_input_grad, needs
+                try:
+                    gxs = fn.backward(*gys)
+                finally:
+                    fn.needs_input_grad = saved
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
             if len(gxs) != len(fn.inputs):
@@ -453,7 +455,7 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
             for x, gx, need in zip(fn.inputs, gxs, needs):
                 if gx is None or not need:
                     continue
-                if gx.shape != x.shape:
+                if gx.array.shape != x.array.shape:
                     raise RuntimeError(f"{type(fn).__name__}.backward: gradient of shape "
                                        f"{gx.shape} for an input of shape {x.shape}")
                 k = id(x)
