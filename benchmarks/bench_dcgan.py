@@ -17,7 +17,8 @@ from the same weights:
 
 Printed: ms/iteration (median of >= 7 interleaved repetitions: minigan, PyTorch, GEMM, ...),
 the GEMM roofline (this machine's float32 ``matmul`` at the iteration's FLOPs, timed in the same
-run), the ratio minigan / PyTorch, and the peak memory of one iteration for both frameworks
+run) and each framework's fraction of it (roofline time / iteration time), the ratio
+minigan / PyTorch, and the peak memory of one iteration for both frameworks
 (method: ``benchmarks._harness.measure_memory``). The first iteration's losses of the two
 implementations are compared, as a check that they compute the same thing.
 """
@@ -144,13 +145,14 @@ def run(reps=9, threads=None, stat="median", use_torch=True, memory=True, out=pr
     gemm_rate = gemm_flops / (H.summary(times["gemm"], stat) * 1e-3) / 1e9
     out(f"  {flops / 1e9:.2f} GFLOP of GEMM work per iteration; GEMM roofline {roof:.1f} ms "
         f"(float32 matmul at {gemm_rate:.0f} GFLOP/s)")
-    head = f"  {'':10s} {'ms/iter':>9s} {'x roofline':>11s}"
+    head = f"  {'':10s} {'ms/iter':>9s} {'% of roofline':>14s}"
     if torch is not None:
         head += f" {'x torch':>8s}"
     out(head)
+    res["roofline_fraction"] = roof / ms["minigan"]
     for name in ("minigan", "torch"):
         if name in ms:
-            line = f"  {name:10s} {ms[name]:9.1f} {ms[name] / roof:11.2f}"
+            line = f"  {name:10s} {ms[name]:9.1f} {100 * roof / ms[name]:13.0f}%"
             if torch is not None:
                 line += f" {ms[name] / ms['torch']:8.2f}"
             out(line)
