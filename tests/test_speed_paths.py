@@ -292,3 +292,33 @@ def test_adam_flat_group_step_is_the_per_parameter_step_bit_for_bit():
         for key in ("exp_avg", "exp_avg_sq"):
             assert np.array_equal(minigan.backend.to_numpy(sa[k][key].array),
                                   minigan.backend.to_numpy(sb[k][key].array))
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv_column_matrices_in_slices_give_the_same_results(monkeypatch, groups):
+    """Above ``CHUNK_BYTES`` the columns are built a block of output rows (or channels) at a
+    time: the same forward and gradients, for conv2d and conv_transpose2d."""
+    import minigan.ops.conv as C
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((3, 4, 9, 8))
+    wc = rng.standard_normal((6, 4 // groups, 3, 3))
+    wt = rng.standard_normal((4, 6 // groups, 4, 4))
+    gy_c = rng.standard_normal((3, 6, 5, 4))
+    gy_t = rng.standard_normal((3, 6, 19, 17))
+
+    def run():
+        out = []
+        conv = lambda a, b: F.conv2d(a, b, stride=2, padding=1, groups=groups)  # noqa: E731
+        convt = lambda a, b: F.conv_transpose2d(a, b, stride=2, padding=1,  # noqa: E731
+                                                output_padding=1, groups=groups)
+        for f, w, gy in ((conv, wc, gy_c), (convt, wt, gy_t)):
+            xt, wt_ = minigan.tensor(x, requires_grad=True), minigan.tensor(w, requires_grad=True)
+            y = f(xt, wt_)
+            assert y.shape == gy.shape
+            y.backward(minigan.tensor(gy))
+            out += [minigan.backend.to_numpy(a) for a in (y.array, xt.grad.array, wt_.grad.array)]
+        return out
+    whole = run()
+    monkeypatch.setattr(C, "CHUNK_BYTES", 1)          # one output row / channel per slice
+    for a, b in zip(whole, run()):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)

@@ -159,17 +159,41 @@ def col2im(cols, g):
     Returns ``(N, C, H, W)`` with the padding cut away.
     """
     xp = backend.xp_of(cols)
-    c, kh, kw, ho, wo, n = cols.shape
-    (sh, sw), (dh, dw), (ph, pw) = g.stride, g.dilation, g.padding
-    (h, w), (hp, wp) = g.in_hw, g.padded_hw()
-    canvas = xp.zeros((c, hp, wp, n), dtype=cols.dtype)
+    c, n = cols.shape[0], cols.shape[-1]
+    canvas = xp.zeros((c,) + g.padded_hw() + (n,), dtype=cols.dtype)
+    _col2im_add(canvas, cols, g, 0)
+    return _crop(canvas, g)
+
+
+def _col2im_add(canvas, cols, g, i0):
+    """Add columns ``(C, kH, kW, rows, Wo, N)`` of output rows ``i0 ...`` onto ``canvas``."""
+    _, kh, kw, hi, wo, _ = cols.shape
+    (sh, sw), (dh, dw) = g.stride, g.dilation
     for a in range(kh):
         for e in range(kw):
-            y0, x0 = a * dh, e * dw
-            canvas[:, y0:y0 + sh * (ho - 1) + 1:sh, x0:x0 + sw * (wo - 1) + 1:sw, :] += cols[:, a, e]
+            y0, x0 = a * dh + i0 * sh, e * dw
+            canvas[:, y0:y0 + sh * (hi - 1) + 1:sh, x0:x0 + sw * (wo - 1) + 1:sw, :] += cols[:, a, e]
+
+
+def _crop(canvas, g):
+    """The padded canvas ``(C, Hp, Wp, N)`` without its padding, as an (N, C, H, W) view."""
+    (ph, pw), (h, w) = g.padding, g.in_hw
     if ph or pw:     # crop the padding with a plain copy (long runs): each channel stays
-        canvas = xp.ascontiguousarray(canvas[:, ph:ph + h, pw:pw + w, :])   # one block
+        canvas = backend.xp_of(canvas).ascontiguousarray(canvas[:, ph:ph + h, pw:pw + w, :])
     return canvas.transpose(3, 0, 1, 2)               # (N, C, H, W) view, batch-last memory
+
+
+# Memory: a column matrix is kH*kW/(sH*sW) times its image (4x for DCGAN's k4 s2 layers,
+# 16x for a transposed conv's). Above this size it is built and used a slice at a time (blocks
+# of output rows for the conv and its input gradient, blocks of channels for the weight
+# gradient), so no full copy ever exists. Each output element is the same dot product; only
+# col2im's sums are grouped differently (round-off, not maths).
+CHUNK_BYTES = 6 * 2 ** 20
+
+
+def _blocks(total, bytes_per_item):
+    step = max(1, CHUNK_BYTES // max(1, bytes_per_item))
+    return [(i, min(i + step, total)) for i in range(0, total, step)]
 
 
 def _grouped_rows(y, groups):
@@ -181,15 +205,26 @@ def _grouped_rows(y, groups):
 
 def conv_forward(x, w, g, bias=None):
     """Kernel 1, the convolution: ``Y = W @ im2col(x)`` per group, plus the bias.
-    Returns ``(y, cols)``: the columns serve the weight gradient again."""
+    Returns ``(y, cols)``: the columns serve the weight gradient again (None when they were
+    built in slices, see ``CHUNK_BYTES``)."""
     backend.auto_blas_threads()                           # the adaptive default (backend.py)
     xp = backend.xp_of(x)
-    n = x.shape[0]
+    n, c = x.shape[:2]
     o = w.shape[0]
     ho, wo = g.out_hw
-    cols = im2col(x, g)                                   # (G, K, Ho*Wo*N)
-    y = xp.matmul(w.reshape(g.groups, o // g.groups, -1), cols)    # (G, O/G, Ho*Wo*N)
-    y = y.reshape(o, ho, wo, n)
+    kh, kw = g.kernel
+    wg = w.reshape(g.groups, o // g.groups, -1)
+    blocks = _blocks(ho, c * kh * kw * wo * n * x.itemsize)
+    if len(blocks) == 1:
+        cols = im2col(x, g)                               # (G, K, Ho*Wo*N)
+        y = xp.matmul(wg, cols).reshape(o, ho, wo, n)     # (G, O/G, Ho*Wo*N)
+    else:
+        cols = None
+        win = _windows(_padded_channels_first(x, g), g)  # (C, kH, kW, Ho, Wo, N), a view
+        y = xp.empty((o, ho, wo, n), dtype=x.dtype)
+        for i0, i1 in blocks:
+            part = xp.ascontiguousarray(win[:, :, :, i0:i1]).reshape(g.groups, wg.shape[2], -1)
+            y[:, i0:i1] = xp.matmul(wg, part).reshape(o, i1 - i0, wo, n)
     if bias is not None:
         y += bias.reshape(o, 1, 1, 1)
     return y.transpose(3, 0, 1, 2), cols                  # NCHW view, batch-last memory
@@ -206,8 +241,16 @@ def conv_backward_data(gy, w, g, bias=None, rows=None):
     wg = w.reshape(g.groups, o // g.groups, cg * kh * kw)
     if rows is None:
         rows = _grouped_rows(gy, g.groups)
-    cols = xp.matmul(wg.transpose(0, 2, 1), rows)                 # (G, K, Ho*Wo*N)
-    x = col2im(cols.reshape(cg * g.groups, kh, kw, ho, wo, n), g)
+    blocks = _blocks(ho, cg * g.groups * kh * kw * wo * n * gy.itemsize)
+    if len(blocks) == 1:
+        cols = xp.matmul(wg.transpose(0, 2, 1), rows)             # (G, K, Ho*Wo*N)
+        x = col2im(cols.reshape(cg * g.groups, kh, kw, ho, wo, n), g)
+    else:
+        canvas = xp.zeros((cg * g.groups,) + g.padded_hw() + (n,), dtype=gy.dtype)
+        for i0, i1 in blocks:                 # output rows i0..i1 are columns i0*Wo*N ...
+            part = xp.matmul(wg.transpose(0, 2, 1), rows[:, :, i0 * wo * n:i1 * wo * n])
+            _col2im_add(canvas, part.reshape(cg * g.groups, kh, kw, i1 - i0, wo, n), g, i0)
+        x = _crop(canvas, g)
     if bias is not None:
         x += bias.reshape(1, -1, 1, 1)
     return x
@@ -222,10 +265,19 @@ def conv_backward_weight(x, gy, g, cols=None, rows=None):
     c = x.shape[1]
     o = gy.shape[1]
     kh, kw = g.kernel
-    if cols is None:
-        cols = im2col(x, g)                               # (G, K, Ho*Wo*N)
     if rows is None:
         rows = _grouped_rows(gy, g.groups)
+    ho, wo = g.out_hw
+    blocks = _blocks(c, kh * kw * ho * wo * x.shape[0] * x.itemsize)
+    if cols is None and g.groups == 1 and len(blocks) > 1:
+        win = _windows(_padded_channels_first(x, g), g)  # (C, kH, kW, Ho, Wo, N), a view
+        gw = xp.empty((o, c * kh * kw), dtype=rows.dtype)
+        for c0, c1 in blocks:                 # channels c0..c1 are weight columns c0*kH*kW ...
+            part = xp.ascontiguousarray(win[c0:c1]).reshape((c1 - c0) * kh * kw, -1)
+            gw[:, c0 * kh * kw:c1 * kh * kw] = xp.matmul(rows[0], part.T)
+        return gw.reshape(o, c, kh, kw)
+    if cols is None:
+        cols = im2col(x, g)                               # (G, K, Ho*Wo*N)
     gw = xp.matmul(rows, cols.transpose(0, 2, 1))         # (G, O/G, K)
     return gw.reshape(o, c // g.groups, kh, kw)
 
@@ -253,7 +305,7 @@ class Conv2d(Function):
 
     def forward(self, x, w, b=None):
         y, cols = conv_forward(x, w, self.g, b)
-        if self.keep_cols or cols.size <= x.size:
+        if cols is not None and (self.keep_cols or cols.size <= x.size):
             self.cols = cols                              # im2col(x), for the weight grad
         return y
 
