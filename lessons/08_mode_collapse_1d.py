@@ -38,28 +38,33 @@ import numpy as np  # noqa: E402
 
 from minigan.evaluation import modes  # noqa: E402
 from minigan.plots import toys as plot  # noqa: E402
-from minigan.commands.toy import study_settings  # noqa: E402
 from minigan.experiments import mode_study as toy_modes  # noqa: E402
+from minigan.experiments.toy_options import ToyOptions  # noqa: E402
 
-# --quick trains for a few seconds only (the study's own --quick: 300 steps, 2 seeds per
-# setting; the numbers then mostly show the machinery); the full lesson trains the study's
-# 1500-step run with the width-64 MLPs (seed 0 drops the mode at -15 near step 1200), then
-# 10 seeds for each of three settings (~90 s).
+# The single run below is the study's full 1500-step run even with --quick (4 s: short enough,
+# and shorter runs do not collapse); --quick trains the 10-seed comparison of section 4 with
+# one seed per setting only, and says so.
+FULL_RATES = {"leaky ReLU, lr 1e-3": "10/10", "leaky ReLU, lr 3e-3": "4/10",
+              "ReLU, lr 1e-3": "7/10"}      # docs/results/mode_collapse.md, 10 seeds each
 
 # %% [markdown]
 # ## 1. The settings: those of `python -m minigan toy --dist mix1d --modes 4 --method gan
-# --schedule constant --lr 3e-3`
+# --schedule constant --lr 3e-3`, as a keyword config
+
 
 # %%
-common = ["--dist", "mix1d", "--modes", "4", "--method", "gan", "--schedule", "constant",
-          "--device", args.device]
-flags = common + ["--lr", "3e-3"]
-if args.quick:
-    flags += ["--quick"]
-s = study_settings(flags)
-print(f"{s['method']} on mix1d (K={s['modes']}, spacing {s['spacing']}): {s['steps']} G steps, "
-      f"MLP {s['depth']}x{s['hidden']} {s['activation']}, batch {s['batch']}, Adam lr {s['lr']:g} "
-      f"({s['schedule']})")
+def config(**changes):
+    """The mode study's resolved settings for this lesson's GAN, with ``changes``."""
+    opts = dict(dist="mix1d", modes=4, method="gan", schedule="constant", lr=3e-3,
+                device=args.device)
+    return toy_modes.settings(ToyOptions(**{**opts, **changes}))
+
+
+s = config()
+course.section(args, "1. A vanilla GAN on four Gaussians",
+               f"{s['method']} (the minimax loss) on mix1d: K = {s['modes']} modes "
+               f"{s['spacing']:g} apart; {s['steps']} G steps; MLPs {s['depth']}x{s['hidden']} "
+               f"{s['activation']}; batch {s['batch']}; Adam lr {s['lr']:g}, constant.")
 
 # %% [markdown]
 # ## 2. Train, keeping 40 snapshots of G's samples and the mode count every 1/40 of the run
@@ -70,28 +75,32 @@ res = toy_modes.train_one(s, args.seed, args.device, snapshots=40,
 sc, data = res["score"], res["data"]
 centres = modes.centres_of(data)[0][:, 0]
 missed = [float(c) for c, n in zip(centres, sc["counts"]) if n == 0]
-first_two = next((r["step"] for r in res["track"] if r["modes"] >= 2), None)
-print(f"seed {args.seed}: {modes.format_score(sc)}, JSD {sc['jsd']:.4f} nats "
-      f"({res['seconds']:.1f} s training)")
-print("HQ samples per mode: " + ", ".join(f"x={c:+.0f}: {n}" for c, n in zip(centres,
-                                                                          sc["counts"])))
-print(f"modes missed at the end: {missed or 'none'}; most modes ever covered during training: "
-      f"{max(r['modes'] for r in res['track'])}")
-
+most = max(r["modes"] for r in res["track"])
 # What the perfect generator scores under the same protocol: 2500 samples of p_data itself.
 true_score = modes.mode_metrics(data.sample_numpy(modes.N_SAMPLES, np.random.default_rng(1)),
                                 data)
-print(f"p_data itself: {modes.format_score(true_score)}")
+course.section(args, "2. One run, seed by seed: does G cover every mode?",
+               "2500 samples of G at the end; a mode is covered when a high-quality sample "
+               "(within 3 sigma of a centre) lands on it.")
+course.check(args, f"modes covered at the end (seed {args.seed})", sc["modes"],
+             reference=f"p_data itself: {true_score['modes']}/4", ok=sc["modes"] < 4,
+             good="collapse: modes missed", bad="no collapse in this seed")
+course.check(args, "HQ samples per mode", ", ".join(f"x={c:+.0f}: {n}" for c, n in
+                                                    zip(centres, sc["counts"])),
+             reference=f"modes missed: {missed or 'none'}; most ever covered: {most}")
+course.check(args, "high-quality fraction", sc["hq"], reference=f"p_data: {true_score['hq']:.3f}",
+             fmt=".3f")
 
 # %% [markdown]
 # ## 3. The figures: the histogram over training (mode hopping), and the counts over time
 
 # %%
 fig_hop = plot.hopping_figure(res["snapshots"], data, args.out / "hopping.png",
-                              title=f"vanilla GAN on 4 Gaussians, seed {args.seed}, "
-                                    f"{s['steps']} steps: {sc['modes']}/4 modes at the end")
+                              title=f"vanilla GAN on 4 Gaussians, seed {args.seed}: "
+                                    f"{sc['modes']}/4 modes at the end")
 fig_curves = plot.mode_curves_figure(res["track"], args.out / "modes_over_training.png",
                                      n_modes=data.k, title="modes covered, HQ %, JSD")
+print(f"  figure: {fig_hop}\n  figure: {fig_curves}")
 
 # %% [markdown]
 # ## 4. Which settings cause it, and how often: 10 seeds per setting
@@ -100,38 +109,34 @@ fig_curves = plot.mode_curves_figure(res["track"], args.out / "modes_over_traini
 # seeds whose 2500 samples hit every mode.
 
 # %%
-SETTINGS = {"leaky ReLU, lr 1e-3": ["--lr", "1e-3"],
-            "leaky ReLU, lr 3e-3": ["--lr", "3e-3"],
-            "ReLU, lr 1e-3": ["--lr", "1e-3", "--activation", "relu"]}
-n_seeds = 2 if args.quick else 10
+SETTINGS = {"leaky ReLU, lr 1e-3": dict(lr=1e-3),
+            "leaky ReLU, lr 3e-3": dict(lr=3e-3),
+            "ReLU, lr 1e-3": dict(lr=1e-3, activation="relu")}
+n_seeds = 1 if args.quick else 10
+course.section(args, "4. Which settings cause it, and how often",
+               f"The same GAN and budget under three settings, {n_seeds} seed(s) each; the "
+               "count is of seeds whose samples hit all 4 modes.")
 rates = {}
-for name, extra in SETTINGS.items():
-    sv = study_settings(common + extra + (["--quick"] if args.quick else []))
-    scores = [toy_modes.train_one(sv, seed, args.device)["score"] for seed in range(n_seeds)]
-    full = sum(x["modes"] == 4 for x in scores)
-    rates[name] = full
-    print(f"{name:<22s} all 4 modes in {full}/{n_seeds} seeds; mean modes "
-          f"{np.mean([x['modes'] for x in scores]):.1f}, mean HQ "
-          f"{100 * np.mean([x['hq'] for x in scores]):.1f} %", flush=True)
-# Measured (full lesson, this 2-core CPU): 10/10, 4/10 and 7/10 seeds with all 4 modes. A
-# high learning rate lets D's verdict swing further each step, so G's mass chases the modes D
+for name, change in SETTINGS.items():
+    scores = [toy_modes.train_one(config(**change), seed, args.device)["score"]
+              for seed in range(n_seeds)]
+    rates[name] = sum(x["modes"] == 4 for x in scores)
+    course.check(args, f"{name}: seeds with all 4 modes", f"{rates[name]}/{n_seeds}",
+                 reference=f"mean modes {np.mean([x['modes'] for x in scores]):.1f}, mean HQ "
+                           f"{100 * np.mean([x['hq'] for x in scores]):.1f} %",
+                 quick_note="one seed is an anecdote", full=FULL_RATES[name])
+if not args.quick:
+    course.check(args, "the lr 3e-3 setting collapses more often than lr 1e-3",
+                 f"{rates['leaky ReLU, lr 3e-3']} vs {rates['leaky ReLU, lr 1e-3']} of {n_seeds}",
+                 reference="the study: 4/10 vs 10/10",
+                 ok=rates["leaky ReLU, lr 3e-3"] < rates["leaky ReLU, lr 1e-3"])
+# A high learning rate lets D's verdict swing further each step, so G's mass chases the modes D
 # currently calls real and leaves the others. Dead ReLU units take away pieces of the
 # piecewise-linear map G would need to stretch to the far modes (a contributor: the ReLU seeds
 # that miss modes have more dead units on average). Lesson 09 fixes the 3e-3 setting with the
 # remedies.
 
 # %%
-course.report(args, {
-    "steps": s["steps"],
-    "modes covered (of 4)": sc["modes"],
-    "HQ fraction": sc["hq"],
-    "reverse KL [nats]": sc["rev_kl"],
-    "JSD [nats]": sc["jsd"],
-    "HQ samples per mode": str(sc["counts"]),
-    "modes missed (centres)": str(missed),
-    "first step with >= 2 modes": first_two if first_two is not None else "never",
-    "p_data itself: modes / HQ": f"{true_score['modes']}/4, {true_score['hq']:.3f}",
-    "train seconds": res["seconds"],
-    **{f"{name}: seeds with all 4 modes (of {n_seeds})": r for name, r in rates.items()},
-}, [fig_hop, fig_curves],
-    notes="--quick trains a few seconds only: the numbers then just show the machinery")
+course.report(args, {"steps": s["steps"], "reverse KL [nats]": sc["rev_kl"],
+                     "JSD [nats]": sc["jsd"], "train seconds": res["seconds"]},
+              [fig_hop, fig_curves])
