@@ -39,7 +39,6 @@ import numpy as np  # noqa: E402
 from minigan.evaluation import modes  # noqa: E402
 from minigan.plots import toys as plot  # noqa: E402
 from minigan.experiments import mode_study as toy_modes  # noqa: E402
-from minigan.experiments.toy_options import ToyOptions  # noqa: E402
 
 # The single run below is the study's full 1500-step run even with --quick (4 s: short enough,
 # and shorter runs do not collapse); --quick trains the 10-seed comparison of section 4 with
@@ -57,7 +56,7 @@ def config(**changes):
     """The mode study's resolved settings for this lesson's GAN, with ``changes``."""
     opts = dict(dist="mix1d", modes=4, method="gan", schedule="constant", lr=3e-3,
                 device=args.device)
-    return toy_modes.settings(ToyOptions(**{**opts, **changes}))
+    return toy_modes.config(**{**opts, **changes})
 
 
 s = config()

@@ -37,7 +37,6 @@ args = course.lesson_args(__doc__, blas_threads=1)
 
 from minigan.evaluation import modes  # noqa: E402
 from minigan.plots import toys as plot  # noqa: E402
-from minigan.commands.toy import study_settings  # noqa: E402
 from minigan.experiments import mode_study as toy_modes  # noqa: E402
 from minigan.gan.remedies import METHODS  # noqa: E402
 
@@ -51,12 +50,11 @@ CHOICES = ["gan", "minibatch", "pacgan"] + ([] if args.quick else ["unrolled"])
 # ## 1. The same budget for every method
 
 # %%
-flags = ["--dist", "mix1d", "--modes", "4", "--schedule", "constant", "--lr", "3e-3",
-         "--unroll", "10", "--unroll-lr", "5e-4", "--device", args.device]
+BASE = dict(dist="mix1d", modes=4, schedule="constant", lr=3e-3, unroll=10, unroll_lr=5e-4,
+            device=args.device, quick=args.quick)      # lesson 08's collapse setting
 results, lines = {}, []
 for method in CHOICES:
-    s = study_settings(flags + ["--method", method]
-                                 + (["--quick"] if args.quick else []))
+    s = toy_modes.config(**BASE, method=method)
     r = toy_modes.train_one(s, args.seed, args.device, snapshots=40,
                             track_every=max(1, s["steps"] // 40))
     results[method] = r
@@ -117,8 +115,7 @@ for m, r in results.items():
 ema_seed = args.seed + 1
 averaged = {}
 for method in ["gan", "wgan-gp"]:
-    se = study_settings(flags + ["--method", method, "--ema", "0.99"]
-                                  + (["--quick"] if args.quick else []))
+    se = toy_modes.config(**BASE, method=method, ema=0.99)
     r = toy_modes.train_one(se, ema_seed, args.device, track_every=max(1, se["steps"] // 40))
     averaged[method] = r
     print(f"{method:<8s} seed {ema_seed}: last G {modes.format_score(r['score'])}; "

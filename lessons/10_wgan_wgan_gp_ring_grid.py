@@ -55,7 +55,6 @@ from minigan import backend, gan, optim  # noqa: E402
 from minigan.evaluation import modes, theory  # noqa: E402
 from minigan.plots import toys as plot  # noqa: E402
 from minigan.data import toy  # noqa: E402
-from minigan.commands.toy import study_settings  # noqa: E402
 from minigan.experiments import mode_study as toy_modes  # noqa: E402
 from minigan.gan import losses  # noqa: E402
 
@@ -222,12 +221,12 @@ print(f"fresh critic on ring8: critic loss E f(G) - E f(x) = {c_loss.item():+.4f
 # gets the same number of *generator* steps; the WGANs pay 5 critic steps for each.
 
 # %%
-budget = ["--steps", str(TRAIN_STEPS), "--hidden", str(TRAIN_HIDDEN), "--device", dev]
+budget = dict(steps=TRAIN_STEPS, hidden=TRAIN_HIDDEN, device=dev)
 results = {}
 for dist in ("ring8", "grid25"):
     cfg = toy_modes.MODE_CONFIG[dist]
     for method in METHODS_2D:
-        s = study_settings(["--dist", dist, "--method", method] + budget)
+        s = toy_modes.config(dist=dist, method=method, **budget)
         r = toy_modes.train_one(s, args.seed, dev, snapshots=6,
                                 track_every=max(1, s["steps"] // 20))
         results[dist, method] = r

@@ -334,3 +334,15 @@ def test_d_optimizer_runs_at_its_own_learning_rate():
     r = toy_modes.train_one(s, seed=0)
     assert r["trainer"].d_optimizer.param_groups[0]["lr"] == pytest.approx(4e-3)
     assert r["trainer"].g_optimizer.param_groups[0]["lr"] == pytest.approx(1e-3)
+
+
+def test_keyword_config_matches_the_command_line():
+    """mode_study.config(**options) (lessons, notebooks) resolves to what the same flags give."""
+    words = ["--dist", "mix1d", "--modes", "4", "--method", "gan", "--schedule", "constant",
+             "--lr", "3e-3", "--unroll", "10", "--unroll-lr", "5e-4", "--quick"]
+    kw = dict(dist="mix1d", modes=4, method="gan", schedule="constant", lr=3e-3, unroll=10,
+              unroll_lr=5e-4, quick=True)
+    assert toy_modes.config(**kw) == study_settings(words)
+    assert toy_modes.config(dist="ring8", method="wgan", steps=100)["steps"] == 100
+    with pytest.raises(TypeError):
+        toy_modes.config(dist="ring8", learning_rate=1e-3)     # a misspelt option is an error

@@ -88,6 +88,14 @@ def is_mode_study(args):
             or bool(getattr(args, "seeds", None)) or bool(getattr(args, "compare", None)))
 
 
+def config(**options):
+    """The resolved settings for keyword options (the fields of ``ToyOptions``), e.g.
+    ``config(dist="mix1d", modes=4, method="gan", lr=3e-3)``: what ``minigan toy`` with the
+    same flags would run. Lessons and notebooks build their runs with it."""
+    from .toy_options import ToyOptions
+    return settings(ToyOptions(**options))
+
+
 def settings(args):
     """The resolved settings of a run (a dict, saved in history.json) from its options
     (a ``ToyOptions``: ``None`` fields take the distribution's and the method's defaults)."""
