@@ -56,6 +56,8 @@ def _pair(a, b):
 class _Binary(Function):
     """Broadcasting binary op: ``grads`` gives the un-reduced gradients, summed to shape here."""
 
+    _grads_arrays = None      # (gy, a, b) -> first-order gradients from arrays, if defined
+
     def __call__(self, a, b):
         try:
             return Function.__call__(self, a, b)
@@ -69,6 +71,10 @@ class _Binary(Function):
 
     def backward(self, gy):
         a, b = self.inputs
+        if (not is_grad_enabled() and a.array.shape == b.array.shape == gy.array.shape
+                and self._grads_arrays is not None):
+            # first order, no broadcasting: the same products on arrays, no Functions
+            return self._grads_arrays(gy, a.array, b.array)
         ga, gb = self.grads(gy, a, b)
         need_a, need_b = self.needs_input_grad
         return (sum_to(ga, a.shape) if need_a and ga is not None else None,
@@ -82,6 +88,10 @@ class Add(_Binary):
     def grads(self, gy, a, b):
         return gy, gy
 
+    def _grads_arrays(self, gy, a, b):
+        need_a, need_b = self.needs_input_grad
+        return (gy if need_a else None), (gy if need_b else None)
+
 
 class Sub(_Binary):
     def forward(self, a, b):
@@ -89,6 +99,10 @@ class Sub(_Binary):
 
     def grads(self, gy, a, b):
         return gy, -gy if self.needs_input_grad[1] else None
+
+    def _grads_arrays(self, gy, a, b):
+        need_a, need_b = self.needs_input_grad
+        return (gy if need_a else None), (Tensor(-gy.array) if need_b else None)
 
 
 class Mul(_Binary):
@@ -98,6 +112,11 @@ class Mul(_Binary):
     def grads(self, gy, a, b):
         need_a, need_b = self.needs_input_grad
         return (gy * b if need_a else None), (gy * a if need_b else None)
+
+    def _grads_arrays(self, gy, a, b):
+        need_a, need_b = self.needs_input_grad
+        g = gy.array
+        return (Tensor(g * b) if need_a else None), (Tensor(g * a) if need_b else None)
 
 
 class Div(_Binary):
@@ -150,7 +169,7 @@ class Neg(Function):
         return -x
 
     def backward(self, gy):
-        return -gy
+        return -gy if is_grad_enabled() else Tensor(-gy.array)
 
 
 class Exp(Function):
