@@ -172,3 +172,18 @@ def test_mse_training_beats_its_start_on_held_out_patches():
                 opt.step()
             gains.append(Q.psnr(upscale(G, lr), hr, border=4) - before)
     assert min(gains) > 0.2, gains
+
+
+def test_a_run_stopped_at_the_switch_serves_its_mse_model(tmp_path):
+    from minigan.experiments import images as I
+    from minigan.experiments.images.srgan import SRGANRun
+    cfg = I.runner._config("srgan", False, dict(TINY, steps=2, mse_steps=2), size=0)
+    with backend.blas_threads(1):
+        run = I.MODELS["srgan"](SRGANRun.load_data(None), cfg, tmp_path, seed=0)
+        run.train_steps(2, progress=False)
+        run.save()
+    G = load_generator(tmp_path / "checkpoint.npz", "mse")
+    for a, b in zip(G.parameters(), run.G.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(ValueError, match="before its adversarial phase"):
+        load_generator(tmp_path / "checkpoint.npz", "gan")

@@ -128,8 +128,8 @@ def load_generator(path, which="mse", device=None):
     if which == "gan" and int(state["step"]) <= c["mse_steps"]:
         raise ValueError(f"{path}: the run stopped at step {int(state['step'])}, before its "
                          f"adversarial phase (from step {c['mse_steps']}); use the mse generator")
-    if which == "mse" and int(state["step"]) < c["mse_steps"]:
-        key = "G"                           # still in the MSE phase: G is the MSE model
+    if which == "mse" and int(state["step"]) <= c["mse_steps"]:
+        key = "G"          # no adversarial step yet: G is the MSE model (G_mse not copied yet)
     G = SRResNet(1, c["width"], c["blocks"], c["scale"], c["up_width"])
     G.load_state_dict(state["models"][key])
     return G.to(device) if device is not None else G
