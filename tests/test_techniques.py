@@ -19,6 +19,11 @@ def t64(a, grad=False):
     return Tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
 
 
+def host(t):
+    """A Tensor's values as a NumPy array, from whichever device it is on."""
+    return backend.to_numpy(t.array)
+
+
 # ----------------------------------------------------------------- one-sided label smoothing
 def test_smoothing_zero_is_the_minimax_loss_and_real_optimum_is_one_minus_alpha():
     rng = np.random.default_rng(0)
@@ -59,22 +64,23 @@ def test_feature_matching_loss_value_gradient_and_shape_check():
 def test_historical_average_is_the_mean_of_past_parameters_and_penalty_gradient():
     lin = minigan.nn.Linear(3, 2)
     ha = HistoricalAverage(lin, weight=0.5)
-    seen = [[p.array.copy() for p in lin.parameters()]]
+    seen = [[host(p).copy() for p in lin.parameters()]]
     rng = np.random.default_rng(2)
     for _ in range(4):                                   # four "optimizer steps"
         for p in lin.parameters():
-            p.array += rng.normal(size=p.shape).astype(p.array.dtype)
+            step = rng.normal(size=p.shape).astype(np.float32)
+            p.array += backend.as_array(step, device=p.device)
         ha.update()
-        seen.append([p.array.copy() for p in lin.parameters()])
+        seen.append([host(p).copy() for p in lin.parameters()])
     means = [np.mean([s[i] for s in seen], axis=0) for i in range(2)]
     for m, want in zip(ha._means(), means):
-        np.testing.assert_allclose(m.array, want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(host(m), want, rtol=1e-5, atol=1e-6)
     pen = ha.penalty()
-    want = 0.5 * sum(((p.array - m) ** 2).sum() for p, m in zip(lin.parameters(), means))
+    want = 0.5 * sum(((host(p) - m) ** 2).sum() for p, m in zip(lin.parameters(), means))
     assert np.isclose(pen.item(), want, rtol=1e-5)
     pen.backward()
     for p, m in zip(lin.parameters(), means):                  # d/dθ λ||θ - θ̄||² = 2λ(θ - θ̄)
-        np.testing.assert_allclose(p.grad.array, 2 * 0.5 * (p.array - m), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(host(p.grad), 2 * 0.5 * (host(p) - m), rtol=1e-4, atol=1e-6)
     with pytest.raises(ValueError, match="historical averaging"):
         HistoricalAverage(lin, weight=0.0)
 
@@ -85,16 +91,16 @@ def test_virtual_batchnorm_makes_each_output_independent_of_its_batch():
     G = DCGANGenerator(z_dim=8, size=8, width=4, norm="virtual")
     assert not any(type(m).__name__.startswith("BatchNorm") for m in G.modules())
     z = minigan.randn(6, 8)
-    full = G(z).array
-    alone = np.concatenate([G(Tensor(z.array[i:i + 1])).array for i in range(6)])
+    full = host(G(z))
+    alone = np.concatenate([host(G(Tensor(z.array[i:i + 1]))) for i in range(6)])
     np.testing.assert_allclose(full, alone, atol=1e-5)       # G(z) depends on z only
     G.eval()
-    np.testing.assert_allclose(G(z).array, full, atol=1e-6)  # no running stats: eval = train
+    np.testing.assert_allclose(host(G(z)), full, atol=1e-6)  # no running stats: eval = train
 
 
 def test_virtual_batchnorm_matches_its_formula_and_backprops_through_the_reference():
     rng = np.random.default_rng(3)
-    vbn = VirtualBatchNorm2d(2).double()
+    vbn = VirtualBatchNorm2d(2, device="cpu").double()
     ref = t64(rng.normal(size=(5, 2, 3, 3)), grad=True)
     x = t64(rng.normal(size=(2, 2, 3, 3)))
     net = minigan.nn.Sequential(vbn)
@@ -133,14 +139,14 @@ def test_each_switch_changes_training_and_resumes_bit_for_bit(kw, tmp_path):
     plain.train(3)
     tr = _trainer(**kw)
     tr.train(3)
-    assert not all(np.array_equal(a.array, b.array)
+    assert not all(np.array_equal(host(a), host(b))
                    for a, b in zip(plain.D.parameters(), tr.D.parameters()))
     tr.save_checkpoint(tmp_path / "ck.npz")
     tr.train(2)
     again = _trainer(**kw).resume(tmp_path / "ck.npz")
     again.train(2)
     for a, b in zip(tr.G.parameters(), again.G.parameters()):
-        np.testing.assert_array_equal(a.array, b.array)
+        np.testing.assert_array_equal(host(a), host(b))
 
 
 def test_switches_refuse_what_they_cannot_do():

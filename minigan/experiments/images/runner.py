@@ -118,10 +118,10 @@ def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images"
         samples = run.samples(run.n_samples)
         labels = list(samples)
         main = samples[labels[0]]
-    if main.shape[-2:] != (run.size, run.size):
-        raise ValueError(f"{model} drew {main.shape[-2]}×{main.shape[-1]} images for "
-                         f"{run.size}×{run.size} data ({dataset['name']}): this model does not "
-                         f"support that image size")
+        if main.shape[-2:] != (run.size, run.size):
+            raise ValueError(f"{model} drew {main.shape[-2]}×{main.shape[-1]} images for "
+                             f"{run.size}×{run.size} data ({dataset['name']}): this model does "
+                             f"not support that image size")
         save_array(run.out / "samples.npy", main.astype(np.float32))
         summary["samples"] = str(run.out / "samples.npy")
         scorer = None
