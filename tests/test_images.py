@@ -176,7 +176,7 @@ def test_command_rejects_bad_data(tmp_path, capsys):
     from minigan.commands import cli
     rc = cli.main(["images", "--model", "ae", "--quick", "--data", "cifar", "--out",
                    str(tmp_path)])
-    assert rc == 1 and "digits, digits16 or mnist:PATH" in capsys.readouterr().err
+    assert rc == 1 and "digits, digits16, mnist or mnist:PATH" in capsys.readouterr().err
 
 
 def test_mnist_folder_runs_end_to_end(tmp_path, monkeypatch):
@@ -190,6 +190,8 @@ def test_mnist_folder_runs_end_to_end(tmp_path, monkeypatch):
         write_idx(tmp_path / (img + ".gz"), rng.integers(0, 256, (n, 28, 28)).astype(np.uint8))
         write_idx(tmp_path / (lab + ".gz"), (np.arange(n) % 10).astype(np.uint8))
     monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path / "cache"))
+    from minigan.experiments.images import base
+    monkeypatch.setattr(base, "N_SAMPLES_28", 1000)    # 28×28 runs write 10 000 (speed)
     summary = I.run_images("ae", steps=3, out=tmp_path / "run", data=f"mnist:{tmp_path}",
                            quick=True, verbose=False, figures=False)
     s = np.load(tmp_path / "run" / "samples.npy")
