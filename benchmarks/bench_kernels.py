@@ -29,9 +29,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 if __package__ in (None, ""):          # run as a script: make the repository importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import minigan  # noqa: E402
-from minigan import backend  # noqa: E402
-import minigan.functional as F  # noqa: E402
+import minigan
+import minigan.functional as F
+from minigan import backend
 
 np = backend.np
 
@@ -212,15 +212,11 @@ def main(argv=None):
     torch = None
     limiter = None
     if args.threads is not None:
-        try:
-            from minigan import backend as _backend   # pins the count (no adaptive default)
-            limiter = _backend.blas_threads(args.threads)
-        except ImportError:
-            print("(threadpoolctl is not installed: set OPENBLAS_NUM_THREADS instead of --threads)")
+        limiter = backend.blas_threads(args.threads)     # pinned: no adaptive default
     threads = _blas_threads()
     if not args.no_torch and r.device == "cpu":
         try:
-            import torch  # noqa: F811  (reference only)
+            import torch
             torch.set_num_threads(threads)
         except ImportError:
             torch = None
@@ -262,7 +258,7 @@ def main(argv=None):
     for name in missing:
         print(f"(F.{name} is not in minigan.functional yet: skipped)")
     if limiter is not None:
-        limiter.restore_original_limits()
+        limiter.__exit__(None, None, None)   # also a no-op nullcontext
     return 0
 
 

@@ -412,7 +412,7 @@ def _blas_controllers():
             from threadpoolctl import ThreadpoolController
             ctl = ThreadpoolController().select(user_api="blas")
             _auto["controllers"] = list(ctl.lib_controllers)
-        except Exception:                                 # pragma: no cover (no threadpoolctl)
+        except (ImportError, OSError, AttributeError, ValueError):   # no threadpoolctl, no BLAS
             _auto["controllers"] = []
     return _auto["controllers"]
 

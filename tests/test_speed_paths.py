@@ -308,8 +308,8 @@ def test_conv_column_matrices_in_slices_give_the_same_results(monkeypatch, group
 
     def run():
         out = []
-        conv = lambda a, b: F.conv2d(a, b, stride=2, padding=1, groups=groups)  # noqa: E731
-        convt = lambda a, b: F.conv_transpose2d(a, b, stride=2, padding=1,  # noqa: E731
+        conv = lambda a, b: F.conv2d(a, b, stride=2, padding=1, groups=groups)
+        convt = lambda a, b: F.conv_transpose2d(a, b, stride=2, padding=1,
                                                 output_padding=1, groups=groups)
         for f, w, gy in ((conv, wc, gy_c), (convt, wt, gy_t)):
             xt, wt_ = minigan.tensor(x, requires_grad=True), minigan.tensor(w, requires_grad=True)
