@@ -38,7 +38,8 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=9, help="interleaved repetitions (>= 7)")
     ap.add_argument("--threads", type=int, default=None,
                     help="BLAS/PyTorch threads for the kernel table and the DCGAN iteration "
-                         "(default: all cores); the MLP iteration always uses 1")
+                         "(default: minigan's adaptive default, backend.auto_blas_threads; "
+                         "PyTorch all cores); the MLP iteration always uses 1")
     ap.add_argument("--skip-kernels", action="store_true")
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--default-coretype", action="store_true",
