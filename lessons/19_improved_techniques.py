@@ -120,6 +120,16 @@ for n in names:
     if n != "plain":
         numbers[f"{n}: change of the mean Fréchet vs plain"] = f"{100 * e['frechet_change']:+.0f} %"
         numbers[f"{n}: verdict"] = verdict
+# Paired by seed: a seed starts every variant from the same weights and batches, so the change
+# seed by seed says more than the two means.
+plain_by_seed = {r["seed"]: r["dcgan_ema"]["frechet"] for r in rows if r["technique"] == "plain"}
+for n in names[1:] if names[0] == "plain" else names:
+    pairs = sorted((r["seed"], r["dcgan_ema"]["frechet"] / plain_by_seed[r["seed"]] - 1)
+                   for r in rows if r["technique"] == n and r["seed"] in plain_by_seed)
+    better = sum(d < 0 for _, d in pairs)
+    print(f"{n:6s} seed by seed vs plain: " + ", ".join(f"{100 * d:+.0f} %" for _, d in pairs)
+          + f"  (lower Fréchet on {better} of {len(pairs)} seeds)")
+    numbers[f"{n}: lower Fréchet than plain on"] = f"{better} of {len(pairs)} seeds"
 helped = [n for n in names if verdicts[n] == "helped"]
 print("helped here: " + (", ".join(
     f"{n} ({100 * summary['dcgan_ema'][n]['frechet_change']:+.0f} % Fréchet)" for n in helped)
