@@ -25,7 +25,9 @@ prints them. Host-side (NumPy arrays in, NumPy arrays and floats out).
 """
 from __future__ import annotations
 
-import numpy as np
+from .. import backend
+
+np = backend.np      # host-side measurement on image arrays
 
 __all__ = ["nearest_training", "memorisation_check", "format_memorisation"]
 
