@@ -69,16 +69,18 @@ def numerical_jacobian(fn, inputs, wrt, eps):
     jac = []
     n_out = _flat_outputs(fn, inputs).size
     for i in wrt:
-        x = inputs[i]
-        flat = x.array.reshape(-1)        # a view: nudging it nudges x
+        arr = inputs[i].array
         cols = []
-        for k in range(flat.size):
-            old = flat[k].item()
-            flat[k] = old + eps
+        # Index the array itself, element by element in C order (the order of ravel()): a
+        # reshape(-1) of a non-contiguous input (a transposed view) would be a *copy*, and
+        # nudging a copy would leave x unchanged -- a numerical gradient of 0.
+        for idx in np.ndindex(*arr.shape):
+            old = arr[idx].item()
+            arr[idx] = old + eps
             plus = _flat_outputs(fn, inputs)
-            flat[k] = old - eps
+            arr[idx] = old - eps
             minus = _flat_outputs(fn, inputs)
-            flat[k] = old
+            arr[idx] = old
             cols.append((plus - minus) / (2 * eps))
         jac.append(np.stack(cols, axis=1) if cols else np.zeros((n_out, 0)))
     return jac

@@ -91,3 +91,18 @@ def test_gradcheck_explains_non_finite_values():
     with np.errstate(divide="ignore", invalid="ignore"):
         with pytest.raises(minigan.GradcheckError, match="non-finite values at element"):
             minigan.gradcheck(minigan.log, (x,))
+
+
+def test_gradcheck_nudges_a_non_contiguous_input_itself():
+    """A transposed view's reshape(-1) is a copy: the numerical Jacobian must nudge the
+    tensor's own elements, or every column would read 0 and a right rule would 'fail'."""
+    x = minigan.randn(3, 4, dtype="float64").T.detach().requires_grad_(True)
+    assert not x.array.flags["C_CONTIGUOUS"]
+    assert minigan.gradcheck(lambda t: (t * t).sum(0), (x,))
+    from minigan.gradcheck import numerical_jacobian
+    (jac,) = numerical_jacobian(lambda t: (t * t).sum(0), (x,), [0], 1e-6)
+    expected = np.zeros((3, 12))
+    for r in range(4):          # x is (4, 3): out[c] = sum_r x[r, c]^2, d/dx[r, c] = 2 x[r, c]
+        for c in range(3):
+            expected[c, r * 3 + c] = 2 * x.numpy()[r, c]
+    np.testing.assert_allclose(jac, expected, atol=1e-6)
