@@ -238,8 +238,8 @@ def test_module_matches_pytorch_over_train_and_eval_steps(affine, track):
                                  momentum=0.3).double()
     if affine:
         w, b = rng.standard_normal(3), rng.standard_normal(3)
-        m.weight.array[...] = w
-        m.bias.array[...] = b
+        m.weight.array[...] = minigan.backend.as_array(w, device=m.weight.device)
+        m.bias.array[...] = minigan.backend.as_array(b, device=m.bias.device)
         with torch.no_grad():
             tm.weight.copy_(torch.tensor(w))
             tm.bias.copy_(torch.tensor(b))
