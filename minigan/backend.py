@@ -366,7 +366,7 @@ def scatter_add(target, index, values):
 # (``/proc/loadavg``'s instantaneous "running" field minus this process's own running threads,
 # which include BLAS's spinning workers) and use the cores they leave idle, at least one.
 # An explicit choice always wins: ``$OPENBLAS_NUM_THREADS`` / ``$OMP_NUM_THREADS`` /
-# ``$MKL_NUM_THREADS`` (what ``cpurun`` and most clusters set), ``$MINIGAN_BLAS_THREADS=N``, or
+# ``$MKL_NUM_THREADS`` (what job schedulers and most clusters set), ``$MINIGAN_BLAS_THREADS=N``, or
 # a ``blas_threads(n)`` block. ``MINIGAN_BLAS_THREADS=auto`` (the default) or unset: adaptive.
 _AUTO_PERIOD = 0.05
 _auto = {"next": 0.0, "current": None, "controllers": None}
