@@ -59,7 +59,7 @@ def write_gallery(figures_dir, lessons):
             continue
         summary = json.loads(summary_file.read_text())
         checks = {c["name"]: c for c in summary.get("checks", [])}
-        rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(_fmt(v))}</td>"
+        rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(course._fmt_value(v))}</td>"
                        f"{_check_cells(checks.get(k))}</tr>"
                        for k, v in summary.get("numbers", {}).items())
         parts.append(f"<table>{rows}</table><p><small>{summary.get('seconds', '?')} s"
@@ -80,6 +80,3 @@ def _check_cells(c):
     cells = [c.get("reference") or "", c.get("verdict") or "", c.get("quick_note") or ""]
     return "".join(f"<td>{html.escape(str(x))}</td>" for x in cells)
 
-
-def _fmt(v):
-    return f"{v:.4g}" if isinstance(v, float) else str(v)

@@ -51,11 +51,12 @@ def pyplot():
     return plt
 
 
-def _save(fig, path, suptitle=None, fontsize=10, dpi=110):
-    """Finish a figure: an optional overall title, tight layout, the file, memory freed."""
+def _save(fig, path, suptitle=None, fontsize=10, dpi=110, rect=None):
+    """Finish a figure: an optional overall title, tight layout (inside ``rect``, when room
+    is kept for a figure-level legend), the file, memory freed."""
     if suptitle:
         fig.suptitle(suptitle, fontsize=fontsize)
-    fig.tight_layout()
+    fig.tight_layout(rect=rect)
     _savefig(fig, path, dpi=dpi)
     pyplot().close(fig)
     return path
@@ -138,12 +139,7 @@ def figure1(snapshots, path, title=None):
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8,
                frameon=False)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
-    _savefig(fig, path, dpi=110)
-    pyplot().close(fig)
-    return path
+    return _save(fig, path, title, fontsize=10, rect=(0, 0.08, 1, 1))
 
 
 def evolution_gif(snapshots, path, fps=4):
