@@ -59,7 +59,8 @@ def write_gallery(figures_dir, lessons):
             continue
         summary = json.loads(summary_file.read_text())
         checks = {c["name"]: c for c in summary.get("checks", [])}
-        rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(course._fmt_value(v))}</td>"
+        rows = "".join(f"<tr><td>{html.escape(str(k))}</td>"
+                       f"<td>{html.escape(course._fmt_value(v))}</td>"
                        f"{_check_cells(checks.get(k))}</tr>"
                        for k, v in summary.get("numbers", {}).items())
         parts.append(f"<table>{rows}</table><p><small>{summary.get('seconds', '?')} s"

@@ -58,15 +58,12 @@ def _augmented(name, inplace, outofplace):
 
     Without this Python would fall back to ``x = x + y``: a new tensor bound to the name, the
     parameter untouched -- a silent wrong answer. While the graph is recorded and a tensor
-    involved requires grad, the result is a new graph node instead (a leaf that requires grad
-    is refused, as in PyTorch)."""
+    involved requires grad, the result is a new graph node instead; a leaf that requires grad
+    is refused by the in-place op's own check, as in PyTorch."""
     def op(self, other):
         other_grad = isinstance(other, Tensor) and other.requires_grad
-        if is_grad_enabled() and (self.requires_grad or other_grad):
-            if self.requires_grad and self._ctx is None:
-                raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be changed "
-                                   "in place while the graph is recorded; wrap the update in "
-                                   "minigan.no_grad()")
+        leaf = self.requires_grad and self._ctx is None      # refused by ``inplace`` below
+        if is_grad_enabled() and (self.requires_grad or other_grad) and not leaf:
             return outofplace(self, other)
         shape = getattr(other, "shape", ())
         full = backend.np.broadcast_shapes(tuple(self.shape), tuple(shape))
