@@ -968,12 +968,16 @@ def instance_norm_ref(x, *wb, affine="", eps=1e-5):
     return y * (1 if w is None else w.reshape(cs)) + (0 if b is None else b.reshape(cs))
 
 
+def _draw_spatial(draw):
+    """1-2 spatial dims with at least 2 positions: a per-(sample, channel) variance needs 2."""
+    spatial = draw(shapes(1, 2, 3))
+    return spatial if math.prod(spatial) >= 2 else (2,) + spatial[1:]
+
+
 @st.composite
 def instance_norm_examples(draw):
     n, c = draw(st.integers(0, 2)), draw(st.integers(1, 2))
-    spatial = draw(shapes(1, 2, 3))
-    if math.prod(spatial) < 2:
-        spatial = (2,) + spatial[1:]
+    spatial = _draw_spatial(draw)
     affine = draw(st.sampled_from(["", "w", "b", "wb"]))
     return Example(((n, c) + spatial,) + ((c,),) * len(affine),
                    dict(affine=affine, eps=draw(st.sampled_from([1e-5, 0.1]))))
@@ -999,9 +1003,7 @@ def adain_ref(x, scale, shift, eps=1e-5):
 @st.composite
 def adain_examples(draw):
     n, c = draw(st.integers(0, 2)), draw(st.integers(1, 3))
-    spatial = draw(shapes(1, 2, 3))
-    if math.prod(spatial) < 2:
-        spatial = (2,) + spatial[1:]
+    spatial = _draw_spatial(draw)
     return Example(((n, c) + spatial, (n, c), (n, c)),
                    dict(eps=draw(st.sampled_from([1e-5, 0.1]))))
 
