@@ -9,8 +9,14 @@ lesson builds that intuition with three experiments:
 2. a new operation written by hand (a ``Function`` with ``forward`` and ``backward``),
    checked with ``minigan.gradcheck`` / ``gradgradcheck`` -- and a wrong one, caught;
 3. why gradient checks run in float64: the error of a central difference
-   (f(x+e) - f(x-e)) / 2e is truncation (~e^2) plus rounding (~machine-eps / e); in float32
-   the best you can get is ~1e-5 relative error, in float64 ~1e-11.
+   (f(x+e) - f(x-e)) / 2e is truncation (~e^2) plus rounding (~u / e, with u the unit
+   roundoff of the float type). The two balance at e ~ u^(1/3), where the error is
+   ~u^(2/3): about 1e-5 in float32 (u = 6e-8) and 1e-11 in float64 (u = 1.1e-16).
+
+What to look for in the terminal: every number is printed once, next to what it should be
+compared with. Autodiff is exact up to float64 rounding (not an approximation like finite
+differences); a right backward rule passes the checks and a wrong one is caught; and the
+best finite-difference error in float32 is about a million times worse than in float64.
 """
 # %%
 from minigan.commands import course
@@ -30,6 +36,10 @@ from minigan.gradcheck import analytical_jacobian, numerical_jacobian  # noqa: E
 # computed, so we can differentiate it again.
 
 # %%
+course.section(args, "1. Derivatives by autodiff, and derivatives of derivatives",
+               "f(x) = x sin x on [-6, 6] in float64. grad(..., create_graph=True) gives f' as a "
+               "Tensor that can be differentiated again, giving f''. Both are compared with the "
+               "calculus answers f' = sin x + x cos x and f'' = 2 cos x - x sin x.")
 n = 101 if args.quick else 401
 x = minigan.linspace(-6, 6, n, dtype="float64", device=args.device).requires_grad_()
 y = x * minigan.sin(x)
@@ -40,7 +50,11 @@ exact_d1 = np.sin(xs) + xs * np.cos(xs)
 exact_d2 = 2 * np.cos(xs) - xs * np.sin(xs)
 err1 = float(np.abs(dy.numpy() - exact_d1).max())
 err2 = float(np.abs(d2y.numpy() - exact_d2).max())
-print(f"max |autodiff f' - exact| = {err1:.2e};  max |autodiff f'' - exact| = {err2:.2e}")
+ROUNDING = "0 up to float64 rounding (~1e-15): autodiff is exact, not an approximation"
+course.check(args, "max |autodiff f' - exact|", err1, reference=ROUNDING, ok=err1 < 1e-12,
+             fmt=".1e")
+course.check(args, "max |autodiff f'' - exact|", err2, reference=ROUNDING, ok=err2 < 1e-12,
+             fmt=".1e")
 
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.plot(xs, y.detach().numpy(), "k", label="f(x) = x sin x")
@@ -79,26 +93,42 @@ class BrokenSwish(Swish):
         return gy * minigan.sigmoid(self.inputs[0])
 
 
+course.section(args, "2. Write an op, check it in three lines",
+               "Swish y = x sigmoid(x) as a Function with a hand-written backward; gradcheck "
+               "compares its Jacobian with central differences (eps = 1e-6, float64), "
+               "gradgradcheck does the same for the backward itself. BrokenSwish forgets the "
+               "product rule's second term and must be caught.")
 xc = minigan.randn(3, 4, dtype="float64", device=args.device, requires_grad=True)
-assert minigan.gradcheck(lambda t: Swish.apply(t), (xc,))
-assert minigan.gradgradcheck(lambda t: Swish.apply(t), (xc,))
-print("Swish: gradcheck and gradgradcheck pass")
+swish_ok = (minigan.gradcheck(lambda t: Swish.apply(t), (xc,), raise_exception=False)
+            and minigan.gradgradcheck(lambda t: Swish.apply(t), (xc,), raise_exception=False))
+course.check(args, "Swish passes gradcheck and gradgradcheck", bool(swish_ok),
+             reference="True: its backward is the derivative", ok=swish_ok)
 try:
     minigan.gradcheck(lambda t: BrokenSwish.apply(t), (xc,))
     caught = False
 except minigan.GradcheckError as err:
     caught = True
-    print("BrokenSwish is caught:\n  " + str(err).splitlines()[0])
+    print("  BrokenSwish's GradcheckError says: " + str(err).splitlines()[0])
+course.check(args, "BrokenSwish caught by gradcheck", caught,
+             reference="True: the missing term changes the Jacobian", ok=caught,
+             good="the wrong backward is caught", bad="the wrong backward slipped through")
 jac_a = analytical_jacobian(lambda t: Swish.apply(t), [xc], [0])[0]
 jac_n = numerical_jacobian(lambda t: Swish.apply(t), [minigan.tensor(xc.array, requires_grad=True)],
                            [0], 1e-6)[0]
 swish_err = float(np.abs(jac_a - jac_n).max())
-print(f"Swish: max |analytic - numeric| Jacobian entry = {swish_err:.2e}")
+course.check(args, "Swish max |analytic - numeric| Jacobian entry", swish_err,
+             reference="~1e-10 in float64 at eps = 1e-6 (rounding ~1e-16 / eps); gradcheck "
+                       "fails above ~1e-5", ok=swish_err < 1e-7, fmt=".1e")
 
 # %% [markdown]
 # ## 3. Why float64: the error of a finite difference against the step size
 
 # %%
+course.section(args, "3. Why float64: the error of a finite difference against the step size",
+               "The central difference of f at x0 = 0.7 for eps from 1e-12 to 1e-1, computed in "
+               "float32 and in float64. Large eps: truncation error ~eps^2 (right of the plot); "
+               "small eps: rounding error ~u/eps (left). The best eps is in between, and its "
+               "error is set by the unit roundoff u of the float type.")
 eps_grid = np.logspace(-12, -1, 23 if args.quick else 45)
 x0 = 0.7
 exact = np.sin(x0) + x0 * np.cos(x0)
@@ -113,19 +143,21 @@ for dtype in ("float32", "float64"):
         errs.append(abs(fd - exact) / abs(exact) + 1e-17)
     errs = np.array(errs)
     best[dtype] = float(errs.min())
-    ax.loglog(eps_grid, errs, "o-", ms=3, label=f"{dtype}: best {errs.min():.1e} at eps={eps_grid[errs.argmin()]:.0e}")
+    u = float(np.finfo(dtype).eps) / 2                 # unit roundoff
+    ax.loglog(eps_grid, errs, "o-", ms=3, label=f"{dtype}: best {errs.min():.1e} at "
+                                                f"eps={eps_grid[errs.argmin()]:.0e}")
+    course.check(args, f"best relative error of the central difference, {dtype}", best[dtype],
+                 reference=f"about u^(2/3) = {u ** (2 / 3):.0e} (u = {u:.1e}) at "
+                           f"eps ~ u^(1/3) = {u ** (1 / 3):.0e}; best eps on the grid "
+                           f"{eps_grid[errs.argmin()]:.0e}",
+                 ok=u ** (2 / 3) / 100 < best[dtype] < 10 * u ** (2 / 3), fmt=".1e")
 ax.set_xlabel("step eps")
 ax.set_ylabel("relative error of the central difference")
 ax.set_title("Truncation (right) vs rounding (left): check gradients in float64")
 ax.legend(fontsize=8)
 fig_fd = course.save_figure(fig, args, "finite_difference_error.png", dpi=110)
+course.check(args, "float32 / float64 best error", best["float32"] / best["float64"],
+             reference="about (u32/u64)^(2/3) = 2e6: check gradients in float64", fmt=".1e")
 
 # %%
-course.report(args, {
-    "max |f' autodiff - exact|": err1,
-    "max |f'' autodiff - exact|": err2,
-    "swish max Jacobian error": swish_err,
-    "broken backward caught": caught,
-    "best central-difference rel. error float32": best["float32"],
-    "best central-difference rel. error float64": best["float64"],
-}, [fig_derivs, fig_fd])
+course.report(args, {}, [fig_derivs, fig_fd])

@@ -14,8 +14,13 @@ In between, a lesson tells its story in the terminal:
 - ``course.save_figure`` prints where the figure went.
 
 A ``--quick`` run is for tests and a first look: where its sizes are too small for the
-phenomenon, ``check(..., quick_note=...)`` says so next to the verdict, and ``full=`` names the
-full run's number from ``docs/results/lessons.md``.
+phenomenon, ``check(..., quick_note=...)`` says so next to the verdict and shows the full run's
+number for the same check, read from ``docs/results/tour.json`` (the numbers of the last
+recorded full tour, ``python -m minigan tour --record docs/results/tour.json``).
+
+Prose that quotes a number of the lesson's own full run writes it as ``VALUE [#check name]``
+(e.g. ``8/8 [#ring8 modes, wgan]``): ``prose_quotes`` finds them, and the test suite compares
+each with the recorded full run, so that the text and the runs cannot drift apart.
 """
 from __future__ import annotations
 
@@ -27,12 +32,14 @@ import time
 
 from ..serialization import output_dir, save_json
 
-__all__ = ["LESSONS_DIR", "FIGURES_DIR", "lesson_args", "report", "discover", "find_lesson",
-           "summary_line", "section", "check", "save_figure", "Check"]
+__all__ = ["LESSONS_DIR", "FIGURES_DIR", "RESULTS_FILE", "lesson_args", "report", "discover",
+           "find_lesson", "summary_line", "section", "check", "save_figure", "Check",
+           "recorded_checks", "prose_quotes", "format_value"]
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]      # the repository: lessons/, figures/
 LESSONS_DIR = ROOT / "lessons"
 FIGURES_DIR = ROOT / "figures"
+RESULTS_FILE = ROOT / "docs" / "results" / "tour.json"     # the last recorded full tour
 _LESSON_FILE = re.compile(r"^(\d\d)_(\w+)\.py$")
 
 
@@ -134,7 +141,7 @@ class Check(dict):
     """One measured number with its reference and verdict (a dict, so it goes to JSON)."""
 
     def line(self):
-        text = f"  {self['name']}: {_fmt_value(self['value'], self.get('fmt'))}"
+        text = f"  {self['name']}: {format_value(self['value'], self.get('fmt'))}"
         if self.get("reference") is not None:
             text += f"   (reference: {self['reference']})"
         if self.get("verdict"):
@@ -156,14 +163,19 @@ def check(args, name, value, reference=None, ok=None, fmt=None, good="as expecte
     c = Check(name=name, value=value, reference=reference, ok=None if ok is None else bool(ok),
               verdict=verdict, fmt=fmt)
     if args.quick and (quick_note or full is not None):
+        if full is None:
+            recorded = recorded_checks(args.name).get(name)
+            full = recorded["value"] if recorded else "not recorded yet"
         note = quick_note or "a short run; the lesson's result is the full run's"
-        c["quick_note"] = note + (f" (full run: {full})" if full is not None else "")
+        c["quick_note"] = f"{note} (full run: {full})"
     args.checks.append(c)
     print(c.line(), flush=True)
     return value
 
 
-def _fmt_value(v, fmt=None):
+def format_value(v, fmt=None):
+    """A number as the terminal prints it (and as prose quotes it): ``fmt`` if given, else
+    four significant digits for floats."""
     if fmt and isinstance(v, (int, float)) and not isinstance(v, bool):
         return format(v, fmt)
     return f"{v:.4g}" if isinstance(v, float) else str(v)
@@ -185,7 +197,7 @@ def report(args, numbers=None, figures=(), notes=""):
     print(f"\n== {args.name}: measured ==")
     for k, v in numbers.items():
         if k not in checked:
-            print(f"  {k}: {_fmt_value(v)}")
+            print(f"  {k}: {format_value(v)}")
     for c in checks:
         numbers.setdefault(c["name"], c["value"])
     judged = [c for c in checks if c["ok"] is not None]
@@ -198,3 +210,38 @@ def report(args, numbers=None, figures=(), notes=""):
                "notes": notes, "figures": [os.path.relpath(f, args.out) for f in figures]}
     save_json(args.out / "summary.json", summary, indent=2, default=float)
     return summary
+
+
+_RECORDED = {}
+
+
+def recorded_checks(lesson, path=None):
+    """``{check name: {"value": as printed, "ok": verdict}}`` of ``lesson`` (its file stem)
+    in the recorded full tour, or ``{}`` when none is recorded."""
+    import json
+    path = pathlib.Path(path or RESULTS_FILE)
+    if path not in _RECORDED:
+        try:
+            _RECORDED[path] = json.loads(path.read_text())
+        except FileNotFoundError:
+            _RECORDED[path] = {}
+        except ValueError as e:
+            raise ValueError(f"{path} is not valid JSON ({e}); restore it from git or "
+                             "record a new full tour") from None
+    return _RECORDED[path].get("lessons", {}).get(lesson, {}).get("checks", {})
+
+
+# VALUE [#check name]: a number of the lesson's full run quoted in its prose.
+_QUOTE = re.compile(r"(\S+)\s\[#((?:[^\[\]]|\[[^\[\]]*\])+)\]")   # names may hold one [..]
+
+
+def prose_quotes(path):
+    """``[(line number, quoted value, check name)]`` for each ``VALUE [#check name]`` in a
+    lesson's source (docstring, comments, markdown cells and section texts alike). Markdown
+    emphasis and trailing punctuation around the value are not part of it."""
+    found = []
+    for i, line in enumerate(pathlib.Path(path).read_text().splitlines(), 1):
+        for m in _QUOTE.finditer(line):
+            value = m.group(1).strip("*_`(\"'").rstrip(",;:")
+            found.append((i, value, " ".join(m.group(2).split())))
+    return found
