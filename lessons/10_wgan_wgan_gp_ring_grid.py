@@ -52,7 +52,7 @@ import numpy as np  # noqa: E402
 
 import minigan  # noqa: E402
 from minigan import backend, gan, optim  # noqa: E402
-from minigan.evaluation import modes, theory  # noqa: E402
+from minigan.evaluation import theory  # noqa: E402
 from minigan.plots import toys as plot  # noqa: E402
 from minigan.data import toy  # noqa: E402
 from minigan.experiments import mode_study as toy_modes  # noqa: E402
@@ -96,6 +96,11 @@ LAMBDA, CLIP = (TRAINER_DEFAULTS[k].default for k in ("gp_lambda", "clip_value")
 # printed.
 
 # %%
+course.section(args, "1. In 1-D: JSD saturates, W does not, and a trained critic says so",
+               "p_data = N(0, 0.25) against p_g = N(theta, 0.25) for theta from 0.5 to 4. A D "
+               "or critic is fitted against each fixed p_g, then the push dL_G/dtheta it gives "
+               "G is measured (> 0 moves G towards the data) beside the analytic slopes of "
+               "2 JSD and of W = theta.")
 SIGMA = 0.25
 p_data, noise1 = toy.Gaussian1D(0.0, SIGMA), toy.GaussianNoise(1)
 xs = theory.grid(-2.0, 7.5, 4001)
@@ -147,23 +152,49 @@ for theta in THETAS:
             push[label].append(float(g.numpy().sum()))   # dL_G/dtheta; > 0: towards the data
         if objective in w_estimate:
             w_estimate[objective].append(gap)
-print(f"sigma {SIGMA}, each D/critic fitted {FIT_STEPS} updates; dL_G/dtheta (> 0 moves G "
-      f"towards the data):")
-print("  theta:                       " + "  ".join(f"{t:9.1f}" for t in THETAS))
-print("  analytic d(2 JSD)/dtheta:    " + "  ".join(
+print(f"  each D/critic fitted {FIT_STEPS} updates; dL_G/dtheta at each theta:")
+print("    theta:                       " + "  ".join(f"{t:9.1f}" for t in THETAS))
+print("    analytic d(2 JSD)/dtheta:    " + "  ".join(
     f"{np.interp(t, theta_axis, slope_2jsd):9.2e}" for t in THETAS))
 for label, vals in push.items():
-    print(f"  {label:<29s}" + "  ".join(f"{v:9.2e}" for v in vals))
-print("  analytic dW/dtheta:          " + "  ".join(f"{1.0:9.2e}" for _ in THETAS))
+    print(f"    {label:<29s}" + "  ".join(f"{v:9.2e}" for v in vals))
+print("    critic gap E f(x) - E f(G(z)):")
 for objective, vals in w_estimate.items():
-    print(f"  critic gap E f(x) - E f(G(z)), {objective}: "
-          + ", ".join(f"{v:.3g}" for v in vals) + "; gap / theta: "
-          + ", ".join(f"{v / t:.3g}" for v, t in zip(vals, THETAS)))
-print(f"  W = theta: {', '.join(f'{t:.3g}' for t in THETAS)}; the penalised linear critic's "
-      f"optimum theta (1 + theta / 2 lambda): "
-      + ", ".join(f"{t * (1 + t / (2 * LAMBDA)):.3g}" for t in THETAS))
-print(f"  penalised critics that ended in the mirrored minimum (gap < 0), of {RESTARTS} "
-      f"restarts per theta: {mirrored} (the best restart by critic loss is kept)")
+    print(f"    {objective:<29s}" + "  ".join(f"{v:9.3g}" for v in vals))
+QUICK_1D = "100 critic updates: a rough fit" if args.quick else None
+sat = push["minimax (saturating) G loss"]
+analytic_ratio = (np.interp(THETAS[-1], theta_axis, slope_2jsd)
+                  / np.interp(THETAS[0], theta_axis, slope_2jsd))
+course.check(args, f"saturating G loss: push at theta {THETAS[-1]:g} / at {THETAS[0]:g}",
+             sat[-1] / sat[0], fmt=".1e", ok=sat[-1] / sat[0] < 0.05,
+             reference=f"analytic d(2 JSD)/dtheta: {analytic_ratio:.0e}; the trained D is "
+                       "smoother than D*, so it keeps a little slope",
+             good="JSD's push vanishes", bad="the push did not fade", quick_note=QUICK_1D)
+gp_push = np.array(push["WGAN-GP critic"])
+overshoot = THETAS[-1] / (2 * LAMBDA)
+course.check(args, "WGAN-GP critic: largest |dL_G/dtheta - 1| over theta",
+             float(np.abs(gp_push - 1).max()), fmt=".2f",
+             ok=float(np.abs(gp_push - 1).max()) < overshoot + 0.1,
+             reference=f"0 for W itself; up to theta / 2 lambda = {overshoot:.2f} from the "
+                       "soft penalty", good="the push stays near 1 at every theta",
+             quick_note=QUICK_1D)
+gap, want = w_estimate["wgan-gp"][-1], THETAS[-1] * (1 + THETAS[-1] / (2 * LAMBDA))
+course.check(args, f"WGAN-GP critic gap at theta {THETAS[-1]:g}", gap, fmt=".3g",
+             reference=f"theta (1 + theta / 2 lambda) = {want:.3g}, the soft penalty's "
+                       f"optimum (W = {THETAS[-1]:g})", ok=abs(gap / want - 1) < 0.05,
+             quick_note=QUICK_1D)
+k_per_theta = np.array(w_estimate["wgan"]) / np.array(THETAS)
+course.check(args, "clipped critic: gap / theta, mean over theta", float(k_per_theta.mean()),
+             fmt=".1e", ok=bool(k_per_theta.mean() < 0.01),
+             reference="1 for W; the clipped critic estimates K W with K set by c",
+             good="K << 1: a scaled W, not W", quick_note=QUICK_1D)
+course.check(args, "clipped critic: gap / theta, largest / smallest",
+             float(k_per_theta.max() / k_per_theta.min()), fmt=".2f",
+             ok=bool(k_per_theta.max() / k_per_theta.min() < 1.3),
+             reference="1: the gap grows with theta as W does", quick_note=QUICK_1D)
+course.check(args, f"penalised restarts in the mirrored minimum (of {RESTARTS}) per theta",
+             str(mirrored), reference="a local minimum at s = -(1 - theta / 2 lambda) exists; "
+                                      "the best restart by critic loss is kept")
 
 # %%
 plt = plot.pyplot()
@@ -197,19 +228,34 @@ fig_1d = course.save_figure(fig, args, "jsd_vs_wasserstein_1d.png")
 # (the critic's update differentiates through it), and returns lambda * mean (||g|| - 1)^2.
 
 # %%
+course.section(args, "2. The critic loss, the gradient penalty and the clip, written out",
+               "A fresh critic on one ring8 batch: each formula in a line of engine ops, "
+               "checked against the library function the trainer uses.")
 minigan.manual_seed(args.seed)
 ring = toy.get_distribution("ring8")
 critic = gan.mlp_discriminator(x_dim=2, hidden=64, depth=3, activation="relu").to(dev)
 real_b = ring.sample(512, device=dev)
 fake_b = toy.GaussianNoise(2).sample(512, device=dev) * 0.1
-c_loss = losses.wasserstein_critic_loss(critic(real_b), critic(fake_b))
-gp = losses.gradient_penalty(critic, real_b, fake_b, lam=LAMBDA)
-before = max(float(np.abs(backend.to_numpy(p.array)).max()) for p in critic.parameters())
-losses.clip_weights(critic.parameters(), CLIP)
-after = max(float(np.abs(backend.to_numpy(p.array)).max()) for p in critic.parameters())
-print(f"fresh critic on ring8: critic loss E f(G) - E f(x) = {c_loss.item():+.4f}, "
-      f"gradient penalty (lambda {LAMBDA:g}) = {gp.item():.3f}; largest |weight| "
-      f"{before:.3f} -> {after:.3f} after clip_weights(c={CLIP:g})")
+
+mine = critic(fake_b).mean() - critic(real_b).mean()           # E f(G(z)) - E f(x)
+lib = losses.wasserstein_critic_loss(critic(real_b), critic(fake_b))
+course.check(args, "critic loss: |lesson - library|", abs(mine.item() - lib.item()), fmt=".1e",
+             reference="0", ok=abs(mine.item() - lib.item()) < 1e-6)
+
+eps = minigan.rand(512, 1, device=dev)                          # one eps per example
+x_hat = (eps * real_b + (1 - eps) * fake_b).detach().requires_grad_(True)
+(g,) = minigan.grad(critic(x_hat).sum(), x_hat, create_graph=True)   # keep the graph:
+mine = LAMBDA * ((g.pow(2).sum(axis=1).sqrt() - 1) ** 2).mean()     # the update differentiates it
+lib = losses.gradient_penalty(critic, real_b, fake_b, lam=LAMBDA, weight=eps)
+rel = abs(mine.item() - lib.item()) / abs(lib.item())
+course.check(args, "gradient penalty: relative |lesson - library|", rel, fmt=".1e",
+             reference="0 up to float32 rounding", ok=rel < 1e-5)
+
+clipped = [np.clip(backend.to_numpy(p.array), -CLIP, CLIP) for p in critic.parameters()]
+losses.clip_weights(critic.parameters(), CLIP)                  # in place, after each step
+diff = max(float(np.abs(backend.to_numpy(p.array) - c).max())
+           for p, c in zip(critic.parameters(), clipped))
+course.check(args, "clip: max |lesson - library|", diff, fmt=".1e", reference="0", ok=diff == 0)
 
 # %% [markdown]
 # ## 3. ring8 and grid25: nsgan, wgan, wgan-gp on the same seed and budget
@@ -221,6 +267,14 @@ print(f"fresh critic on ring8: critic loss E f(G) - E f(x) = {c_loss.item():+.4f
 # gets the same number of *generator* steps; the WGANs pay 5 critic steps for each.
 
 # %%
+course.section(args, "3. ring8 and grid25: nsgan, wgan and wgan-gp, one seed, one budget",
+               f"{TRAIN_STEPS} G steps of width-{TRAIN_HIDDEN} MLPs each (the WGANs pay 5 "
+               "critic steps per G step), scored as in lessons 08-09. The WGANs' promise is "
+               "a gradient that does not vanish (sections 1 and 4), not better samples on "
+               "every budget: all three share Adam 1e-3 with betas (0.5, 0.999) and cosine "
+               "decay, where Gulrajani et al. used 1e-4, betas (0.5, 0.9) and many more steps, "
+               "so a WGAN here can sweep around the ring instead of settling.")
+QUICK_2D = f"{TRAIN_STEPS} G steps of width-{TRAIN_HIDDEN} MLPs: too short" if args.quick else None
 budget = dict(steps=TRAIN_STEPS, hidden=TRAIN_HIDDEN, device=dev)
 results = {}
 for dist in ("ring8", "grid25"):
@@ -230,12 +284,19 @@ for dist in ("ring8", "grid25"):
         r = toy_modes.train_one(s, args.seed, dev, snapshots=6,
                                 track_every=max(1, s["steps"] // 20))
         results[dist, method] = r
-        print(f"{dist:<6s} {method:<8s} {modes.format_score(r['score'])} "
-              f"({r['seconds']:.1f} s, k={s['k']})", flush=True)
-    print(f"  {dist}: {s['steps']} G steps, MLP {s['depth']}x{s['hidden']}, batch {s['batch']},"
-          f" lr {s['lr']:g} {s['schedule']}; the `minigan toy` defaults are "
-          f"{cfg['depth']}x{cfg['hidden']} for "
-          + ", ".join(f"{m} {toy_modes.default_steps(cfg, m)}" for m in METHODS_2D) + " steps")
+        sc = r["score"]
+        course.check(args, f"{dist} {method}: modes, HQ", f"{sc['modes']}/{sc['n_modes']}, "
+                     f"{100 * sc['hq']:.1f} %", reference=f"p_data: {sc['n_modes']}/"
+                     f"{sc['n_modes']}, ~100 %", quick_note=QUICK_2D)
+    print(f"  ({dist}: batch {s['batch']}; the `minigan toy` defaults are "
+          f"{cfg['depth']}x{cfg['hidden']} MLPs and "
+          + ", ".join(f"{m} {toy_modes.default_steps(cfg, m)}" for m in METHODS_2D)
+          + " G steps)", flush=True)
+gp, ns = (results["ring8", m]["score"]["modes"] for m in ("wgan-gp", "nsgan"))
+course.check(args, "ring8: WGAN-GP covers as many modes as nsgan", gp >= ns,
+             reference="not promised at this budget (see above)", ok=gp >= ns,
+             good="yes", bad="no: a critic with a healthy gradient, a G that has not settled",
+             quick_note=QUICK_2D)
 assert results["ring8", "wgan"]["trainer"].clip_value == CLIP
 
 # %% [markdown]
@@ -260,19 +321,26 @@ def interpolate_grad_norms(r, n=2048):
     return np.linalg.norm(g.numpy(), axis=1)
 
 
+course.section(args, "4. Are the trained critics 1-Lipschitz?",
+               "||grad f(x_hat)|| at 2048 points between real samples and the final G's, for "
+               "each trained D or critic; the penalty asks for 1, clipping only bounds it by "
+               "a constant set by c; the nsgan D has no constraint.")
 norms = {key: interpolate_grad_norms(r) for key, r in results.items()}
 for (dist, method), v in norms.items():
-    print(f"{dist:<6s} {method:<8s} ||grad f(x_hat)||: median {np.median(v):.3g}, "
-          f"10-90 % [{np.percentile(v, 10):.3g}, {np.percentile(v, 90):.3g}], "
-          f"within [0.8, 1.2]: {100 * np.mean(np.abs(v - 1) <= 0.2):.0f} %")
+    med = float(np.median(v))
+    ref, ok = {"wgan-gp": ("1: the penalty's target", abs(med - 1) < 0.1),
+               "wgan": ("<< 1: a Lipschitz bound set by c, not 1", med < 0.01),
+               "nsgan": ("no constraint: the logit's slope", None)}[method]
+    course.check(args, f"{dist} {method}: median ||grad f|| on interpolates", med, fmt=".3g",
+                 reference=ref, ok=ok, quick_note=QUICK_2D)
 clip_weights_of = {dist: np.concatenate([backend.to_numpy(p.array).ravel()
                                          for p in results[dist, "wgan"]["D"].parameters()])
                    for dist in ("ring8", "grid25")}
 on_walls = {dist: float(np.mean(np.abs(w) >= 0.99 * CLIP)) for dist, w in
             clip_weights_of.items()}
 for dist, frac in on_walls.items():
-    print(f"{dist}: {100 * frac:.1f} % of the clipped critic's {len(clip_weights_of[dist])} "
-          f"weights and biases sit at +-c (|w| >= 0.99 c, c = {CLIP:g})")
+    course.check(args, f"{dist} wgan: share of critic weights at +-c", frac, fmt=".2f",
+                 reference="clipping piles weights on the walls", quick_note=QUICK_2D)
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -329,55 +397,23 @@ for dist in ("ring8", "grid25"):
             probabilistic=(m == "nsgan")))
 
 # %% [markdown]
-# ## 6. What was measured (the full run, seed 0, 160 s on one core of a shared machine)
+# ## 6. What to take away
 #
-# * 1-D: against the trained minimax D the saturating G loss's push on theta falls from 1.7
-#   at theta = 0.5 to 0.003 at theta = 4 (the analytic d(2 JSD)/dtheta falls to 6e-14: a 2x32
-#   MLP fitted for 500 steps is smoother than D*, so it keeps a little slope). The penalised
-#   critic's push stays between 1.01 and 1.17 at every theta, and its gap matches
-#   theta (1 + theta / 2 lambda) to 3 digits (4.80 at theta = 4); one of the 3 restarts
-#   landed in the mirrored minimum at every theta. The clipped critic's push is ~3e-4 at
-#   every theta and its gap / theta is constant (3.5e-4): it estimates K * W for a K set by
-#   c and the widths, not W. Its direction is right, and Adam rescales the step. (The
-#   non-saturating loss pushes too, 2-8 here: lesson 06's fix of the gradient's *size*,
-#   but its value is not a distance between the distributions.)
-# * Lipschitz: on interpolates the penalised critics' gradient norms have median 1.01 on both
-#   toys (98 % and 93 % within [0.8, 1.2]); the clipped critics' are 1e-6 to 4e-5, and 63 %
-#   (ring8) and 53 % (grid25) of their weights sit on +-c. The unconstrained nsgan D's logit
-#   has slope 14 (median) on ring8.
-# * ring8 / grid25 on this budget (2500 G steps, 3x64, a fraction of the `minigan toy`
-#   default): **the non-saturating GAN did best** (ring8 8/8 modes at 91 % HQ; grid25 20/25 at
-#   18 % HQ). WGAN with clipping covered 8/8 and 18/25 modes but put almost nothing within 3
-#   sigma of a centre (2.4 % and 1.5 % HQ): its samples sit between the modes. **WGAN-GP did
-#   poorly** (ring8 1/8 modes, 0.3 % HQ; grid25 16/25, 2.6 % HQ): the rows figure shows its
-#   mass sweeping around the ring instead of settling. The study gives every method the same
-#   optimiser (Adam 1e-3, betas (0.5, 0.999), cosine decay); Gulrajani et al. used Adam 1e-4,
-#   betas (0.5, 0.9) and many more steps, and `minigan toy`'s own notes record WGAN-GP
-#   missing modes on the 1-D mixture too. A well-behaved critic (section 4) is not yet a
-#   well-trained generator: the gradient no longer vanishes, but G still has to follow it.
-#   One seed only; `python -m minigan toy --dist ring8 --method wgan-gp --seeds 10` gives the
-#   table at the CLI's full budget.
+# * 1-D: against a trained minimax D the saturating G loss's push on theta fades as the
+#   supports separate, as JSD's slope does; the penalised critic's push stays near 1 at every
+#   theta (a little above it: the soft penalty overshoots by theta / 2 lambda), and the
+#   clipped critic's gap grows in proportion to theta but is a tiny multiple of W: it
+#   estimates K W, with K set by c and the widths. Its direction is right, and Adam rescales
+#   the step. (The non-saturating loss pushes too -- lesson 06's fix of the gradient's
+#   *size* -- but its value is not a distance between the distributions.)
+# * Lipschitz: the penalised critics' gradient norms sit at 1 on the interpolates; the
+#   clipped critics' are orders of magnitude below, with many weights on +-c.
+# * ring8 / grid25 on this short budget: a well-behaved critic (section 4) is not yet a
+#   well-trained generator. The gradient no longer vanishes, but G still has to follow it;
+#   the terminal says which method covered the most modes on this seed. One seed only:
+#   `python -m minigan toy --dist ring8 --method wgan-gp --seeds 10` gives the rates at the
+#   CLI's full budget (docs/results/mode_collapse.md).
 
 # %%
-numbers = {"1-D fit updates": FIT_STEPS, "2-D G steps": TRAIN_STEPS,
-           "2-D MLP width": TRAIN_HIDDEN}
-for i, theta in enumerate(THETAS):
-    numbers[f"theta {theta:g}: analytic d(2 JSD)/dtheta"] = float(
-        np.interp(theta, theta_axis, slope_2jsd))
-    for label, vals in push.items():
-        numbers[f"theta {theta:g}: dL_G/dtheta, {label}"] = vals[i]
-    numbers[f"theta {theta:g}: WGAN-GP critic gap (W = theta)"] = w_estimate["wgan-gp"][i]
-numbers["penalised restarts mirrored, per theta"] = str(mirrored)
-for (dist, method), r in results.items():
-    sc = r["score"]
-    numbers[f"{dist} {method}: modes (of {sc['n_modes']})"] = sc["modes"]
-    numbers[f"{dist} {method}: HQ fraction"] = sc["hq"]
-    numbers[f"{dist} {method}: reverse KL"] = sc["rev_kl"]
-    numbers[f"{dist} {method}: train seconds"] = r["seconds"]
-    numbers[f"{dist} {method}: median grad norm on interpolates"] = float(
-        np.median(norms[dist, method]))
-for dist, frac in on_walls.items():
-    numbers[f"{dist} wgan: fraction of critic weights at +-c"] = frac
-course.report(args, numbers, figs,
-              notes="--quick is a smoke test (100 critic updates in 1-D, 150 G steps of width-32 "
-                    "MLPs in 2-D): its numbers show the machinery, not what the methods can do")
+course.report(args, {"1-D fit updates": FIT_STEPS, "2-D G steps": TRAIN_STEPS,
+                     "2-D MLP width": TRAIN_HIDDEN}, figs)
