@@ -20,10 +20,11 @@ Everything here is ``minigan.gan.remedies`` through the mode study of
 ``minigan.experiments.mode_study``: every method on the same seed, the same budget (steps,
 batch, MLP sizes, Adam at a constant 3e-3 -- lesson 08's collapse setting), the same 4-mode
 mixture as lesson 08, scored the same way (``minigan.evaluation.modes``: modes covered,
-high-quality %, reverse KL, JSD). The unrolled D takes ten look-ahead steps at a sixth of D's learning rate
-(``--unroll 10 --unroll-lr 5e-4``): unrolled at D's full 3e-3, the look-ahead D has already
-moved on to punish any spreading, and G settles on fewer modes; with too few steps it does
-worse than no unrolling at all (the 10-seed study in docs/results/mode_collapse.md).
+high-quality %, reverse KL, JSD). The unrolled D takes ten look-ahead steps at a sixth of
+D's learning rate (``--unroll 10 --unroll-lr 5e-4``): unrolled at D's full 3e-3, the
+look-ahead D has already moved on to punish any spreading, and G settles on fewer modes;
+with too few steps it does worse than no unrolling at all (the 10-seed study in
+docs/results/mode_collapse.md).
 
 Section 1 writes each remedy's key lines with the engine's own ops and checks them against
 the library; section 2 trains every method on one seed; section 3 tells a collapse from an

@@ -47,6 +47,10 @@ RESULTS = pathlib.Path(__file__).resolve().parent.parent / "docs" / "results" / 
 # ## 1. The mechanisms, on small examples
 
 # %%
+course.section(args, "1. The mechanisms, on small examples",
+               "Each technique's defining property checked in seconds: where one-sided "
+               "smoothing stops D's logit, whether an output depends on the rest of its batch "
+               "(batch norm) or not (virtual batch norm), the historical average's pull.")
 # One-sided label smoothing: the real-data loss's gradient in D's logit t is sigmoid(t) - 0.9,
 # zero at t = log 9; without smoothing it is sigmoid(t) - 1 < 0 for every t (t keeps growing).
 ts = np.linspace(-2, 8, 201)
@@ -99,27 +103,27 @@ if not RESULTS.exists():
 study = json.loads(RESULTS.read_text())
 rows = study["rows"]
 steps = rows[0]["steps"]
-print(f"{len(rows)} runs of {steps} steps each ({study['command']}); machine: {study['machine']}")
-summary = {}
-for gen in ("dcgan_ema", "dcgan"):
-    summary[gen] = study["summary"][gen]
+course.section(args, "2. What each technique did on MNIST (the committed measurements)",
+               f"Read from docs/results/mnist_techniques.json: {len(rows)} runs of {steps} "
+               f"steps ({study['command']}; {study['machine']}). Each technique alone against "
+               "the plain DCGAN on the same seeds; Fréchet distance of the EMA generator in "
+               "the classifier's features (mean ± half the range over seeds). 'Helped' needs "
+               "a lower mean than plain's by more than both spreads.")
+summary = {gen: study["summary"][gen] for gen in ("dcgan_ema", "dcgan")}
 names = [n for n in study["descriptions"] if n in summary["dcgan_ema"]]
 plain = summary["dcgan_ema"]["plain"]
-numbers, verdicts = {}, {}
+verdicts = {}
 for n in names:
     e = summary["dcgan_ema"][n]
     fd, spread = e["frechet"]
-    verdict = ("helped" if e["helped"] else "hurt" if e["hurt"] else
-               "no difference beyond the seeds' spread") if n != "plain" else "reference"
-    verdicts[n] = verdict
-    print(f"{n:6s} {study['descriptions'][n]:<62s} Fréchet {fd:6.3f} ± {spread:.3f} "
-          f"({100 * e['frechet_change']:+4.0f} %), classes {e['coverage'][0]:.1f}, "
-          f"confidence {e['confidence'][0]:.3f}, {e['seeds']} seeds, {e['train_seconds']:.0f} s"
-          f" -> {verdict}")
-    numbers[f"{n}: Fréchet (EMA G), mean ± spread"] = f"{fd:.3f} ± {spread:.3f}"
+    verdicts[n] = ("helped" if e["helped"] else "hurt" if e["hurt"] else
+                   "no difference beyond the seeds' spread") if n != "plain" else "reference"
+    text = f"{fd:.3f} ± {spread:.3f}"
     if n != "plain":
-        numbers[f"{n}: change of the mean Fréchet vs plain"] = f"{100 * e['frechet_change']:+.0f} %"
-        numbers[f"{n}: verdict"] = verdict
+        text += f" ({100 * e['frechet_change']:+.0f} %): {verdicts[n]}"
+    course.check(args, f"{n} ({study['descriptions'][n]}): Fréchet", text,
+                 reference=(f"plain: {plain['frechet'][0]:.3f} ± {plain['frechet'][1]:.3f}"
+                            if n != "plain" else f"{e['seeds']} seeds"))
 # Paired by seed: a seed starts every variant from the same weights and batches, so the change
 # seed by seed says more than the two means.
 plain_by_seed = {r["seed"]: r["dcgan_ema"]["frechet"] for r in rows if r["technique"] == "plain"}
@@ -127,14 +131,12 @@ for n in names[1:] if names[0] == "plain" else names:
     pairs = sorted((r["seed"], r["dcgan_ema"]["frechet"] / plain_by_seed[r["seed"]] - 1)
                    for r in rows if r["technique"] == n and r["seed"] in plain_by_seed)
     better = sum(d < 0 for _, d in pairs)
-    print(f"{n:6s} seed by seed vs plain: " + ", ".join(f"{100 * d:+.0f} %" for _, d in pairs)
-          + f"  (lower Fréchet on {better} of {len(pairs)} seeds)")
-    numbers[f"{n}: lower Fréchet than plain on"] = f"{better} of {len(pairs)} seeds"
+    course.check(args, f"{n}: change of Fréchet against plain, seed by seed",
+                 ", ".join(f"{100 * d:+.0f} %" for _, d in pairs),
+                 reference=f"lower on {better} of {len(pairs)} seeds")
 helped = [n for n in names if verdicts[n] == "helped"]
-print("helped here: " + (", ".join(
-    f"{n} ({100 * summary['dcgan_ema'][n]['frechet_change']:+.0f} % Fréchet)" for n in helped)
-    or "none beyond the seeds' spread"))
-numbers["helped here"] = ", ".join(helped) or "none beyond the seeds' spread"
+course.check(args, "helped here", ", ".join(helped) or "none beyond the seeds' spread",
+             reference="Salimans et al. report each helping on their budgets")
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
@@ -174,6 +176,6 @@ ax.legend(fontsize=7)
 fig_smooth = course.save_figure(fig, args, "label_smoothing_gradient.png")
 
 # %%
-course.report(args, numbers, [fig_study, fig_smooth],
+course.report(args, {}, [fig_study, fig_smooth],
               notes="part 2 is read from docs/results/mnist_techniques.json; rerun the study "
                     "with python -m benchmarks.mnist_techniques (docs/results/mnist.md)")
