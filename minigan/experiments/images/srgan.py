@@ -31,18 +31,20 @@ from __future__ import annotations
 import math
 
 from ... import backend, optim
+from ... import functional as F
 from ...autograd import Tensor, no_grad
 from ...data import photos
 from ...gan import losses
 from ...gan.models.srgan import SRDiscriminator, SRResNet
 from .base import ImageRun
 
-__all__ = ["SRGANRun", "upscale", "super_resolve", "evaluate_sr", "load_generator"]
+__all__ = ["SRGANRun", "upscale", "super_resolve", "evaluate_sr", "load_generator",
+           "make_generator"]
 
 np = backend.np      # host-side image handling; the maths is in the engine
 
 
-def upscale(G, lr, tile=48, overlap=16, batch=8, device=None):
+def upscale(G, lr, tile=48, overlap=None, batch=8, device=None):
     """One channel ``lr`` (h, w) -> (scale·h, scale·w) through ``G``, in tiles.
 
     The image is cut into ``tile``×``tile`` LR tiles, each read with ``overlap`` pixels of
@@ -50,11 +52,14 @@ def upscale(G, lr, tile=48, overlap=16, batch=8, device=None):
     and the context cropped off the outputs before they are put back together: memory stays
     bounded for any image size, and with ``overlap`` at least the network's receptive-field
     radius the seams are invisible (every output pixel saw all the input it depends on).
+    ``overlap`` defaults to that radius (``G.radius``), and to no less than 16 pixels.
     """
     lr = np.asarray(lr, np.float32)
     if lr.ndim != 2:
         raise ValueError(f"upscale: expected one channel (h, w), got {lr.shape}")
     s, h, w = G.scale, lr.shape[0], lr.shape[1]
+    if overlap is None:
+        overlap = max(16, getattr(G, "radius", 16))
     t, ov = int(tile), int(overlap)
     nh, nw = math.ceil(h / t), math.ceil(w / t)
     padded = np.pad(lr, ((ov, nh * t - h + ov), (ov, nw * t - w + ov)), mode="symmetric")
@@ -113,6 +118,26 @@ def evaluate_sr(generators, scale=4, names=photos.TEST_PHOTOS, device=None):
     return {"per_photo": per, "mean": mean, "images": images}
 
 
+def lr_factor(schedule, step, steps):
+    """The pretraining learning rate at ``step`` of ``steps``, as a fraction of its start:
+    "linear" holds it, then lowers it linearly to 10% over the second half; "cosine" follows
+    half a cosine from 1 down to 0 (Loshchilov & Hutter 2017, without restarts)."""
+    t = min(max(step / max(steps, 1), 0.0), 1.0)
+    if schedule == "linear":
+        return 1.0 - 0.9 * min(max(2.0 * t - 1.0, 0.0), 1.0)
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * t))
+    raise ValueError(f"srgan: schedule must be linear or cosine, not {schedule!r}")
+
+
+def make_generator(c):
+    """The SRResNet a run's settings ``c`` describe. Checkpoints written before the
+    ``upsampler``, ``skip`` settings existed hold the two-stage upsampler over a bilinear
+    skip: a missing setting means that model, so they load as they were trained."""
+    return SRResNet(1, c["width"], c["blocks"], c["scale"], c["up_width"],
+                    c.get("upsampler", "stages"), c.get("skip", "bilinear"))
+
+
 def load_generator(path, which="mse", device=None):
     """The generator ``which`` ("mse" or "gan") of a ``--model srgan`` checkpoint."""
     import json
@@ -130,7 +155,7 @@ def load_generator(path, which="mse", device=None):
                          f"adversarial phase (from step {c['mse_steps']}); use the mse generator")
     if which == "mse" and int(state["step"]) <= c["mse_steps"]:
         key = "G"          # no adversarial step yet: G is the MSE model (G_mse not copied yet)
-    G = SRResNet(1, c["width"], c["blocks"], c["scale"], c["up_width"])
+    G = make_generator(c)
     G.load_state_dict(state["models"][key])
     return G.to(device) if device is not None else G
 
@@ -143,9 +168,13 @@ class SRGANRun(ImageRun):
     digit_scored = False       # photos, not digits: scored by PSNR/SSIM in extra()
     # One core: about 0.28 s of CPU an MSE step and 0.41 s an adversarial one (batch 16 of
     # 24×24 LR patches): 1600 + 250 steps and the evaluation took 401 s on a quiet core.
+    # upsampler, skip: SRResNet's (see there); pixel_loss: the pretraining phase's "mse" or
+    # "l1"; schedule: its learning rate, "linear" (constant, then down linearly to 10% over
+    # the second half) or "cosine" (half a cosine from lr down to 0).
     defaults = dict(steps=1850, mse_steps=1600, batch_size=16, patch=24, scale=4, width=32,
                     blocks=4, up_width=16, lr=1e-3, lr_gan=1e-4, beta1=0.9, d_width=16,
-                    adv_weight=1e-2)
+                    adv_weight=1e-2, upsampler="stages", skip="bilinear", pixel_loss="mse",
+                    schedule="linear")
     quick = dict(steps=40, mse_steps=30)
 
     @classmethod
@@ -157,9 +186,11 @@ class SRGANRun(ImageRun):
 
     def build(self):
         c = self.config
-        self.G = self.on_device(SRResNet(1, c["width"], c["blocks"], c["scale"], c["up_width"]))
-        self.G_mse = self.on_device(SRResNet(1, c["width"], c["blocks"], c["scale"],
-                                             c["up_width"]))
+        if c.get("pixel_loss", "mse") not in ("mse", "l1"):
+            raise ValueError(f"srgan: pixel_loss must be mse or l1, not {c['pixel_loss']!r}")
+        lr_factor(c.get("schedule", "linear"), 0, 1)        # an unknown schedule fails here
+        self.G = self.on_device(make_generator(c))
+        self.G_mse = self.on_device(make_generator(c))
         self.D = self.on_device(SRDiscriminator(1, c["d_width"]))
         self.modules = {"G": self.G, "G_mse": self.G_mse, "D": self.D}
         betas = (c["beta1"], 0.999)
@@ -181,19 +212,19 @@ class SRGANRun(ImageRun):
         c = self.config
         if self.step == c["mse_steps"]:
             self.G_mse.load_state_dict(self.G.state_dict())    # keep the MSE model
-        # the MSE phase's learning rate: constant, then down linearly to 10% over its second
-        # half (a function of the step alone, so a resumed run follows the same schedule)
-        half = c["mse_steps"] / 2
-        factor = 1.0 - 0.9 * min(max((self.step - half) / max(half, 1), 0.0), 1.0)
+        # the pretraining phase's learning rate, a function of the step alone (so a resumed
+        # run follows the same schedule)
         for group in self.optims["G"].param_groups:
-            group["lr"] = c["lr"] * factor
+            group["lr"] = c["lr"] * lr_factor(c.get("schedule", "linear"), self.step,
+                                              c["mse_steps"])
         lr, hr = self._batch()
         sr = self.G(lr)
         mse = ((sr - hr) ** 2).mean()
         if not self.adversarial:
-            self.finite(mse, "mse")
+            loss = mse if c.get("pixel_loss", "mse") == "mse" else F.l1_loss(sr, hr)
+            self.finite(loss, "pixel loss")
             self.optims["G"].zero_grad()
-            mse.backward()
+            loss.backward()
             self.optims["G"].step()
             return {"mse": float(mse.item())}
         adv = losses.g_loss_nonsaturating(self.D(sr))
