@@ -176,6 +176,7 @@ fig_rec = P.reconstruction_figure(
     title=f"AE reconstructions and the L2-optimal blur (mean of {K} NN)")
 fig_samples = P.image_grid_figure(args.out / "samples.png", samples[:100], nrow=10,
                                   title="AE: dec(z), z ~ Gaussian fitted to the codes")
+print(f"  figure: {fig_rec}\n  figure: {fig_samples}")
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 names = ["real", "AE recon", f"mean of {K} NN", "AE samples"]

@@ -182,6 +182,7 @@ fig_ae_prior = P.image_grid_figure(args.out / "ae_prior_samples.png", ae_prior[:
 fig_rec = P.reconstruction_figure(args.out / "reconstructions.png", x[:16],
                                   {"AE": rec["AE"][:16], "VAE": rec["VAE"][:16]},
                                   title="held-out digits reconstructed by the AE and the VAE")
+print(f"  figure: {fig_samples}\n  figure: {fig_ae_prior}\n  figure: {fig_rec}")
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 ax = axes[0]

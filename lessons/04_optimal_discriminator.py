@@ -131,6 +131,7 @@ from minigan.plots import toys as plot  # noqa: E402
 
 fig_fit = args.out / "d_vs_dstar.png"
 plot.discriminator_fit_figure(fits, fig_fit)
+print(f"  figure: {fig_fit}")
 
 # %% [markdown]
 # ## 3. Where the error lives: |D - D*| against p_data + p_g

@@ -146,6 +146,7 @@ course.check(args, "classifier confidence at the midpoints of the lerp walks",
 figs = [P.image_grid_figure(args.out / f"walk_{m}.png", walks[m], nrow=STEPS_ALONG,
                             title=f"z-space walk ({m}): six pairs of random z")
         for m in walks]
+print("\n".join(f"  figure: {f}" for f in figs))
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 for m, c in (("lerp", "C0"), ("slerp", "C3")):
@@ -185,6 +186,7 @@ run.out = args.out                     # the run's arithmetic figure goes with t
 arith = run.arithmetic(G, scorer, P)
 if "arithmetic_class" in arith:
     figs.append(args.out / "arithmetic.png")     # written by the run, into run.out
+    print(f"  figure: {figs[-1]}")
     b_class = int(arith["arithmetic"].split()[-1])
     course.check(args, f"class that {arith['arithmetic']} decodes to", arith["arithmetic_class"],
                  reference=f"b = {b_class}", ok=arith["arithmetic_class"] == b_class,
