@@ -46,7 +46,7 @@ from minigan.plots import images as P  # noqa: E402
 
 # --quick trains on the 8×8 digits for a few seconds only (150 steps: the samples are blobs,
 # the numbers just show the machinery). The full lesson trains on 28×28 MNIST for 1500
-# steps, about 3 minutes on one core: half the default run of `python -m minigan images
+# steps, a few minutes on one core: half the default run of `python -m minigan images
 # --model dcgan --data mnist` (3000 steps; docs/results/mnist.md has its numbers).
 DATA = "digits" if args.quick else "mnist"
 STEPS = images.QUICK["dcgan"]["steps"] if args.quick else 1500
