@@ -118,7 +118,7 @@ sigma = np.exp(0.5 * logvar)
 rel_sd_err = float(np.abs(draws.std(0) / sigma - 1).mean())
 course.check(args, "reparameterised draws: mean |sd / sigma - 1| over 200 eps per code",
              rel_sd_err, reference="sampling noise of a sd from 200 draws: about "
-             f"sqrt(1/(2·200))·0.8 = {0.8 * np.sqrt(1 / 400):.3f}",
+             f"sqrt(2/pi)·sqrt(1/(2·200)) = {np.sqrt(2 / np.pi / 400):.3f}",
              ok=rel_sd_err < 0.08, fmt=".3f")
 eps = (draws - mu) / sigma
 log_q = -0.5 * (eps ** 2 + np.log(2 * np.pi) + logvar).sum(-1)
