@@ -165,3 +165,16 @@ def test_stacked_run_packs_the_discriminator(tmp_path):
 def test_lr_flag_sets_every_rate_of_the_model(model, keys):
     from minigan.commands.images import lr_overrides
     assert lr_overrides(model, 0.5) == {k: 0.5 for k in keys}
+
+
+def test_dcgan_learning_curve_measures_without_changing_the_run():
+    """eval_every records the Fréchet distance of G and of its EMA on fixed codes; the
+    measurement leaves training as it was (same losses, step for step)."""
+    plain = I.train_model("dcgan", 40, quick=True, seed=3)
+    curve = I.train_model("dcgan", 40, quick=True, seed=3, eval_every=20, eval_n=200)
+    rows = curve.trainer.history["metrics"]
+    assert [r["step"] for r in rows] == [0, 20, 40]
+    assert all(r["frechet"] > 0 and r["frechet_ema"] > 0 for r in rows)
+    assert rows[0]["frechet"] == rows[0]["frechet_ema"]          # the EMA starts as G
+    assert curve.trainer.history["g_loss"] == plain.trainer.history["g_loss"]
+    assert plain.trainer.history["metrics"] == []

@@ -28,6 +28,7 @@ import pathlib
 import sys
 
 from ... import backend, optim
+from ...autograd import no_grad
 from ...gan.loop import Trainer, refuse_changed_settings
 from ...gan.sampling import SAMPLE_SEED_OFFSET, fixed_z, generate
 from ...serialization import output_dir
@@ -40,7 +41,8 @@ N_SAMPLES = 1000     # samples.npy and the scores (8×8 and 16×16 digits)
 N_SAMPLES_28 = 10000  # ... for 28×28 MNIST, the sample count MNIST papers score
 # What a resumed run may change: how many more steps, and how it is evaluated afterwards.
 RESUME_MAY_CHANGE = {"steps", "steps_planned", "inversion_images", "inversion_steps",
-                     "inversion_restarts", "recon_images", "mode_samples"}
+                     "inversion_restarts", "recon_images", "mode_samples",
+                     "eval_every", "eval_n"}       # what is measured, not how it trains
 
 
 class ImageRun:
@@ -115,6 +117,20 @@ class ImageRun:
         self.modules = {"G": self.G, "D": self.D}
         self.optims = {"G": optim.Adam(g_params, lr=c["lr_g"], betas=betas),
                        "D": optim.Adam(self.D.parameters(), lr=c["lr_d"], betas=betas)}
+
+    def frechet_of(self, G, z):
+        """The Fréchet distance of G(z) to the held-out real digits (classifier features), G
+        run in train mode as in training. Its batch-norm buffers are put back afterwards:
+        measuring a learning curve must not change the run it measures."""
+        from ...evaluation import metrics
+        from ...evaluation.scoring import get_scorer
+        saved = [(b, b.array.copy()) for b in G.buffers()]
+        with no_grad():
+            images = backend.to_numpy(G(z).array).clip(-1, 1)
+        for b, v in saved:
+            b.array[...] = v
+        scorer = get_scorer(self.data["name"], self.size)
+        return float(metrics.frechet_distance(scorer.test_features(), scorer.features(images)))
 
     @property
     def step(self):

@@ -45,7 +45,7 @@ class DCGANRun(ImageRun):
     defaults = dict(steps=10000, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, z_dim=32,
                     g_width=32, d_width=32, ema=0.999, objective="nsgan", decay_from=0.5,
                     final_lr=0.1, inversion_images=200, inversion_steps=300,
-                    inversion_restarts=4, **TECHNIQUES_OFF)
+                    inversion_restarts=4, eval_every=0, eval_n=500, **TECHNIQUES_OFF)
     quick = dict(steps=150, inversion_images=40, inversion_steps=60, inversion_restarts=2)
     # 28×28 (MNIST): the classic layout z (100) -> 4w×7×7 -> 2w×14×14 -> 1×28×28, D mirrored,
     # with w = 32 (128 and 64 channels in G, 32 and 64 in D): at w = 64 (the benchmarks'
@@ -92,8 +92,21 @@ class DCGANRun(ImageRun):
             g_ema_copy=shadow, desc=self.name,
             label_smoothing=c.get("label_smoothing") or 0.0,
             feature_matching=bool(c.get("feature_matching")),
-            historical_averaging=c.get("historical_averaging") or 0.0)
+            historical_averaging=c.get("historical_averaging") or 0.0,
+            metrics=(lambda tr: self.evaluate()) if c.get("eval_every") else None,
+            metrics_every=c.get("eval_every") or 1)
         self.ema = self.trainer.ema
+        # a learning curve on request (eval_every): the Fréchet distance of G and of its EMA
+        # on fixed codes from their own stream, so measuring leaves training's RNG alone
+        self.eval_z = fixed_z(c["eval_n"], c["z_dim"], self.seed + 7, self.device)
+
+    def evaluate(self):
+        """{"frechet": of G(fixed z), "frechet_ema": of the EMA of G} (train mode, as D sees
+        G's samples in training), every ``eval_every`` steps into ``history["metrics"]``."""
+        out = {"frechet": self.frechet_of(self.G, self.eval_z)}
+        if self.ema is not None:
+            out["frechet_ema"] = self.frechet_of(self.ema.shadow, self.eval_z)
+        return out
 
     @property
     def z_dim(self):

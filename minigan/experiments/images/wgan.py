@@ -83,24 +83,16 @@ class WGANRun(ImageRun):
                                                  device=self.device))
         self.eval_z = fixed_z(c["eval_n"], c["z_dim"], self.seed + 7, self.device)
 
-    def _scorer(self):
-        from ...evaluation.scoring import get_scorer
-        return get_scorer(self.data["name"], self.size)
-
     def evaluate(self):
         """W estimate = mean f(held-out real) - mean f(G(fixed z)), and the Fréchet distance
         of G(fixed z); modules in train mode as in training, batch-norm buffers restored."""
-        from ...evaluation import metrics
         saved = [(b, b.array.copy()) for m in (self.G, self.D) for b in m.buffers()]
         with no_grad():
             fake = self.G(self.eval_z)
             w = float(self.D(self.eval_real).array.mean() - self.D(fake).array.mean())
         for b, v in saved:
             b.array[...] = v
-        scorer = self._scorer()
-        imgs = backend.to_numpy(fake.array).clip(-1, 1)
-        fd = metrics.frechet_distance(scorer.test_features(), scorer.features(imgs))
-        return {"wasserstein": w, "frechet": float(fd)}
+        return {"wasserstein": w, "frechet": self.frechet_of(self.G, self.eval_z)}
 
     def sample_generators(self):
         from ...gan.models.dcgan import DCGANGenerator
