@@ -189,7 +189,12 @@ if "arithmetic_class" in arith:
     print(f"  figure: {figs[-1]}")
     b_class = int(arith["arithmetic"].split()[-1])
     course.check(args, f"class that {arith['arithmetic']} decodes to", arith["arithmetic_class"],
-                 reference=f"b = {b_class}", ok=arith["arithmetic_class"] == b_class,
+                 reference=f"b = {b_class}; one sum is an anecdote, the rate below is the "
+                           "measurement", quick_note=QUICK_NOTE)
+    course.check(args, "sums that decode to b, over random triples", arith["arithmetic_rate"],
+                 reference=f"{arith['arithmetic_trials']}; 1 if the recipe always works",
+                 ok=arith["arithmetic_rate"] >= 0.5, fmt=".2f",
+                 good="most sums are a b", bad="fewer than half the sums are a b",
                  quick_note=QUICK_NOTE)
     course.check(args, "its ink gain over the thin b's (mean pixel value)",
                  arith["arithmetic_ink_gain"],
