@@ -115,7 +115,9 @@ course.section(args, f"2. Train {STEPS} steps with Algorithm 1 (images.MODELS['d
                "The same networks, trained by the library's run: non-saturating G loss, an "
                "EMA of G, the learning rates decaying linearly over the second half.")
 data = images.load_image_data(DATA, device=args.device)
+EVAL_EVERY = STEPS // 10        # the learning curve of section 4: Fréchet every tenth of the run
 run = images.train_model("dcgan", STEPS, quick=args.quick, seed=args.seed, device=args.device,
+                         eval_every=EVAL_EVERY, eval_n=500,
                          data=data, z_dim=Z_DIM, g_width=WIDTH, d_width=WIDTH)
 config, train_s = run.config, run.train_seconds
 h = run.trainer.history
@@ -188,7 +190,62 @@ course.check(args, "final mean D(x) - D(G(z))", d_real - d_fake,
              "0 at the game's equilibrium (D = 1/2 on both); > 0 while D still tells them "
              "apart", ok=None, fmt=".3f")
 
+# %% [markdown]
+# ## 4. The loss curve does not show progress
+#
+# In supervised learning a falling loss means a better model. In a GAN each loss is measured
+# against an opponent that keeps changing (lecture notes 000 and 004): as G improves, D
+# improves too, and G's loss can stay flat or even rise while the samples get better. The
+# run measured the Fréchet distance of G and of its average on 500 fixed codes every tenth
+# of training (``eval_every``, which does not change the run); here it is beside the losses.
+
+# %%
+course.section(args, "4. The loss curve does not show progress",
+               "D's and G's losses over training, beside the Fréchet distance of the same run "
+               "measured every tenth of it. A progress meter would fall when the samples "
+               "improve; a GAN's losses are measured against a moving opponent.")
+rows = h["metrics"]
+curve_steps = np.array([r["step"] for r in rows])
+curve_fd = np.array([r["frechet_ema"] for r in rows])
+g_loss, d_loss = np.asarray(h["g_loss"]), np.asarray(h["d_loss"])
+# the losses averaged over each tenth of the run, one value per evaluation after the first
+g_at = np.array([g_loss[max(0, s_ - EVAL_EVERY):s_].mean() for s_ in curve_steps[1:]])
+fd_at = curve_fd[1:]
+course.check(args, "Fréchet distance of the EMA G, first tenth -> end",
+             f"{fd_at[0]:.2f} -> {fd_at[-1]:.2f}", reference="falls as the samples improve",
+             ok=fd_at[-1] < 0.7 * fd_at[0], good="the samples improved",
+             quick_note=QUICK_NOTE)
+course.check(args, "G loss, mean over the first tenth -> the last",
+             f"{g_at[0]:.2f} -> {g_at[-1]:.2f}",
+             reference="a progress meter would fall with the Fréchet distance",
+             ok=not g_at[-1] < 0.7 * g_at[0], good="it does not fall with it",
+             bad="here it fell too", quick_note=QUICK_NOTE)
+rank = lambda v: np.argsort(np.argsort(v))                         # noqa: E731
+rho = float(np.corrcoef(rank(g_at), rank(fd_at))[0, 1])
+course.check(args, "rank correlation of G loss and Fréchet over the tenths", rho, fmt=".2f",
+             reference="+1 if the loss tracked quality", ok=rho < 0.5,
+             good="the loss does not track quality", bad="here it tracked quality",
+             quick_note=QUICK_NOTE)
+
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
+w = max(1, STEPS // 50)
+sm = lambda v: np.convolve(v, np.ones(w) / w, mode="valid")      # noqa: E731
+ax1.plot(steps, sm(d_loss), color="C3", label="D loss")
+ax1.plot(steps, sm(g_loss), color="C2", label="G loss")
+ax1.set_xlabel("generator step")
+ax1.set_ylabel(f"loss (mean over {w} steps)")
+ax1.set_title("the losses", fontsize=9)
+ax1.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+ax2.plot(curve_steps, curve_fd, "o-", color="C0", label="EMA of G")
+ax2.plot(curve_steps, [r["frechet"] for r in rows], "s--", color="0.5", ms=3, label="G")
+ax2.set_yscale("log")
+ax2.set_xlabel("generator step")
+ax2.set_ylabel("Fréchet distance (log)")
+ax2.set_title("sample quality (lower is better)", fontsize=9)
+ax2.legend(fontsize=7, loc="upper right")
+fig_loss = course.save_figure(fig, args, "loss_vs_quality.png")
+
 # %%
 course.report(args, {"steps": STEPS, "train seconds": train_s, "data": data["name"],
-                     "z_dim": Z_DIM, "width": WIDTH}, [fig_samples, fig_real, fig_curves],
+                     "z_dim": Z_DIM, "width": WIDTH}, [fig_samples, fig_real, fig_curves, fig_loss],
               notes="--quick trains a few seconds only: the numbers then just show the machinery")
