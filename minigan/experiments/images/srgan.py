@@ -173,7 +173,7 @@ class SRGANRun(ImageRun):
     # the second half) or "cosine" (half a cosine from lr down to 0).
     defaults = dict(steps=1850, mse_steps=1600, batch_size=16, patch=24, scale=4, width=32,
                     blocks=4, up_width=16, lr=1e-3, lr_gan=1e-4, beta1=0.9, d_width=16,
-                    adv_weight=1e-2, upsampler="stages", skip="bilinear", pixel_loss="mse",
+                    adv_weight=1e-2, upsampler="stages", skip="bicubic", pixel_loss="mse",
                     schedule="linear")
     quick = dict(steps=40, mse_steps=30)
 

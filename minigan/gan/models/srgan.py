@@ -6,16 +6,20 @@
       -> [conv 3×3 -> ReLU -> conv 3×3, + input] × blocks   (residual blocks)
       -> conv 3×3, + the features above  ---------+        (the long skip)
       -> [conv 3×3 to 4·c channels -> pixel shuffle ×2 -> ReLU] × log2(scale)
-      -> conv 3×3 to C channels, + the bilinear enlargement of the input
+      -> conv 3×3 to C channels, + the bicubic enlargement of the input
 
 Nearly all the arithmetic is at the low resolution; *sub-pixel convolution* (``PixelShuffle``)
 is what brings the features up: a convolution makes 4 channels for every output channel and
 the shuffle lays each 4 out as a 2×2 block of pixels. Two changes from the paper, for a CPU
 budget of minutes: no batch norm in the residual blocks (EDSR, Lim et al. 2017, showed it
 only costs memory and accuracy in super-resolution) and an added *global* skip from the
-bilinearly enlarged input, so the network learns only the detail that interpolation lacks
+bicubically enlarged input, so the network learns only the detail that interpolation lacks
 (VDSR, Kim et al. 2016: it trains far faster); the upsampling stages are narrower than the
-body (``up_width``) because they run at 4× and 16× the positions.
+body (``up_width``) because they run at 4× and 16× the positions. The bicubic enlargement is
+itself a fixed convolution + pixel shuffle (``bicubic_phase_kernels``), and the last layer
+starts at zero, so the untrained network is exactly the baseline it is measured against.
+Options (``SRResNet(upsampler=, skip=)``): the ESPCN upsampler (one convolution to scale²
+channels at low resolution, one shuffle) and the bilinear skip of the first checkpoints.
 
 **The discriminator** is a stack of strided convolutions with LeakyReLU(0.2) that halves the
 resolution and doubles the width, then averages its logits over the remaining positions (so
@@ -76,12 +80,12 @@ class SRResNet(nn.Module):
     2, with ``up_width`` channels, which runs its convolutions at 4× and 16× the positions;
     "espcn" makes all ``scale``² sub-pixels of every output pixel with one convolution at the
     low resolution and one shuffle by ``scale`` (Shi et al. 2016). ``skip``: what the
-    network's output is added to, the "bilinear" (default) or "bicubic" enlargement of the
-    input; with "bicubic" the last convolution starts at zero, so that the untrained network
-    is bicubic interpolation."""
+    network's output is added to, the "bicubic" (default) or "bilinear" enlargement of the
+    input (the checkpoints made before "bicubic" use bilinear); with "bicubic" the last
+    convolution starts at zero, so that the untrained network is bicubic interpolation."""
 
     def __init__(self, channels=1, width=32, blocks=4, scale=4, up_width=16,
-                 upsampler="stages", skip="bilinear"):
+                 upsampler="stages", skip="bicubic"):
         super().__init__()
         stages = int(round(math.log2(scale)))
         if scale < 2 or 2 ** stages != scale:
