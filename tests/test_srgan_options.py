@@ -10,8 +10,8 @@ import minigan
 from minigan import backend, serialization
 from minigan.commands import cli
 from minigan.data import photos
-from minigan.experiments.images.srgan import (SRGANRun, load_generator, lr_factor,
-                                              make_generator, upscale)
+from minigan.experiments.images.srgan import (SETTINGS_BEFORE, SRGANRun, load_generator,
+                                              lr_factor, make_generator, upscale)
 from minigan.gan.models.srgan import SRResNet
 
 
@@ -128,3 +128,30 @@ def test_a_checkpoint_without_the_new_settings_loads_as_the_old_model(tmp_path):
     assert cli.main(["superres", str(src), "--checkpoint", str(path), "--out", str(dst),
                      "--tile", "8"]) == 0
     assert photos.read_image(dst).shape == (80, 112, 3)
+
+
+def test_a_checkpoint_without_the_new_settings_resumes_as_the_old_model(tmp_path):
+    """--resume of such a checkpoint continues the model it holds (not refused because the
+    defaults have changed since)."""
+    from minigan.experiments import images as I
+    old = dict(TINY, steps=2, mse_steps=2, **SETTINGS_BEFORE)
+    cfg = I.runner._config("srgan", False, old, size=0)
+    with backend.blas_threads(1):
+        run = I.MODELS["srgan"](SRGANRun.load_data(None), cfg, tmp_path, seed=0)
+        run.train_steps(2, progress=False)
+        run.save()
+    path = tmp_path / "checkpoint.npz"
+    state = serialization.load(path)
+    c = json.loads(str(state["config_json"]))
+    for key in SETTINGS_BEFORE:
+        del c[key]
+    state["config_json"] = json.dumps(c)
+    serialization.save(state, path)
+    now = I.runner._config("srgan", False, dict(TINY, steps=2, mse_steps=2), size=0)
+    assert now["skip"] != SETTINGS_BEFORE["skip"]               # the default has moved on
+    with backend.blas_threads(1):
+        again = I.MODELS["srgan"](SRGANRun.load_data(None), now, tmp_path, seed=0).resume()
+        assert (again.G.upsampler, again.G.skip) == ("stages", "bilinear")
+        assert again.step == 2
+        again.train_steps(1, progress=False)
+    assert again.step == 3

@@ -56,6 +56,9 @@ class ImageRun:
     defaults, quick, size28 = {}, {}, {}
     ema = None                 # a gan.ema.EMA when the run keeps a moving average of G
 
+    # settings added after checkpoints were written: {name: the value those checkpoints mean}
+    SETTINGS_BEFORE = {}
+
     def __init__(self, data, config, out, device=None, seed=0):
         self.data, self.config, self.out = data, dict(config), pathlib.Path(out)
         self.device, self.seed = device, seed
@@ -162,6 +165,12 @@ class ImageRun:
             raise ValueError(f"--resume: {self.checkpoint_path} holds a {state.get('model_name')} "
                              f"run, not {self.name}")
         saved = json.loads(str(state["config_json"]))
+        older = {k: v for k, v in self.SETTINGS_BEFORE.items() if k not in saved}
+        if older:
+            # a checkpoint from before a setting existed resumes as the model it holds
+            saved.update(older)
+            self.config.update(older)
+            self._setup()
         if "decay_from" in saved and saved.get("steps") != self.config.get("steps"):
             # the learning-rate schedule was planned for the first call's steps: keep it
             self.config["steps_planned"] = saved.get("steps_planned", saved["steps"])

@@ -130,12 +130,17 @@ def lr_factor(schedule, step, steps):
     raise ValueError(f"srgan: schedule must be linear or cosine, not {schedule!r}")
 
 
+# What a checkpoint written before these settings existed was trained with: the two-stage
+# upsampler over a bilinear skip, MSE pretraining, the linear schedule.
+SETTINGS_BEFORE = dict(upsampler="stages", skip="bilinear", pixel_loss="mse", schedule="linear")
+
+
 def make_generator(c):
-    """The SRResNet a run's settings ``c`` describe. Checkpoints written before the
-    ``upsampler``, ``skip`` settings existed hold the two-stage upsampler over a bilinear
-    skip: a missing setting means that model, so they load as they were trained."""
-    return SRResNet(1, c["width"], c["blocks"], c["scale"], c["up_width"],
-                    c.get("upsampler", "stages"), c.get("skip", "bilinear"))
+    """The SRResNet a run's settings ``c`` describe; a setting missing from them (an older
+    checkpoint's) means ``SETTINGS_BEFORE``'s, so such checkpoints load as they were trained."""
+    c = {**SETTINGS_BEFORE, **c}
+    return SRResNet(1, c["width"], c["blocks"], c["scale"], c["up_width"], c["upsampler"],
+                    c["skip"])
 
 
 def load_generator(path, which="mse", device=None):
@@ -176,6 +181,7 @@ class SRGANRun(ImageRun):
                     adv_weight=1e-2, upsampler="stages", skip="bicubic", pixel_loss="mse",
                     schedule="linear")
     quick = dict(steps=40, mse_steps=30)
+    SETTINGS_BEFORE = SETTINGS_BEFORE
 
     @classmethod
     def load_data(cls, spec, device=None):
