@@ -101,12 +101,12 @@ def test_unknown_options_are_refused(tmp_path):
             I.MODELS["srgan"](SRGANRun.load_data(None), cfg, tmp_path, seed=0)
 
 
-def test_a_checkpoint_without_the_new_settings_loads_as_the_old_model(tmp_path):
-    """A checkpoint written before ``upsampler``/``skip`` existed (its config lacks them)
-    holds the two-stage upsampler over the bilinear skip, and loads and enlarges as one."""
+def _older_checkpoint(tmp_path):
+    """A 2-step run of the model older checkpoints hold, saved as they were: its config
+    without the settings added since. Returns (run, checkpoint path, saved config)."""
     from minigan.experiments import images as I
-    old = dict(TINY, steps=2, mse_steps=2, upsampler="stages", skip="bilinear")
-    cfg = I.runner._config("srgan", False, old, size=0)
+    cfg = I.runner._config("srgan", False, dict(TINY, steps=2, mse_steps=2, **SETTINGS_BEFORE),
+                           size=0)
     with backend.blas_threads(1):
         run = I.MODELS["srgan"](SRGANRun.load_data(None), cfg, tmp_path, seed=0)
         run.train_steps(2, progress=False)
@@ -114,10 +114,17 @@ def test_a_checkpoint_without_the_new_settings_loads_as_the_old_model(tmp_path):
     path = tmp_path / "checkpoint.npz"
     state = serialization.load(path)
     c = json.loads(str(state["config_json"]))
-    for key in ("upsampler", "skip", "pixel_loss", "schedule"):
+    for key in SETTINGS_BEFORE:
         del c[key]
     state["config_json"] = json.dumps(c)
     serialization.save(state, path)
+    return run, path, c
+
+
+def test_a_checkpoint_without_the_new_settings_loads_as_the_old_model(tmp_path):
+    """A checkpoint written before ``upsampler``/``skip`` existed (its config lacks them)
+    holds the two-stage upsampler over the bilinear skip, and loads and enlarges as one."""
+    run, path, c = _older_checkpoint(tmp_path)
     assert make_generator(c).upsampler == "stages" and make_generator(c).skip == "bilinear"
     G = load_generator(path, "mse")
     assert (G.upsampler, G.skip) == ("stages", "bilinear")
@@ -134,19 +141,7 @@ def test_a_checkpoint_without_the_new_settings_resumes_as_the_old_model(tmp_path
     """--resume of such a checkpoint continues the model it holds (not refused because the
     defaults have changed since)."""
     from minigan.experiments import images as I
-    old = dict(TINY, steps=2, mse_steps=2, **SETTINGS_BEFORE)
-    cfg = I.runner._config("srgan", False, old, size=0)
-    with backend.blas_threads(1):
-        run = I.MODELS["srgan"](SRGANRun.load_data(None), cfg, tmp_path, seed=0)
-        run.train_steps(2, progress=False)
-        run.save()
-    path = tmp_path / "checkpoint.npz"
-    state = serialization.load(path)
-    c = json.loads(str(state["config_json"]))
-    for key in SETTINGS_BEFORE:
-        del c[key]
-    state["config_json"] = json.dumps(c)
-    serialization.save(state, path)
+    _older_checkpoint(tmp_path)
     now = I.runner._config("srgan", False, dict(TINY, steps=2, mse_steps=2), size=0)
     assert now["skip"] != SETTINGS_BEFORE["skip"]               # the default has moved on
     with backend.blas_threads(1):
