@@ -147,10 +147,11 @@ for dtype in ("float32", "float64"):
     ax.loglog(eps_grid, errs, "o-", ms=3, label=f"{dtype}: best {errs.min():.1e} at "
                                                 f"eps={eps_grid[errs.argmin()]:.0e}")
     course.check(args, f"best relative error of the central difference, {dtype}", best[dtype],
-                 reference=f"about u^(2/3) = {u ** (2 / 3):.0e} (u = {u:.1e}) at "
-                           f"eps ~ u^(1/3) = {u ** (1 / 3):.0e}; best eps on the grid "
+                 reference=f"at best about u^(2/3) = {u ** (2 / 3):.0e} (u = {u:.1e}) at "
+                           f"eps ~ u^(1/3) = {u ** (1 / 3):.0e} (an eps where the rounding "
+                           f"errors happen to cancel can do better); best eps on the grid "
                            f"{eps_grid[errs.argmin()]:.0e}",
-                 ok=u ** (2 / 3) / 100 < best[dtype] < 10 * u ** (2 / 3), fmt=".1e")
+                 ok=best[dtype] < 10 * u ** (2 / 3), fmt=".1e")
 ax.set_xlabel("step eps")
 ax.set_ylabel("relative error of the central difference")
 ax.set_title("Truncation (right) vs rounding (left): check gradients in float64")

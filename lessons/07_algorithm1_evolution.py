@@ -41,7 +41,6 @@ from minigan.plots import toys as plot  # noqa: E402
 from minigan.evaluation import theory  # noqa: E402
 from minigan.data import toy  # noqa: E402
 from minigan.experiments import toy1d  # noqa: E402
-from minigan.experiments.toy1d import GeneratorDistribution  # noqa: E402
 
 dev = args.device
 STEPS = 800 if args.quick else 3000
@@ -94,11 +93,22 @@ print(f"trained {STEPS} steps; JSD(p_data, p_g): start {frames[0]['jsd']:.3f} ->
 # %%
 G_a, D_a = saved["G"], saved["D"]
 panel_a = plot.take_snapshot(G_a, D_a, data, noise, x, label=f"(a) step {saved['step']}")
+# (b) Algorithm 1's inner loop, written out: k steps of D on the minimax loss, G held fixed,
+# run to convergence (the step size decays to 5 % so that D settles on D* instead of jittering
+# around it; gan.fit_discriminator is the library's version of these lines).
 D_b = copy.deepcopy(D_a)
-gan.fit_discriminator(D_b, optim.Adam(D_b.parameters(), lr=2e-3), data,
-                      GeneratorDistribution(G_a, noise, dev), steps=400 if args.quick else 1500,
-                      batch_size=512)
+opt_b = optim.Adam(D_b.parameters(), lr=2e-3)
+B_STEPS = 400 if args.quick else 1500
+for t in range(B_STEPS):
+    opt_b.param_groups[0]["lr"] = 2e-3 * 0.05 ** (t / B_STEPS)
+    fake = G_a(noise.sample(512, device=dev)).detach()      # G fixed: no gradient into it
+    loss = gan.d_loss_minimax(D_b(data.sample(512, device=dev)), D_b(fake))
+    opt_b.zero_grad()
+    loss.backward()
+    opt_b.step()
 panel_b = plot.take_snapshot(G_a, D_b, data, noise, x, label="(b) D trained, G fixed")
+# (c) then one G update of Algorithm 1 at a time against that D (the non-saturating loss),
+# repeated a few times with plain SGD so that the flow of the samples is visible.
 G_c = copy.deepcopy(G_a)
 opt_c = optim.SGD(G_c.parameters(), lr=G_LR_C)
 for _ in range(G_STEPS_C):

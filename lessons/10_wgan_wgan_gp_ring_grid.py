@@ -399,20 +399,23 @@ for dist in ("ring8", "grid25"):
 # %% [markdown]
 # ## 6. What to take away
 #
-# * 1-D: against a trained minimax D the saturating G loss's push on theta fades as the
-#   supports separate, as JSD's slope does; the penalised critic's push stays near 1 at every
-#   theta (a little above it: the soft penalty overshoots by theta / 2 lambda), and the
-#   clipped critic's gap grows in proportion to theta but is a tiny multiple of W: it
-#   estimates K W, with K set by c and the widths. Its direction is right, and Adam rescales
-#   the step. (The non-saturating loss pushes too -- lesson 06's fix of the gradient's
+# * 1-D: against a trained minimax D the saturating G loss's push on theta fades as the supports
+#   separate, as JSD's slope does (in the full run it falls to a fraction
+#   1.6e-03 [#saturating G loss: push at theta 4 / at 0.5] of its size at theta = 0.5); the
+#   penalised critic's push
+#   stays near 1 at every theta (a little above it: the soft penalty overshoots by theta / 2
+#   lambda), and the clipped critic's gap grows in proportion to theta but is a tiny multiple of
+#   W: it estimates K W, with K set by c and the widths. Its direction is right, and Adam
+#   rescales the step. (The non-saturating loss pushes too -- lesson 06's fix of the gradient's
 #   *size* -- but its value is not a distance between the distributions.)
-# * Lipschitz: the penalised critics' gradient norms sit at 1 on the interpolates; the
-#   clipped critics' are orders of magnitude below, with many weights on +-c.
+# * Lipschitz: the penalised critics' gradient norms sit at 1 on the interpolates; the clipped
+#   critics' are orders of magnitude below, with many weights on +-c.
 # * ring8 / grid25 on this short budget: a well-behaved critic (section 4) is not yet a
-#   well-trained generator. The gradient no longer vanishes, but G still has to follow it;
-#   the terminal says which method covered the most modes on this seed. One seed only:
-#   `python -m minigan toy --dist ring8 --method wgan-gp --seeds 10` gives the rates at the
-#   CLI's full budget (docs/results/mode_collapse.md).
+#   well-trained generator (in the full run WGAN-GP found fewer ring modes than nsgan). The
+#   gradient no longer vanishes, but G still has to follow it; the terminal says which method
+#   covered the most modes on this seed. One seed only: `python -m minigan toy --dist ring8
+#   --method wgan-gp --seeds 10` gives the rates at the CLI's full budget
+#   (docs/results/mode_collapse.md).
 
 # %%
 course.report(args, {"1-D fit updates": FIT_STEPS, "2-D G steps": TRAIN_STEPS,

@@ -12,6 +12,16 @@ LESSONS = course.discover()
 RECORD = json.loads(course.RESULTS_FILE.read_text()) if course.RESULTS_FILE.is_file() else None
 
 
+def test_the_record_is_a_full_tour_of_every_lesson():
+    assert RECORD is not None, f"{course.RESULTS_FILE} is missing: record a full tour"
+    assert not RECORD["quick"] and RECORD["date"] and RECORD["machine"]
+    assert RECORD["wall_seconds"] > 0
+    for num, name, _ in LESSONS:
+        entry = RECORD["lessons"].get(f"{num}_{name}")
+        assert entry, f"lesson {num}_{name} is not in the recorded tour"
+        assert entry["seconds"] > 0 and entry["checks"], f"{num}_{name}: no time or checks"
+
+
 @pytest.mark.parametrize("num,name,path", LESSONS, ids=[f"{n}_{m}" for n, m, _ in LESSONS])
 def test_numbers_quoted_in_the_prose_are_the_recorded_full_runs(num, name, path):
     """Each ``VALUE [#check name]`` in a lesson is what its full run printed for that check."""

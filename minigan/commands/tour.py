@@ -144,13 +144,15 @@ def record(path, lessons, results, args, wall, load_before, figures_dir):
     from ..serialization import save_json
     from . import course
     path = pathlib.Path(path)
-    old = {}
+    previous = {}
     if path.is_file():
         try:
-            old = json.loads(path.read_text()).get("lessons", {})
+            previous = json.loads(path.read_text())
         except ValueError:
-            old = {}
-    entries = dict(old)
+            previous = {}
+    entries = dict(previous.get("lessons", {}))
+    command = "python -m minigan tour" + (" --quick" if args.quick else "") + \
+        f" --jobs {args.jobs}" + (f" --only {args.only}" if args.only else "")
     for num, name, _ in lessons:
         stem = f"{num}_{name}"
         summary_file = figures_dir / stem / "summary.json"
@@ -159,18 +161,19 @@ def record(path, lessons, results, args, wall, load_before, figures_dir):
         summary = json.loads(summary_file.read_text())
         entries[stem] = {
             "seconds": round(results[stem]["seconds"], 1),
-            "recorded": datetime.date.today().isoformat(),
+            "recorded": datetime.date.today().isoformat(), "command": command,
             "checks": {c["name"]: {"value": course.format_value(c["value"], c.get("fmt")),
                                    "ok": c.get("ok"), "reference": c.get("reference")}
                        for c in summary.get("checks", [])}}
-    command = "python -m minigan tour" + (" --quick" if args.quick else "") + \
-        f" --jobs {args.jobs}" + (f" --only {args.only}" if args.only else "")
     doc = {"command": command, "date": datetime.datetime.now().isoformat(timespec="minutes"),
            "quick": bool(args.quick),
            "machine": f"{platform.machine()} {_cpu_name()}, {os.cpu_count()} cores, "
                       f"{platform.system()}, Python {platform.python_version()}",
            "load_average_at_start": load_before, "wall_seconds": round(wall, 1),
            "lessons": {k: entries[k] for k in sorted(entries)}}
+    if args.only and previous.get("command"):
+        # a few lessons re-recorded: the tour's own fields stay those of the whole tour
+        doc.update({k: v for k, v in previous.items() if k != "lessons"})
     save_json(path, doc, indent=1)
     return path
 
