@@ -31,7 +31,7 @@ import math
 
 from ... import functional as F
 from ... import nn
-from ...autograd import Tensor
+from ... import creation
 from ...backend import np
 
 __all__ = ["SRResNet", "SRDiscriminator", "ResidualBlock"]
@@ -114,7 +114,8 @@ class SRResNet(nn.Module):
             nn.init.zeros_(self.tail.bias)
             # not trained and not saved (persistent=False): it is a function of `scale` alone
             k = bicubic_phase_kernels(scale)
-            self.register_buffer("bicubic", Tensor(np.asarray(k, np.float32)), persistent=False)
+            self.register_buffer("bicubic", creation.tensor(np.asarray(k, np.float32)),
+                                 persistent=False)   # on the default device, as parameters
 
     @property
     def radius(self):
