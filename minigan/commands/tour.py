@@ -68,14 +68,10 @@ def run_lessons(lessons, args, figures_dir):
     """Run the lessons ``args.jobs`` at a time; returns ``{stem: {"code", "seconds"}}`` in
     the course's order. The longest lessons (by the recorded tour) start first, so that the
     last one to finish is a short one; output is printed in the course's order."""
-    import subprocess
-    import sys
     import tempfile
 
-    from .lesson import lesson_argv
-    env = dict(os.environ, MPLBACKEND=os.environ.get("MPLBACKEND", "Agg"))
-    if args.jobs > 1:
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    from .lesson import lesson_argv, run_lesson
+
     def argv(num, name):
         return lesson_argv(args) + ["--out", str(figures_dir / f"{num}_{name}")]
 
@@ -84,16 +80,26 @@ def run_lessons(lessons, args, figures_dir):
         for num, name, path in lessons:
             print(f"\n######## lesson {num}: {name} ########", flush=True)
             t = time.perf_counter()
-            code = subprocess.call([sys.executable, str(path)] + argv(num, name), env=env)
+            code = run_lesson(path, argv(num, name))
             results[f"{num}_{name}"] = {"code": code, "seconds": time.perf_counter() - t}
         return results
+    env = dict(os.environ, MPLBACKEND=os.environ.get("MPLBACKEND", "Agg"),
+               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     recorded = _recorded_seconds()
     order = sorted(lessons, key=lambda lesson: -recorded.get(f"{lesson[0]}_{lesson[1]}", 0.0))
+    with tempfile.TemporaryDirectory(prefix="minigan-tour-") as logs:   # removed at the end
+        return _run_side_by_side(lessons, order, args.jobs, argv, env, logs)
+
+
+def _run_side_by_side(lessons, order, jobs, argv, env, logs):
+    """Start the lessons in ``order``, ``jobs`` at a time, each writing to its log in
+    ``logs``; print each finished lesson's output in the course's order."""
+    import subprocess
+    import sys
     pending, running, done = list(order), {}, {}
-    logs = tempfile.mkdtemp(prefix="minigan-tour-")
     shown = 0
     while pending or running:
-        while pending and len(running) < args.jobs:
+        while pending and len(running) < jobs:
             num, name, path = pending.pop(0)
             log = open(os.path.join(logs, f"{num}_{name}.log"), "w+")
             proc = subprocess.Popen([sys.executable, str(path)] + argv(num, name), env=env,
