@@ -138,6 +138,35 @@ def test_resume_refuses_a_different_model(data, tmp_path):
         I.AutoencoderRun(data, cfg, tmp_path / "empty").resume()
 
 
+def test_resume_continues_with_the_checkpoints_settings_when_defaults_change(data, tmp_path):
+    # a run trained under other defaults (here: no R1, an old learning-rate schedule, and a
+    # checkpoint from before r1_gamma existed) resumes as it was trained, not as a new run would
+    cfg = I.runner._config("dcgan", quick=False, overrides={"steps": 4, "batch_size": 16,
+                                                            "decay_from": 0.25, "ema": 0.9})
+    del cfg["r1_gamma"], cfg["r1_every"]
+    first = I.DCGANRun(data, cfg, tmp_path, seed=1)
+    first.train_steps(4, progress=False)
+    first.save()
+    summary = I.run_images("dcgan", steps=2, out=tmp_path, data=data, resume=True, score=False,
+                           figures=False, verbose=False, batch_size=16)
+    c = summary["config"]
+    assert summary["steps"] == 6
+    assert (c["decay_from"], c["ema"], c["r1_gamma"], c["batch_size"]) == (0.25, 0.9, 0.0, 16)
+    # a setting the caller gives that differs from the checkpoint's is refused, not ignored
+    with pytest.raises(ValueError, match=r"batch_size=16 \(now 32\)"):
+        I.run_images("dcgan", steps=2, out=tmp_path, data=data, resume=True, score=False,
+                     figures=False, verbose=False, batch_size=32)
+
+
+def test_dcgan_r1_setting_reaches_the_discriminator_loss(data):
+    # the 28×28 recipe's R1 (γ/2·E||∇_x D||² on real digits): same seed, same first batch,
+    # so the first D loss with it is the plain one plus a positive penalty
+    first = {g: I.train_model("dcgan", 1, seed=2, data=data, r1_gamma=g, r1_every=4,
+                              batch_size=16).history["d_loss"][0] for g in (0.0, 1.0)}
+    assert np.isfinite(first[1.0]) and first[1.0] > first[0.0] + 1e-6
+    assert I.runner._config("dcgan", False, {}, size=28)["r1_gamma"] > 0
+
+
 def test_ema_tracks_the_weights():
     minigan.manual_seed(0)
     a, b = DCGANGenerator(4, 8, 4), DCGANGenerator(4, 8, 4)

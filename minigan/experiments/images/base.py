@@ -156,7 +156,11 @@ class ImageRun:
     def save(self):
         self.trainer.save_checkpoint(self.checkpoint_path)
 
-    def resume(self):
+    def resume(self, given=None):
+        """Load the checkpoint and continue that run. ``given``: the settings the caller
+        chose (the command line's); every other training setting continues as the checkpoint
+        was trained, even where the model's default has changed since. Without ``given``, a
+        setting that differs from the checkpoint's is refused."""
         from ... import serialization
         if not self.checkpoint_path.exists():
             raise FileNotFoundError(f"--resume: no checkpoint at {self.checkpoint_path}")
@@ -166,10 +170,14 @@ class ImageRun:
                              f"run, not {self.name}")
         saved = json.loads(str(state["config_json"]))
         older = {k: v for k, v in self.SETTINGS_BEFORE.items() if k not in saved}
-        if older:
-            # a checkpoint from before a setting existed resumes as the model it holds
-            saved.update(older)
-            self.config.update(older)
+        # a checkpoint from before a setting existed resumes as the model it holds
+        saved.update(older)
+        kept = dict(older)
+        if given is not None:
+            kept.update({k: v for k, v in saved.items() if k not in given
+                         and k not in RESUME_MAY_CHANGE and self.config.get(k) != v})
+        if kept:
+            self.config.update(kept)
             self._setup()
         if "decay_from" in saved and saved.get("steps") != self.config.get("steps"):
             # the learning-rate schedule was planned for the first call's steps: keep it

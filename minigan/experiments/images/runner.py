@@ -53,8 +53,12 @@ def _config(model, quick, overrides, size=8):
 
 
 def _load_data(model, spec, device):
-    """The dataset of a run: ``load_image_data(spec)``, or the model's own ``load_data``
-    (super-resolution trains on photos, not digits)."""
+    """The dataset of a run: ``spec`` itself when it is one already (a dict that
+    ``load_image_data`` returned: load once, train several runs on it), else
+    ``load_image_data(spec)``, or the model's own ``load_data`` (super-resolution trains on
+    photos, not digits)."""
+    if isinstance(spec, dict):
+        return spec
     loader = getattr(MODELS.get(model), "load_data", None)
     return loader(spec, device) if loader else load_image_data(spec, device)
 
@@ -72,7 +76,7 @@ def train_model(model, steps=None, quick=False, seed=0, device=None, out=None, d
     import tempfile
     if steps is not None:
         overrides["steps"] = steps
-    dataset = data if isinstance(data, dict) else _load_data(model, data, device)
+    dataset = _load_data(model, data, device)
     config = _config(model, quick, overrides, size=dataset["size"])
     scratch = None
     if out is None:
@@ -99,7 +103,9 @@ def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images"
     config = _config(model, quick, overrides, size=dataset["size"])
     run = MODELS[model](dataset, config, out, device=device, seed=seed)
     if resume:
-        run.resume()
+        # what the caller did not set continues as the checkpoint was trained
+        run.resume(given={k for k, v in overrides.items() if v is not None})
+        config = run.config
         say(f"resumed {model} from {run.checkpoint_path} at step {run.step}")
     t = time.perf_counter()
     run.train_steps(config["steps"], progress=progress)

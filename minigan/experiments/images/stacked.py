@@ -101,7 +101,10 @@ class StackedRun(ImageRun):
 
     name = "stacked"
     defaults = dict(method="pacgan", pack=2, steps=2500, batch_size=64, lr=2e-4, beta1=0.5,
-                    z_dim=32, g_width=32, d_width=32, ema=0.999, mode_samples=10000)
+                    z_dim=32, g_width=32, d_width=32, ema=0.999, mode_samples=10000,
+                    r1_gamma=0.0, r1_every=4)
+    # checkpoints from before R1 was a setting were trained without it
+    SETTINGS_BEFORE = dict(r1_gamma=0.0, r1_every=4)
     quick = dict(steps=100, mode_samples=2000)
     # 28×28 (MNIST): 26 000 samples as in the published table. Width 32 drew broken strokes
     # after 1500 steps (three digits share G's 64 channels at 14×14; KL stayed near 1.0 from
@@ -151,11 +154,19 @@ class StackedRun(ImageRun):
         return x.reshape(n // self.pack, c * self.pack, h, w) if self.pack > 1 else x
 
     def train_step(self):
-        n = self.config["batch_size"] * self.pack   # batch_size packs of `pack` samples
+        c = self.config
+        n = c["batch_size"] * self.pack   # batch_size packs of `pack` samples
         x = self._real(n)
+        # R1 (losses.r1_penalty) on every r1_every-th step, γ scaled to keep its average
+        r1 = c.get("r1_gamma") and self.step % int(c["r1_every"]) == 0
+        if r1:
+            x = x.requires_grad_(True)
         with no_grad():
             fake = self.G(self.noise(n))
-        d_loss = losses.d_loss_minimax(self.D(self._packed(x)), self.D(self._packed(fake)))
+        real_out = self.D(self._packed(x))
+        d_loss = losses.d_loss_minimax(real_out, self.D(self._packed(fake)))
+        if r1:
+            d_loss = d_loss + losses.r1_penalty(real_out, x, c["r1_gamma"] * c["r1_every"])
         out = {"d_loss": self.finite(d_loss, "discriminator")}
         self.optims["D"].zero_grad()
         d_loss.backward()
