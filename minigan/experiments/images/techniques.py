@@ -35,7 +35,8 @@ STUDY_RECIPE = dict(lr_g=2e-4, lr_d=2e-4, beta1=0.5, ema=0.999, decay_from=0.5, 
                     r1_gamma=0.0, r1_every=1)
 # short name -> (settings of the dcgan run, what it is)
 TECHNIQUE_NAMES = {
-    "plain": ({}, "the DCGAN of STUDY_RECIPE (EMA of G, learning rates decaying over the second half)"),
+    "plain": ({}, "the DCGAN of STUDY_RECIPE (EMA of G, learning rates decaying over the "
+                  "second half)"),
     "fm": ({"feature_matching": TECHNIQUES["feature_matching"]}, "feature matching"),
     "ls": ({"label_smoothing": TECHNIQUES["label_smoothing"]},
            "one-sided label smoothing (real target 0.9)"),
