@@ -103,6 +103,12 @@ def test_resume_continues_the_same_run(data, tmp_path):
                  (lambda r: r.G, lambda r: r.D, lambda r: r.ema.shadow), tmp_path)
 
 
+def test_r1_setting_reaches_the_discriminator_loss(data):
+    from minigan.experiments.images.runner import train_model
+    first = {g: train_model("stylegan", 1, seed=1, data=data, r1_gamma=g,
+                            **TINY).history["d_loss"][0] for g in (0.0, 1.0)}
+    assert np.isfinite(first[1.0]) and first[1.0] > first[0.0] + 1e-6
+
 
 def test_run_measures_mixing_truncation_and_path_length(data, tmp_path):
     from minigan.evaluation.scoring import get_scorer

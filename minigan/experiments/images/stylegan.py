@@ -40,7 +40,10 @@ class StyleGANRun(ImageRun):
     # cost more than their arithmetic): 1500 steps, not the DCGAN's 2000, fit 10 minutes.
     defaults = dict(steps=1500, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, z_dim=64,
                     w_dim=64, mapping_layers=4, g_width=8, d_width=64, mixing_prob=0.9, ema=0.999,
-                    objective="nsgan", path_pairs=500, n_samples=10000, sweep_samples=1000)
+                    objective="nsgan", path_pairs=500, n_samples=10000, sweep_samples=1000,
+                    r1_gamma=0.0, r1_every=4)
+    # checkpoints from before R1 was a setting were trained without it
+    SETTINGS_BEFORE = dict(r1_gamma=0.0, r1_every=4)
     quick = dict(steps=20, path_pairs=50, n_samples=300, sweep_samples=200)
 
     @classmethod
@@ -75,6 +78,7 @@ class StyleGANRun(ImageRun):
             optim.Adam(self.D.parameters(), lr=c["lr_d"], betas=betas),
             data=batch_sampler(self.data["x_train"]), noise=noise_sampler(c["z_dim"], self.device),
             objective=c["objective"], batch_size=c["batch_size"], g_ema=c.get("ema") or 0.0,
+            r1_gamma=c.get("r1_gamma") or 0.0, r1_every=c.get("r1_every") or 1,
             g_ema_copy=self._generator() if c.get("ema") else None, desc=self.name)
         self.ema = self.trainer.ema
 
