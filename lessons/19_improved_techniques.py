@@ -18,7 +18,8 @@ collapse (lecture notes: "Improved Techniques for Training GANs"). Each is a few
 Part 1 checks each mechanism on a small example (seconds). Part 2 reads the measured study,
 ``docs/results/mnist_techniques.json``, made by ``python -m benchmarks.mnist_techniques``:
 the 28×28 DCGAN trained on the same reduced budget once with each technique alone and once
-plain, over three seeds, scored on 10 000 samples by the MNIST classifier (Fréchet distance
+plain, over three seeds, on the paper's recipe (Adam 2e-4, no R1: ``techniques.STUDY_RECIPE``;
+lesson 12's run has since added R1 and a larger learning rate, which did help), scored on 10 000 samples by the MNIST classifier (Fréchet distance
 in its features, classes covered, confidence). Every number printed in part 2 comes from that
 file; the verdict "helped" needs a lower mean Fréchet distance than plain's by more than the
 spread (half the range over seeds) of both. --quick runs the same (nothing here trains).
