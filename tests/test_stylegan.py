@@ -128,3 +128,13 @@ def test_run_measures_mixing_truncation_and_path_length(data, tmp_path):
     assert pl["path_length_z"] >= 0 and pl["path_length_w"] >= 0
     with pytest.raises(ValueError, match="28×28"):
         I.MODELS["stylegan"].load_data("digits16")
+
+
+def test_trains_with_the_dcgans_28x28_recipe():
+    # lesson 22 compares the two generators: everything else about training must be the same
+    from minigan.experiments.images import runner
+    sg = runner._config("stylegan", False, {}, size=28)
+    dc = runner._config("dcgan", False, {}, size=28)
+    keys = ("batch_size", "lr_g", "lr_d", "beta1", "ema", "objective", "r1_gamma", "r1_every")
+    assert {k: sg[k] for k in keys} == {k: dc[k] for k in keys}
+    assert dc["decay_from"] >= 1.0          # the DCGAN's rates are constant, as StyleGAN's
