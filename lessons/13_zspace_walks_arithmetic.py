@@ -47,6 +47,7 @@ from minigan.evaluation import latent as zspace  # noqa: E402
 from minigan.plots import images as P  # noqa: E402
 from minigan.autograd import Tensor  # noqa: E402
 from minigan.experiments import images as images  # noqa: E402
+from minigan.experiments.images.dcgan import CLASSIC_RECIPE  # noqa: E402
 from minigan.evaluation.scoring import get_scorer  # noqa: E402
 
 # --quick trains the DCGAN on the 8×8 digits for a few seconds only (150 steps: the walks
@@ -67,7 +68,7 @@ course.section(args, "1. A generator to walk in",
                "with batch norm re-estimated. The classifier's confidence on 400 of its samples "
                "at z ~ N(0, I) is the baseline for the walks below.")
 run = images.train_model("dcgan", STEPS, quick=args.quick, seed=args.seed, device=args.device,
-                         data=DATA)
+                         data=DATA, **CLASSIC_RECIPE)
 G, z_dim = run.sample_generators()["dcgan_ema"]
 scorer = get_scorer(run.data["name"], run.size)
 z_rand = np.random.default_rng(args.seed + 2).standard_normal((400, z_dim)).astype(np.float32)

@@ -34,6 +34,7 @@ from minigan.evaluation.inversion import compare_inversions, train_encoder  # no
 from minigan.evaluation.memorisation import format_memorisation, memorisation_check  # noqa: E402
 from minigan.evaluation.scoring import get_scorer  # noqa: E402
 from minigan.experiments import images as images  # noqa: E402
+from minigan.experiments.images.dcgan import CLASSIC_RECIPE  # noqa: E402
 from minigan.gan.sampling import SAMPLE_SEED_OFFSET, fixed_z, generate  # noqa: E402
 from minigan.plots import images as P  # noqa: E402
 
@@ -50,7 +51,7 @@ course.section(args, "1. A DCGAN on the digits",
                f"{STEPS} steps on {DATA} (lesson 12's recipe, width 32, z of 32 numbers).")
 data = images.load_image_data(DATA, device=args.device)
 run = images.train_model("dcgan", STEPS, quick=args.quick, seed=args.seed, device=args.device,
-                         data=data, z_dim=32, g_width=32, d_width=32)
+                         data=data, z_dim=32, g_width=32, d_width=32, **CLASSIC_RECIPE)
 G, z_dim = next(iter(run.sample_generators().values()))        # the EMA generator
 scorer = get_scorer(data["name"], data["size"])
 print(f"trained {STEPS} steps in {run.train_seconds:.0f} s; scorer test accuracy "

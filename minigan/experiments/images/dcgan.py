@@ -16,7 +16,7 @@ from ...gan.sampling import (
 )
 from .base import N_SAMPLES, ImageRun
 
-__all__ = ["DCGANRun", "TECHNIQUES", "TECHNIQUES_OFF"]
+__all__ = ["DCGANRun", "CLASSIC_RECIPE", "TECHNIQUES", "TECHNIQUES_OFF"]
 
 np = backend.np
 
@@ -30,6 +30,14 @@ TECHNIQUES_OFF = dict(feature_matching=0, label_smoothing=0.0, historical_averag
                       virtual_batchnorm=0, minibatch_kernels=0)
 TECHNIQUES = dict(feature_matching=1, label_smoothing=0.1, historical_averaging=1e-2,
                   virtual_batchnorm=1, minibatch_kernels=16)
+
+
+# The classic recipe: the DCGAN paper's optimiser (Adam 2e-4, β1 0.5, no penalty on D) with the
+# run's EMA of G and learning rates decaying over the second half; the 8×8 digits' default, and
+# the 28×28 default before R1 (size28). Lessons 12, 13 and 18 teach with it (its G loss says
+# nothing about sample quality, which is lesson 12's point), the techniques study measures on it.
+CLASSIC_RECIPE = dict(lr_g=2e-4, lr_d=2e-4, beta1=0.5, ema=0.999, decay_from=0.5, final_lr=0.1,
+                      r1_gamma=0.0, r1_every=1)
 
 
 class DCGANRun(ImageRun):
