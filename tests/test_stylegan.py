@@ -138,3 +138,14 @@ def test_trains_with_the_dcgans_28x28_recipe():
     keys = ("batch_size", "lr_g", "lr_d", "beta1", "ema", "objective", "r1_gamma", "r1_every")
     assert {k: sg[k] for k in keys} == {k: dc[k] for k in keys}
     assert dc["decay_from"] >= 1.0          # the DCGAN's rates are constant, as StyleGAN's
+
+
+def test_mapping_network_learns_at_its_own_rate(data):
+    from minigan.experiments.images.runner import train_model
+    run = train_model("stylegan", 1, seed=1, data=data, mapping_lr=0.01, **TINY)
+    mapping, synthesis = run.trainer.g_optimizer.param_groups
+    assert mapping["lr"] == pytest.approx(0.01 * run.config["lr_g"])
+    assert synthesis["lr"] == run.config["lr_g"]
+    # every parameter of G is in exactly one group
+    ids = [id(p) for g in (mapping, synthesis) for p in g["params"]]
+    assert sorted(ids) == sorted(id(p) for p in run.G.parameters())

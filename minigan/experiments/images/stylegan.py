@@ -43,9 +43,10 @@ class StyleGANRun(ImageRun):
     defaults = dict(steps=1500, batch_size=64, lr_g=1.6e-3, lr_d=1.6e-3, beta1=0.5, z_dim=64,
                     w_dim=64, mapping_layers=4, g_width=8, d_width=64, mixing_prob=0.9, ema=0.99,
                     objective="nsgan", path_pairs=500, n_samples=10000, sweep_samples=1000,
-                    r1_gamma=1.0, r1_every=4)
-    # checkpoints from before R1 was a setting were trained without it
-    SETTINGS_BEFORE = dict(r1_gamma=0.0, r1_every=4)
+                    r1_gamma=1.0, r1_every=4, mapping_lr=1.0)
+    # checkpoints from before these settings were trained without R1, and with the mapping
+    # network at G's learning rate
+    SETTINGS_BEFORE = dict(r1_gamma=0.0, r1_every=4, mapping_lr=1.0)
     quick = dict(steps=20, path_pairs=50, n_samples=300, sweep_samples=200)
 
     @classmethod
@@ -76,13 +77,22 @@ class StyleGANRun(ImageRun):
         self.D.net.apply(nn.init.dcgan_init)
         betas = (c["beta1"], 0.999)
         self.trainer = GANTrainer(
-            self.G, self.D, optim.Adam(self.G.parameters(), lr=c["lr_g"], betas=betas),
+            self.G, self.D, optim.Adam(self._g_groups(), lr=c["lr_g"], betas=betas),
             optim.Adam(self.D.parameters(), lr=c["lr_d"], betas=betas),
             data=batch_sampler(self.data["x_train"]), noise=noise_sampler(c["z_dim"], self.device),
             objective=c["objective"], batch_size=c["batch_size"], g_ema=c.get("ema") or 0.0,
             r1_gamma=c.get("r1_gamma") or 0.0, r1_every=c.get("r1_every") or 1,
             g_ema_copy=self._generator() if c.get("ema") else None, desc=self.name)
         self.ema = self.trainer.ema
+
+    def _g_groups(self):
+        """G's parameters for Adam: the mapping network's at ``mapping_lr`` × G's learning
+        rate (StyleGAN's 0.01: a z -> w map that moves as fast as the synthesis layers can
+        collapse w onto a point), the synthesis network's at G's rate."""
+        c = self.config
+        return [{"params": list(self.G.mapping.parameters()),
+                 "lr": c["lr_g"] * float(c.get("mapping_lr", 1.0))},
+                {"params": list(self.G.synthesis.parameters())}]
 
     @property
     def n_samples(self):
