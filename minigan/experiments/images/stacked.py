@@ -18,8 +18,8 @@ One run trains one ``method`` (a name of ``minigan.gan.remedies.METHODS``):
 
 * ``nsgan`` (the default on 28×28 MNIST, with R1): the plain DCGAN on 3-channel images,
   non-saturating loss;
-* ``pacgan`` (the default on the 8×8 digits): the same G, with PacGAN's remedy (Lin et al. 2018): D judges
-  *packs* of ``pack`` samples concatenated along the channel axis (3·pack channels), so a G
+* ``pacgan`` (the default on the 8×8 digits): the same G, with PacGAN's remedy (Lin et al.
+  2018): D judges *packs* of ``pack`` samples concatenated along the channel axis (3·pack channels), so a G
   that repeats itself is easy to spot (near-identical fakes in one pack look unlike
   independent real ones). D sees ``batch_size`` packs (``pack`` × ``batch_size`` samples)
   per step, as in the paper.

@@ -20,6 +20,7 @@ from ...autograd import Tensor, no_grad
 from ...data.images import batch_sampler, load_image_data
 from ...gan.sampling import SAMPLE_SEED_OFFSET, fixed_z, noise_sampler
 from .base import ImageRun
+from .dcgan import DCGANRun
 
 __all__ = ["StyleGANRun", "TRUNCATIONS"]
 
@@ -40,10 +41,11 @@ class StyleGANRun(ImageRun):
     # what the DCGAN's G does (0.17 against 0.14 s, batch 64, one core; g = 16 doubles it),
     # but a whole step 0.34 s against 0.13 (G runs twice a step, and its many small layers
     # cost more than their arithmetic): 1500 steps, not the DCGAN's 2000, fit 10 minutes.
-    defaults = dict(steps=1500, batch_size=64, lr_g=1.6e-3, lr_d=1.6e-3, beta1=0.5, z_dim=64,
-                    w_dim=64, mapping_layers=4, g_width=8, d_width=64, mixing_prob=0.9, ema=0.99,
-                    objective="nsgan", path_pairs=500, n_samples=10000, sweep_samples=1000,
-                    r1_gamma=1.0, r1_every=4, mapping_lr=1.0)
+    defaults = dict(steps=1500, batch_size=64, beta1=0.5, z_dim=64, w_dim=64, mapping_layers=4,
+                    g_width=8, d_width=64, mixing_prob=0.9, objective="nsgan", path_pairs=500,
+                    n_samples=10000, sweep_samples=1000, mapping_lr=1.0,
+                    **{k: DCGANRun.size28[k] for k in ("lr_g", "lr_d", "ema", "r1_gamma",
+                                                         "r1_every")})
     # checkpoints from before these settings were trained without R1, and with the mapping
     # network at G's learning rate
     SETTINGS_BEFORE = dict(r1_gamma=0.0, r1_every=4, mapping_lr=1.0)
