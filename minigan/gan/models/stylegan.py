@@ -76,13 +76,13 @@ def upsample2x(x):
 
 
 class StyleLayer(nn.Module):
-    """[up 2×] -> [conv 3×3] -> noise -> LeakyReLU(0.2) -> AdaIN(w)."""
+    """[up 2×] -> [conv 3×3] -> [noise] -> LeakyReLU(0.2) -> AdaIN(w)."""
 
-    def __init__(self, c_in, c_out, w_dim, conv=True, up=False):
+    def __init__(self, c_in, c_out, w_dim, conv=True, up=False, noise=True):
         super().__init__()
         self.up = up
         self.conv = nn.Conv2d(c_in, c_out, 3, 1, 1) if conv else None
-        self.noise = NoiseInjection(c_out)
+        self.noise = NoiseInjection(c_out) if noise else None
         self.adain = nn.AdaIN(c_out, w_dim)
 
     def forward(self, x, w):
@@ -90,21 +90,36 @@ class StyleLayer(nn.Module):
             x = upsample2x(x)
         if self.conv is not None:
             x = self.conv(x)
-        return self.adain(F.leaky_relu(self.noise(x), 0.2), w)
+        if self.noise is not None:
+            x = self.noise(x)
+        return self.adain(F.leaky_relu(x, 0.2), w)
 
 
 class SynthesisNetwork(nn.Module):
-    """Styles (N, n_styles, w_dim) -> images (N, 1, 28, 28): see the module docstring."""
+    """Styles (N, n_styles, w_dim) -> images (N, 1, 28, 28): see the module docstring.
 
-    def __init__(self, w_dim=64, widths=(64, 32, 16), base=7, channels=1):
+    ``noise_from``: the first layer that gets per-layer noise (0: all, StyleGAN's choice; 2:
+    none at 7×7). ``const_init``: the constant input's start, "ones" (StyleGAN's) or "randn"
+    (StyleGAN2's). Both matter for *what* w controls: instance normalisation of a constant
+    that is flat in space gives zero, so with "ones" and noise at 7×7 the noise is the only
+    spatial pattern the first layers see, and it -- not w -- ends up choosing the digit."""
+
+    def __init__(self, w_dim=64, widths=(64, 32, 16), base=7, channels=1, noise_from=0,
+                 const_init="ones"):
         super().__init__()
+        if const_init not in ("ones", "randn"):
+            raise ValueError(f"SynthesisNetwork: const_init must be 'ones' or 'randn', not "
+                             f"{const_init!r}")
         c0 = widths[0]
-        self.const = nn.Parameter(Tensor(creation.ones(1, c0, base, base).array))
-        layers = [StyleLayer(c0, c0, w_dim, conv=False), StyleLayer(c0, c0, w_dim)]
-        c = c0
+        start = creation.ones if const_init == "ones" else creation.randn
+        self.const = nn.Parameter(Tensor(start(1, c0, base, base).array))
+        # (in, out, conv, up) per layer: two at each resolution, the first one without a conv
+        specs, c = [(c0, c0, False, False), (c0, c0, True, False)], c0
         for width in widths[1:]:
-            layers += [StyleLayer(c, width, w_dim, up=True), StyleLayer(width, width, w_dim)]
+            specs += [(c, width, True, True), (width, width, True, False)]
             c = width
+        layers = [StyleLayer(a, b, w_dim, conv=conv, up=up, noise=i >= noise_from)
+                  for i, (a, b, conv, up) in enumerate(specs)]
         self.layers = nn.ModuleList(layers)
         self.to_image = nn.Conv2d(c, channels, 1)
         self.n_styles = len(layers)
@@ -129,12 +144,13 @@ class StyleGenerator(nn.Module):
     evaluation mode every layer gets the same (optionally truncated) w."""
 
     def __init__(self, z_dim=32, w_dim=64, mapping_layers=4, widths=(64, 32, 16),
-                 mixing_prob=0.9, w_avg_beta=0.995):
+                 mixing_prob=0.9, w_avg_beta=0.995, noise_from=0, const_init="ones"):
         super().__init__()
         self.z_dim, self.w_dim = z_dim, w_dim
         self.mixing_prob, self.w_avg_beta = float(mixing_prob), float(w_avg_beta)
         self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers)
-        self.synthesis = SynthesisNetwork(w_dim, widths)
+        self.synthesis = SynthesisNetwork(w_dim, widths, noise_from=noise_from,
+                                          const_init=const_init)
         self.n_styles = self.synthesis.n_styles
         self.register_buffer("w_avg", creation.zeros(w_dim))
 
