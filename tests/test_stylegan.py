@@ -75,6 +75,41 @@ def test_noise_is_seeded_and_upsampling_is_nearest():
         G(minigan.randn(2, 5))
 
 
+def test_noise_from_leaves_the_coarse_layers_deterministic():
+    """noise_from=2: the 7×7 layers have no noise weights and their output does not depend on
+    the noise stream; the finer layers' does."""
+    def coarse_and_image(G, noise_seed):
+        seen = []
+        hook = G.synthesis.layers[1].register_forward_hook(lambda m, a, out: seen.append(out))
+        with backend.fork_rng(noise_seed):
+            image = G(z).numpy()
+        hook.remove()
+        return seen[0].numpy(), image
+
+    z = minigan.randn(2, 8)
+    for noise_from, coarse_fixed in ((0, False), (2, True)):
+        G = _G(noise_from=noise_from)
+        G.eval()
+        assert [layer.noise is None for layer in G.synthesis.layers] == \
+            [i < noise_from for i in range(G.n_styles)]
+        names = [k for k in G.state_dict() if ".noise." in k]
+        assert len(names) == G.n_styles - noise_from
+        for layer in G.synthesis.layers[noise_from:]:
+            layer.noise.weight.data.fill_(0.5)
+        (ca, ia), (cb, ib) = coarse_and_image(G, 3), coarse_and_image(G, 4)
+        assert np.array_equal(ca, cb) == coarse_fixed
+        assert np.abs(ia - ib).max() > 1e-4
+
+
+def test_constant_input_starts_flat_or_random():
+    flat = _G().synthesis.const.numpy()
+    assert np.all(flat == 1.0)
+    rand = _G(const_init="randn").synthesis.const.numpy()
+    assert 0.5 < rand.std() < 1.5 and rand.std(axis=(2, 3)).min() > 0.1    # varies in space
+    with pytest.raises(ValueError, match="const_init"):
+        _G(const_init="zeros")
+
+
 def test_path_length_of_a_linear_map():
     """For G = identity and φ = identity, a linear path's length is |b - a|² for every t."""
     rng = np.random.default_rng(0)

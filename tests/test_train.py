@@ -176,9 +176,9 @@ def test_r1_adds_gamma_w_to_a_linear_discriminators_gradient():
 
 
 def test_lazy_r1_runs_on_every_nth_update_with_gamma_scaled(monkeypatch):
-    from minigan.gan import train as train_module
-    calls, real = [], train_module.r1_penalty
-    monkeypatch.setattr(train_module, "r1_penalty",
+    from minigan.gan import losses
+    calls, real = [], losses.r1_penalty
+    monkeypatch.setattr(losses, "r1_penalty",
                         lambda out, x, gamma: (calls.append(gamma), real(out, x, gamma))[1])
     _linear_d_step(0.5, 3, 7)
     assert calls == [1.5, 1.5, 1.5]          # updates 0, 3, 6 of 7, each with 3 x gamma
@@ -203,9 +203,9 @@ def test_resume_keeps_the_lazy_r1_schedule(tmp_path):
 
 def test_r1_penalises_the_real_batch(monkeypatch):
     """The trainer hands r1_penalty the real batch (with grad), not the fakes."""
-    from minigan.gan import train as train_module
-    seen, real_fn = [], train_module.r1_penalty
-    monkeypatch.setattr(train_module, "r1_penalty",
+    from minigan.gan import losses
+    seen, real_fn = [], losses.r1_penalty
+    monkeypatch.setattr(losses, "r1_penalty",
                         lambda out, x, gamma: (seen.append(x.numpy().copy()),
                                                real_fn(out, x, gamma))[1])
     batch = np.full((8, 1), 7.25, dtype=np.float32)

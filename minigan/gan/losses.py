@@ -41,8 +41,8 @@ from ..ops import shape as S
 
 __all__ = ["d_loss_minimax", "g_loss_saturating", "g_loss_nonsaturating",
            "wasserstein_critic_loss", "wasserstein_generator_loss", "clip_weights",
-           "gradient_penalty", "r1_penalty", "hinge_d_loss", "hinge_g_loss", "lsgan_d_loss",
-           "lsgan_g_loss",
+           "gradient_penalty", "r1_penalty", "LazyR1", "hinge_d_loss", "hinge_g_loss",
+           "lsgan_d_loss", "lsgan_g_loss",
            "Objective", "OBJECTIVES", "get_objective"]
 
 
@@ -159,6 +159,27 @@ def r1_penalty(real_out, real, gamma):
     per_output = n / real_out.shape[0]           # m for a packed D, else 1
     squared_norms = R.sum(S.reshape(g * g, (n, -1)), axis=1)
     return R.mean(squared_norms) * (0.5 * float(gamma) * per_output)
+
+
+class LazyR1:
+    """R1 on every ``every``-th discriminator update only, with γ scaled by ``every`` so that
+    its average pull is that of R1 on every update ("lazy" regularisation, StyleGAN2): the
+    double backward is the expensive part of a D step, and D's slope changes slowly.
+    ``gamma`` 0 switches it off. Used as ``if r1.due(n): x.requires_grad_(True)`` before D
+    sees the real batch of update n, then ``loss + r1(D(x), x)``."""
+
+    def __init__(self, gamma=0.0, every=1):
+        if float(gamma) < 0 or int(every) < 1:
+            raise ValueError(f"R1: r1_gamma must be >= 0 and r1_every >= 1, got {gamma} and "
+                             f"{every}")
+        self.gamma, self.every = float(gamma), int(every)
+
+    def due(self, d_update):
+        """Whether D's update number ``d_update`` (from 0) gets the penalty."""
+        return self.gamma > 0 and d_update % self.every == 0
+
+    def __call__(self, real_out, real):
+        return r1_penalty(real_out, real, self.gamma * self.every)
 
 
 # -------------------------------------------------------------------------- hinge and LSGAN

@@ -30,13 +30,7 @@ from ..autograd import no_grad
 from ..ops import elementwise as E
 from ..ops import reduce as R
 from .loop import NonFiniteLossError, Trainer, every
-from .losses import (
-    clip_weights,
-    d_loss_minimax,
-    get_objective,
-    gradient_penalty,
-    r1_penalty,
-)
+from .losses import LazyR1, clip_weights, d_loss_minimax, get_objective, gradient_penalty
 from .techniques import HistoricalAverage, d_loss_one_sided_smoothing, feature_matching_loss
 
 __all__ = ["GANTrainer", "NonFiniteLossError", "every", "fit_discriminator", "frozen"]
@@ -121,9 +115,6 @@ class GANTrainer(Trainer):
                              f">= 1, got {k}")
         if int(batch_size) < 1:
             raise ValueError(f"GANTrainer: batch_size must be >= 1, got {batch_size}")
-        if float(r1_gamma) < 0 or int(r1_every) < 1:
-            raise ValueError(f"GANTrainer: r1_gamma must be >= 0 and r1_every >= 1, got "
-                             f"{r1_gamma} and {r1_every}")
         if not 0.0 <= float(g_ema) < 1.0:
             raise ValueError(f"GANTrainer: g_ema (the average's decay beta) must be in [0, 1), "
                              f"0 = off; got {g_ema}")
@@ -155,7 +146,8 @@ class GANTrainer(Trainer):
         self.d_history = tricks["histories"].get("d_history")
         self.k, self.batch_size = int(k), int(batch_size)
         self.clip_value, self.gp_lambda = clip_value, gp_lambda
-        self.r1_gamma, self.r1_every = float(r1_gamma), int(r1_every)
+        self.r1 = LazyR1(r1_gamma, r1_every)
+        self.r1_gamma, self.r1_every = self.r1.gamma, self.r1.every
         self.d_updates = 0                   # discriminator updates so far (lazy R1's clock)
         self.device = backend.Device(device if device is not None else _device_of(generator))
 
@@ -169,7 +161,7 @@ class GANTrainer(Trainer):
         m = self.batch_size
         x = self.sample_data(m, self.device)
         z = self.sample_noise(m, self.device)
-        r1 = self.r1_gamma > 0 and self.d_updates % self.r1_every == 0
+        r1 = self.r1.due(self.d_updates)
         if r1:
             x = x.detach().requires_grad_(True)
         with no_grad():                      # G is fixed during D's update
@@ -184,7 +176,7 @@ class GANTrainer(Trainer):
         if self.objective.gp:
             loss = loss + gradient_penalty(self.D, x, fake, lam=self.gp_lambda)
         if r1:
-            loss = loss + r1_penalty(real_out, x, self.r1_gamma * self.r1_every)
+            loss = loss + self.r1(real_out, x)
         value = self.finite(loss, "discriminator",
                             f"discriminator update {i + 1} of {self.k}")
         self.d_optimizer.zero_grad()

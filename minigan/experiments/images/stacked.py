@@ -19,10 +19,10 @@ One run trains one ``method`` (a name of ``minigan.gan.remedies.METHODS``):
 * ``nsgan`` (the default on 28×28 MNIST, with R1): the plain DCGAN on 3-channel images,
   non-saturating loss;
 * ``pacgan`` (the default on the 8×8 digits): the same G, with PacGAN's remedy (Lin et al.
-  2018): D judges *packs* of ``pack`` samples concatenated along the channel axis (3·pack channels), so a G
-  that repeats itself is easy to spot (near-identical fakes in one pack look unlike
-  independent real ones). D sees ``batch_size`` packs (``pack`` × ``batch_size`` samples)
-  per step, as in the paper.
+  2018): D judges *packs* of ``pack`` samples concatenated along the channel axis
+  (3·pack channels), so a G that repeats itself is easy to spot (near-identical fakes in one
+  pack look unlike independent real ones). D sees ``batch_size`` packs (``pack`` ×
+  ``batch_size`` samples) per step, as in the paper.
 
 Both keep a moving average of G's weights (``ema``, see ``base``): G's class frequencies
 swing from step to step as D chases whatever G over-produces; the average of the weights
@@ -139,6 +139,7 @@ class StackedRun(ImageRun):
         self.ema = EMA(self.G, self._generator(), c["ema"]) if c.get("ema") else None
         self.x_single = backend.to_numpy(self.data["x_train"].array)
         self.noise = noise_sampler(c["z_dim"], self.device)
+        self.r1 = losses.LazyR1(c.get("r1_gamma") or 0.0, c["r1_every"])   # on D, lazily
 
     def _generator(self):
         from ...gan.models.dcgan import DCGANGenerator
@@ -164,8 +165,7 @@ class StackedRun(ImageRun):
         c = self.config
         n = c["batch_size"] * self.pack   # batch_size packs of `pack` samples
         x = self._real(n)
-        # R1 (losses.r1_penalty) on every r1_every-th step, γ scaled to keep its average
-        r1 = c.get("r1_gamma") and self.step % int(c["r1_every"]) == 0
+        r1 = self.r1.due(self.step)
         if r1:
             x = x.requires_grad_(True)
         with no_grad():
@@ -173,7 +173,7 @@ class StackedRun(ImageRun):
         real_out = self.D(self._packed(x))
         d_loss = losses.d_loss_minimax(real_out, self.D(self._packed(fake)))
         if r1:
-            d_loss = d_loss + losses.r1_penalty(real_out, x, c["r1_gamma"] * c["r1_every"])
+            d_loss = d_loss + self.r1(real_out, x)
         out = {"d_loss": self.finite(d_loss, "discriminator")}
         self.optims["D"].zero_grad()
         d_loss.backward()
