@@ -27,6 +27,18 @@ def test_edges_of_a_square_are_its_outline():
         sobel_magnitude(np.zeros((2, 12, 12)))
 
 
+def test_inpainting_input_hides_the_lower_half():
+    from minigan.data.paired import hide_lower_half, paired_input
+    img = np.random.default_rng(0).uniform(-1, 1, (2, 1, 28, 28)).astype(np.float32)
+    x = hide_lower_half(img)
+    np.testing.assert_array_equal(x[:, :, :14], img[:, :, :14])
+    assert (x[:, :, 14:] == 0).all() and (img[:, :, 14:] != 0).all()     # a copy, not a view
+    np.testing.assert_array_equal(paired_input(minigan.tensor(img), "inpaint").numpy(), x)
+    np.testing.assert_array_equal(paired_input(img, "edges"), edge_map(img))
+    with pytest.raises(ValueError, match="task"):
+        paired_input(img, "colour")
+
+
 def test_receptive_field_by_formula():
     assert receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3))) == 5
     assert receptive_field(nn.Sequential(nn.Conv2d(1, 1, 4, 2, 1), nn.Conv2d(1, 1, 4, 2, 1),
@@ -64,6 +76,22 @@ def test_both_generators_learn(data, tmp_path):
     for key in ("l1", "l1_only"):
         v = run.history[key]
         assert np.mean(v[-10:]) < 0.6 * np.mean(v[:5]), (key, v[:5], v[-10:])
+
+
+def test_inpainting_run_trains_on_top_halves_and_measures_the_blur(data, tmp_path):
+    from minigan.evaluation.scoring import get_scorer
+    from minigan.experiments.images.runner import train_model
+    run = train_model("pix2pix", 2, seed=1, data=data, task="inpaint", **TINY)
+    x, y = run.x_train.numpy(), run.y_train.numpy()
+    np.testing.assert_array_equal(x[:, :, :14], y[:, :, :14])
+    assert (x[:, :, 14:] == 0).all()
+    run.samples()
+    res = run.measure(get_scorer("mnist", 28))
+    for label in ("pix2pix", "pix2pix_l1", "real"):
+        assert 0 <= res[label]["grey"] <= 1 and 0.1 <= res[label]["confidence"] <= 1
+    assert res["real"]["confidence"] > 0.9
+    with pytest.raises(ValueError, match="task"):
+        train_model("pix2pix", 1, seed=1, data=data, task="colour", **TINY)
 
 
 def test_resume_continues_the_same_run(data, tmp_path):

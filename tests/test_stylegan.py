@@ -101,6 +101,21 @@ def test_noise_from_leaves_the_coarse_layers_deterministic():
         assert np.abs(ia - ib).max() > 1e-4
 
 
+def test_he_started_mapping_keeps_w_as_varied_as_z():
+    """nn.Linear's default start shrinks the activations' scale layer by layer, so w would be
+    nearly the same for every z; the Kaiming start keeps its spread."""
+    z = minigan.randn(256, 8)
+
+    def spread(init):
+        minigan.manual_seed(0)
+        m = StyleGenerator(z_dim=8, w_dim=32, mapping_layers=4, widths=(8, 4, 2),
+                           mapping_init=init).mapping
+        return float(m(z).numpy().std(axis=0).mean())
+    assert spread("he") > 0.3 and spread("default") < 0.1
+    with pytest.raises(ValueError, match="init"):
+        _G(mapping_init="xavier")
+
+
 def test_constant_input_starts_flat_or_random():
     flat = _G().synthesis.const.numpy()
     assert np.all(flat == 1.0)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ... import backend, optim
 from ...autograd import Tensor
-from ...data.edges import edge_map
+from ...data.paired import TASKS, paired_input
 from ...data.images import load_image_data
 from ...gan import losses
 from ...gan.models.pix2pix import PatchDiscriminator, UNetGenerator
@@ -39,7 +39,8 @@ class Pix2PixRun(ImageRun):
 
     name = "pix2pix"
     defaults = dict(steps=1500, batch_size=32, lr=2e-4, beta1=0.5, g_width=32, d_width=32,
-                    lambda_l1=100.0, edge_threshold=0.5)
+                    lambda_l1=100.0, edge_threshold=0.5, task="edges")
+    SETTINGS_BEFORE = dict(task="edges")     # checkpoints from before the inpainting task
     quick = dict(steps=20)
 
     @classmethod
@@ -54,6 +55,9 @@ class Pix2PixRun(ImageRun):
 
     def build(self):
         c = self.config
+        if c.get("task", "edges") not in TASKS:
+            raise ValueError(f"pix2pix: task must be one of {', '.join(TASKS)}, not "
+                             f"{c['task']!r}")
         self.G = self.on_device(UNetGenerator(1, 1, c["g_width"]))
         self.G_l1 = self.on_device(UNetGenerator(1, 1, c["g_width"]))
         self.D = self.on_device(PatchDiscriminator(2, c["d_width"]))
@@ -62,8 +66,14 @@ class Pix2PixRun(ImageRun):
         self.optims = {k: optim.Adam(m.parameters(), lr=c["lr"], betas=betas)
                        for k, m in self.modules.items()}
         y = self.data["x_train"]
-        self.x_train = edge_map(y, c["edge_threshold"])           # on y's device
+        self.x_train = self.inputs(y)                             # on y's device
         self.y_train = y
+
+    def inputs(self, y):
+        """The pix2pix inputs x for targets y: their edge maps, or y with the lower half
+        hidden (``task``; ``data.paired``)."""
+        c = self.config
+        return paired_input(y, c.get("task", "edges"), c["edge_threshold"])
 
     def pairs(self, n):
         """n training pairs (edges, digit), drawn with minigan's seeded CPU generator."""
@@ -102,44 +112,59 @@ class Pix2PixRun(ImageRun):
     translate = CycleGANRun.translate
 
     def samples(self, n=None):
-        """The translations of the held-out digits' edge maps (scored as digits)."""
+        """The translations of the held-out digits' inputs (scored as digits)."""
         self.test_y = self.data["x_test"]
-        self.test_x = edge_map(self.test_y, self.config["edge_threshold"])
+        self.test_x = self.inputs(self.test_y)
         self.outputs = {"pix2pix": self.translate(self.G, self.test_x),
                         "pix2pix_l1": self.translate(self.G_l1, self.test_x)}
         return dict(self.outputs)
 
     def measure(self, scorer):
-        """{label: {l1, sharpness, sharpness_real, agreement}} on the held-out pairs."""
+        """{label: {l1, sharpness, sharpness_real, grey, agreement, confidence}} on the
+        held-out pairs, and the real digits' grey, agreement and confidence under "real".
+        grey: the share of pixels with |v| < 0.5, neither ink nor background (a median's
+        blur is grey); confidence: the classifier's mean top-class probability."""
         from ...evaluation.metrics import sharpness
         y, labels = self.test_y, self.data["y_test"]
+
+        def digit_numbers(images):
+            return {"grey": float((np.abs(images) < 0.5).mean()),
+                    "agreement": float((scorer.predict(images) == labels).mean()),
+                    "confidence": float(scorer.probs(images).max(axis=1).mean())}
+
         res = {}
         for label, out in self.outputs.items():
-            res[label] = {"l1": float(np.abs(out - y).mean()),
-                          "sharpness": sharpness(out),
-                          "sharpness_real": sharpness(y),
-                          "agreement": float((scorer.predict(out) == labels).mean())}
-        res["real"] = {"agreement": float((scorer.predict(y) == labels).mean())}
+            res[label] = {"l1": float(np.abs(out - y).mean()), "sharpness": sharpness(out),
+                          "sharpness_real": sharpness(y), **digit_numbers(out)}
+        res["real"] = digit_numbers(y)
         return res
 
     def extra(self, scorer, report):
-        from ...plots import images as P
         res = self.measure(scorer)
         report["pix2pix_measured"] = res
         report["receptive_field"] = self.D.receptive_field
+        real = res["real"]
         for label in ("pix2pix_l1", "pix2pix"):
             r = res[label]
             print(f"{label:<11s} L1 {r['l1']:.4f}; sharpness {r['sharpness']:.3f} (real digits "
-                  f"{r['sharpness_real']:.3f}); classifier reads the target's class on "
-                  f"{r['agreement']:.1%} (real digits {res['real']['agreement']:.1%}); "
+                  f"{r['sharpness_real']:.3f}); grey pixels {r['grey']:.3f} (real "
+                  f"{real['grey']:.3f}); classifier reads the target's class on "
+                  f"{r['agreement']:.1%} (real digits {real['agreement']:.1%}), confidence "
+                  f"{r['confidence']:.3f} (real {real['confidence']:.3f}); "
                   f"{len(self.test_y)} held-out pairs")
         print(f"PatchGAN: each logit judges a {self.D.receptive_field}×{self.D.receptive_field} "
               f"patch of the {self.size}×{self.size} pair")
-        k = 12
-        report["figures"].append(P.reconstruction_figure(
-            self.out / "pix2pix_translations.png", self.test_x[:k],
+        report["figures"].append(self.translations_figure(self.out / "pix2pix_translations.png",
+                                                          res))
+
+    def translations_figure(self, path, res, k=12):
+        """Inputs, both generators' outputs and the targets of the first k held-out pairs."""
+        from ...plots import images as P
+        what = {"edges": "edges -> digit", "inpaint": "top half -> whole digit"}
+        return P.reconstruction_figure(
+            path, self.test_x[:k],
             {"L1 only": self.outputs["pix2pix_l1"][:k], "L1 + GAN": self.outputs["pix2pix"][:k],
              "target": self.test_y[:k]},
-            title=f"edges -> digit; sharpness L1 {res['pix2pix_l1']['sharpness']:.2f}, "
-                  f"L1+GAN {res['pix2pix']['sharpness']:.2f}, real "
-                  f"{res['pix2pix']['sharpness_real']:.2f}"))
+            title=f"{what[self.config.get('task', 'edges')]} after {self.step} steps; sharpness "
+                  f"L1 {res['pix2pix_l1']['sharpness']:.2f}, L1+GAN "
+                  f"{res['pix2pix']['sharpness']:.2f}, real {res['pix2pix']['sharpness_real']:.2f}")

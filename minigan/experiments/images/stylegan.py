@@ -44,13 +44,13 @@ class StyleGANRun(ImageRun):
     defaults = dict(steps=1500, batch_size=64, beta1=0.5, z_dim=64, w_dim=64, mapping_layers=4,
                     g_width=8, d_width=64, mixing_prob=0.9, objective="nsgan", path_pairs=500,
                     n_samples=10000, sweep_samples=1000, mapping_lr=1.0, noise_from=0,
-                    const_init="ones",
+                    const_init="ones", mapping_init="default",
                     **{k: DCGANRun.size28[k] for k in ("lr_g", "lr_d", "ema", "r1_gamma",
                                                          "r1_every")})
     # checkpoints from before these settings were trained without R1, and with the mapping
     # network at G's learning rate
     SETTINGS_BEFORE = dict(r1_gamma=0.0, r1_every=4, mapping_lr=1.0, noise_from=0,
-                           const_init="ones")
+                           const_init="ones", mapping_init="default", mapping_init="default")
     quick = dict(steps=20, path_pairs=50, n_samples=300, sweep_samples=200)
 
     @classmethod
@@ -71,7 +71,8 @@ class StyleGANRun(ImageRun):
         return self.on_device(StyleGenerator(c["z_dim"], c["w_dim"], c["mapping_layers"],
                                              (8 * g, 4 * g, g), mixing_prob=c["mixing_prob"],
                                              noise_from=c.get("noise_from", 0),
-                                             const_init=c.get("const_init", "ones")))
+                                             const_init=c.get("const_init", "ones"),
+                                             mapping_init=c.get("mapping_init", "default")))
 
     def build(self):
         from ...gan.models.dcgan import DCGANDiscriminator

@@ -39,14 +39,29 @@ np = backend.np      # the host-side mixing mask
 
 class MappingNetwork(nn.Module):
     """z (N, z_dim) -> w (N, w_dim): z scaled to norm √z_dim, then ``layers`` Linear +
-    LeakyReLU(0.2)."""
+    LeakyReLU(0.2).
 
-    def __init__(self, z_dim=32, w_dim=64, layers=4):
+    ``init``: "he" draws each weight from N(0, 2 / ((1 + 0.2²) fan_in)) (Kaiming's, for the
+    LeakyReLU), which keeps the activations' scale from layer to layer, so w varies from
+    sample to sample as much as z does -- StyleGAN's equalised learning rate does the same at
+    run time. "default" keeps nn.Linear's own start (uniform ±1/√fan_in), which shrinks the
+    scale about 3× per layer: after four layers w is nearly the same for every z (its spread
+    is ~2 % of z's), the untrained generator draws one image for all z, and training has to
+    grow the style pathway from almost nothing while the per-layer noise, whose weights start
+    at zero but get a direct gradient, grows faster and ends up deciding the digit."""
+
+    def __init__(self, z_dim=32, w_dim=64, layers=4, init="he"):
         super().__init__()
+        if init not in ("he", "default"):
+            raise ValueError(f"MappingNetwork: init must be 'he' or 'default', not {init!r}")
         mods, d = [], z_dim
         for _ in range(layers):
             mods += [nn.Linear(d, w_dim), nn.LeakyReLU(0.2)]
             d = w_dim
+        if init == "he":
+            for m in mods[::2]:
+                nn.init.kaiming_normal_(m.weight, a=0.2)
+                nn.init.zeros_(m.bias)
         self.net = nn.Sequential(*mods)
         self.z_dim = z_dim
 
@@ -144,11 +159,12 @@ class StyleGenerator(nn.Module):
     evaluation mode every layer gets the same (optionally truncated) w."""
 
     def __init__(self, z_dim=32, w_dim=64, mapping_layers=4, widths=(64, 32, 16),
-                 mixing_prob=0.9, w_avg_beta=0.995, noise_from=0, const_init="ones"):
+                 mixing_prob=0.9, w_avg_beta=0.995, noise_from=0, const_init="ones",
+                 mapping_init="he"):
         super().__init__()
         self.z_dim, self.w_dim = z_dim, w_dim
         self.mixing_prob, self.w_avg_beta = float(mixing_prob), float(w_avg_beta)
-        self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers)
+        self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers, init=mapping_init)
         self.synthesis = SynthesisNetwork(w_dim, widths, noise_from=noise_from,
                                           const_init=const_init)
         self.n_styles = self.synthesis.n_styles
