@@ -50,7 +50,7 @@ class StyleGANRun(ImageRun):
     # checkpoints from before these settings were trained without R1, and with the mapping
     # network at G's learning rate
     SETTINGS_BEFORE = dict(r1_gamma=0.0, r1_every=4, mapping_lr=1.0, noise_from=0,
-                           const_init="ones", mapping_init="default", mapping_init="default")
+                           const_init="ones", mapping_init="default")
     quick = dict(steps=20, path_pairs=50, n_samples=300, sweep_samples=200)
 
     @classmethod
