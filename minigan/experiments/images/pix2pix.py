@@ -158,13 +158,16 @@ class Pix2PixRun(ImageRun):
                                                           res))
 
     def translations_figure(self, path, res, k=12):
-        """Inputs, both generators' outputs and the targets of the first k held-out pairs."""
+        """Inputs, both generators' outputs and the targets of k held-out pairs, one of each
+        class in turn (the held-out split is ordered by class)."""
         from ...plots import images as P
+        labels = np.asarray(self.data["y_test"])
+        by_class = [np.flatnonzero(labels == c) for c in np.unique(labels)]
+        idx = [ix[r] for r in range(k) for ix in by_class if r < len(ix)][:k]
         what = {"edges": "edges -> digit", "inpaint": "top half -> whole digit"}
-        return P.reconstruction_figure(
-            path, self.test_x[:k],
-            {"L1 only": self.outputs["pix2pix_l1"][:k], "L1 + GAN": self.outputs["pix2pix"][:k],
-             "target": self.test_y[:k]},
+        return P.labelled_rows_figure(
+            path, {"input": self.test_x[idx], "L1 only": self.outputs["pix2pix_l1"][idx],
+                   "L1 + GAN": self.outputs["pix2pix"][idx], "target": self.test_y[idx]}, k,
             title=f"{what[self.config.get('task', 'edges')]} after {self.step} steps; sharpness "
                   f"L1 {res['pix2pix_l1']['sharpness']:.2f}, L1+GAN "
                   f"{res['pix2pix']['sharpness']:.2f}, real {res['pix2pix']['sharpness_real']:.2f}")
