@@ -51,7 +51,9 @@ def test_w_avg_tracks_training_batches_only_and_truncation_to_zero_is_one_image(
     for layer in G.synthesis.layers:
         layer.noise.weight.data.zero_()
     x0 = G(z, psi=0.0).numpy()
-    np.testing.assert_allclose(x0, np.repeat(x0[:1], len(x0), 0), atol=1e-6)
+    # float32 rounding only (batched GEMMs sum in different orders per row); images of
+    # different w differ by tenths
+    np.testing.assert_allclose(x0, np.repeat(x0[:1], len(x0), 0), atol=1e-5)
 
 
 def test_noise_is_seeded_and_upsampling_is_nearest():
@@ -199,3 +201,8 @@ def test_mapping_network_learns_at_its_own_rate(data):
     # every parameter of G is in exactly one group
     ids = [id(p) for g in (mapping, synthesis) for p in g["params"]]
     assert sorted(ids) == sorted(id(p) for p in run.G.parameters())
+    # the run's default: the paper's slow mapping network, started so that w varies with z
+    run = train_model("stylegan", 1, seed=1, data=data, **TINY)
+    assert run.trainer.g_optimizer.param_groups[0]["lr"] == pytest.approx(0.01 * run.config["lr_g"])
+    w = run.G.mapping(minigan.randn(256, run.config["z_dim"])).numpy()
+    assert w.std(axis=0).mean() > 0.3
