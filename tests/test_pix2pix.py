@@ -96,3 +96,15 @@ def test_inpainting_run_trains_on_top_halves_and_measures_the_blur(data, tmp_pat
 
 def test_resume_continues_the_same_run(data, tmp_path):
     check_resume("pix2pix", data, TINY, 4, 2, ("G", "G_l1", "D"), tmp_path)
+
+
+def test_task_flag_reaches_the_pix2pix_run_only(tmp_path, capsys):
+    import json
+    from minigan.commands import cli
+    out = tmp_path / "p"
+    assert cli.main(["images", "--model", "pix2pix", "--quick", "--steps", "1", "--task",
+                     "inpaint", "--no-progress", "--out", str(out)]) == 0
+    assert json.loads((out / "summary.json").read_text())["config"]["task"] == "inpaint"
+    assert cli.main(["images", "--model", "dcgan", "--quick", "--task", "inpaint",
+                     "--out", str(tmp_path / "d")]) != 0
+    assert "--task applies to pix2pix" in capsys.readouterr().err

@@ -53,6 +53,9 @@ def add_arguments(parser):
                       help="virtual batch norm in G (a fixed reference batch)")
     tech.add_argument("--minibatch-disc", type=int, nargs="?", const=16, default=None,
                       metavar="B", help="minibatch discrimination in D with B kernels (16)")
+    parser.add_argument("--task", default=None, choices=("edges", "inpaint"),
+                        help="pix2pix: the paired input, the digit's edge map (default) or its "
+                             "top half")
     parser.add_argument("--compare-ae", default=None, metavar="DIR",
                         help="dcgan: an --model ae run's folder to set the GAN inversion beside "
                              "(default: OUT/../ae when it exists)")
@@ -102,6 +105,10 @@ def run(args):
             raise ValueError(f"--ema applies to dcgan, not {args.model}")
         overrides["ema"] = args.ema
     overrides.update(technique_overrides(args))
+    if args.task is not None:
+        if "task" not in DEFAULTS[args.model]:
+            raise ValueError(f"--task applies to pix2pix, not {args.model}")
+        overrides["task"] = args.task
     if args.steps is not None and args.steps < 0:
         raise ValueError(f"--steps must be >= 0, got {args.steps}")
     out = args.out or os.path.join("runs", args.model)
