@@ -6,7 +6,11 @@ layer instead, as a *style*:
 
 * a **mapping network** (an MLP) turns z into w. z must follow its Gaussian prior, so where
   the data have gaps the map from z to images has to stretch; w follows no prior and can be
-  laid out more evenly -- measured here as a perceptual path length in z and in w;
+  laid out more evenly -- measured here as a perceptual path length in z and in w. It
+  starts so that w varies as much as z does (Kaiming's init: with nn.Linear's default start,
+  four layers shrink the spread of w to 2 % and the noise takes over the digit) and learns at
+  0.01 × the rate of the rest, as in the paper; that slow start costs the first few hundred
+  steps (docs/results/image_to_image.md);
 * **AdaIN** in each layer normalises every feature map and gives it the mean and standard
   deviation an affine map of w asks for (``F.adaptive_instance_norm``, gradchecked to second
   order);
