@@ -21,7 +21,9 @@ def _G(**kw):
 def test_mapping_sees_only_the_direction_of_z():
     G = _G()
     z = minigan.randn(4, 8)
-    np.testing.assert_allclose(G.mapping(z).numpy(), G.mapping(3.0 * z).numpy(), rtol=1e-5)
+    # float32: a relative tolerance alone fails on outputs near 0 (w is of order 1)
+    np.testing.assert_allclose(G.mapping(z).numpy(), G.mapping(3.0 * z).numpy(), rtol=1e-5,
+                               atol=1e-6)
 
 
 def test_style_mixing_switches_at_the_cut():
