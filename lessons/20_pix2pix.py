@@ -27,8 +27,6 @@ from minigan.commands import course
 
 args = course.lesson_args(__doc__, blas_threads=1)
 
-
-from minigan.data.edges import edge_map  # noqa: E402
 from minigan.evaluation.scoring import get_scorer  # noqa: E402
 from minigan.experiments import images  # noqa: E402
 from minigan.gan.models.pix2pix import receptive_field  # noqa: E402
@@ -47,7 +45,7 @@ course.section(args, "0. Paired data: Sobel edges of MNIST digits, and their top
 run = images.train_model("pix2pix", STEPS, quick=args.quick, seed=args.seed, device=args.device,
                          data="mnist")
 y_test = run.data["x_test"]
-x_test = edge_map(y_test)
+x_test = run.inputs(y_test)                  # the edge maps the run trains on
 lower = (y_test[:, :, 14:] > 0).sum() / (y_test > 0).sum()
 print(f"  {run.y_train.shape[0]} training pairs, {len(y_test)} held out; edge pixels "
       f"{(x_test > 0).mean():.1%}, ink pixels {(y_test > 0).mean():.1%}, {lower:.0%} of the "

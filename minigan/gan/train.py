@@ -147,9 +147,16 @@ class GANTrainer(Trainer):
         self.k, self.batch_size = int(k), int(batch_size)
         self.clip_value, self.gp_lambda = clip_value, gp_lambda
         self.r1 = LazyR1(r1_gamma, r1_every)
-        self.r1_gamma, self.r1_every = self.r1.gamma, self.r1.every
         self.d_updates = 0                   # discriminator updates so far (lazy R1's clock)
         self.device = backend.Device(device if device is not None else _device_of(generator))
+
+    @property
+    def r1_gamma(self):
+        return self.r1.gamma
+
+    @property
+    def r1_every(self):
+        return self.r1.every
 
     # ------------------------------------------------------------------------ one update each
     def d_step(self, i=0):

@@ -78,9 +78,9 @@ class StyleGANRun(ImageRun):
         g = c["g_width"]
         return self.on_device(StyleGenerator(c["z_dim"], c["w_dim"], c["mapping_layers"],
                                              (8 * g, 4 * g, g), mixing_prob=c["mixing_prob"],
-                                             noise_from=c.get("noise_from", 0),
-                                             const_init=c.get("const_init", "ones"),
-                                             mapping_init=c.get("mapping_init", "default")))
+                                             noise_from=c["noise_from"],
+                                             const_init=c["const_init"],
+                                             mapping_init=c["mapping_init"]))
 
     def build(self):
         from ...gan.models.dcgan import DCGANDiscriminator
@@ -106,7 +106,7 @@ class StyleGANRun(ImageRun):
         collapse w onto a point), the synthesis network's at G's rate."""
         c = self.config
         return [{"params": list(self.G.mapping.parameters()),
-                 "lr": c["lr_g"] * float(c.get("mapping_lr", 1.0))},
+                 "lr": c["lr_g"] * float(c["mapping_lr"])},
                 {"params": list(self.G.synthesis.parameters())}]
 
     @property
