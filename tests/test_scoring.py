@@ -40,6 +40,18 @@ def test_missing_cache_trains_then_loads_and_corrupt_cache_retrains(tmp_path, mo
     assert s.trained_now and s.path.stat().st_size > 1000
 
 
+def test_building_the_judge_leaves_the_callers_random_numbers_alone(scorer):
+    """Loading the cached judge (or training it) draws nothing from the caller's generator: a
+    run measured on the way gets the same random numbers whether or not the judge was built
+    earlier in the process."""
+    from minigan import backend
+    backend.manual_seed(5)
+    expected = backend.generator().standard_normal(4)
+    backend.manual_seed(5)
+    scoring.Scorer("digits", 8)                         # a new judge from the cache
+    np.testing.assert_array_equal(backend.generator().standard_normal(4), expected)
+
+
 def test_features_are_at_most_32_dims_and_standardised(scorer):
     f = scorer.features(scorer.x_train)
     assert f.shape == (len(scorer.x_train), scoring.FEATURE_DIM) and scoring.FEATURE_DIM <= 32

@@ -116,7 +116,11 @@ class Scorer:
         self.device = backend.Device(device) if device is not None else backend.default_device()
         self.x_train, self.y_train, self.x_test, self.y_test = _load_real(data, size)
         self.size = self.x_train.shape[-1]
-        self.model = ScoringCNN(size=self.size, device="cpu")
+        # Built on streams of its own even when the cached weights replace its start: drawing
+        # that start from the caller's generator would shift a run's random numbers depending
+        # on whether the judge was already built in this process.
+        with backend.fork_rng(1234):
+            self.model = ScoringCNN(size=self.size, device="cpu")
         self.path = cache_dir() / f"scorer_{_cache_key(data, self.size)}_v{SCORER_VERSION}.npz"
         self.trained_now = False
         if retrain or not self._load():
