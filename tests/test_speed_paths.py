@@ -322,3 +322,58 @@ def test_conv_column_matrices_in_slices_give_the_same_results(monkeypatch, group
     monkeypatch.setattr(C, "CHUNK_BYTES", 1)          # one output row / channel per slice
     for a, b in zip(whole, run()):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
+def _bce_written_out(x, t, reduction):
+    """binary_cross_entropy_with_logits as the Tensor arithmetic it replaces."""
+    from minigan.ops.elementwise import log_sigmoid
+    from minigan.ops.loss import reduce_loss
+    return reduce_loss((1.0 - t) * x - log_sigmoid(x), reduction)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_bce_with_logits_is_the_formula_bit_for_bit(reduction, dtype):
+    """The one-op loss gives the written-out formula's value and gradients, bit for bit (so
+    a GAN trained before the fusion trains the same), and its second derivatives agree."""
+    rng = np.random.default_rng(4)
+    x0 = (rng.standard_normal((37, 3)) * 30).astype(dtype)      # large logits on both sides
+    t0 = rng.uniform(0, 1, (37, 3)).astype(dtype)
+    gy0 = rng.standard_normal(() if reduction != "none" else (37, 3)).astype(dtype)
+    outs = []
+    for loss_fn in (lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction=reduction),
+                    lambda x, t: _bce_written_out(x, t, reduction)):
+        x = minigan.Tensor(x0.copy(), requires_grad=True)
+        t = minigan.Tensor(t0.copy(), requires_grad=True)
+        loss = loss_fn(x, t)
+        loss.backward(minigan.Tensor(gy0))
+        gx, = minigan.grad(loss_fn(x, t).sum(), [x], create_graph=True)
+        hx, = minigan.grad((gx * gx).sum(), [x])               # a second derivative
+        outs.append([loss.array, x.grad.array, t.grad.array, hx.array])
+    fused, written = outs
+    for a, b in zip(fused[:3], written[:3]):
+        a, b = np.atleast_1d(a), np.atleast_1d(b)
+        assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8))
+    np.testing.assert_allclose(fused[3], written[3], rtol=1e-5, atol=1e-6)
+
+
+def test_fused_bce_with_logits_counts_as_one_op():
+    from minigan.ops.loss import BinaryCrossEntropyWithLogits
+    loss = F.binary_cross_entropy_with_logits(minigan.zeros(4, 1, requires_grad=True),
+                                              minigan.ones(4, 1))
+    assert isinstance(loss._ctx, BinaryCrossEntropyWithLogits)
+    with pytest.raises(ValueError, match="reduction must be"):
+        F.binary_cross_entropy_with_logits(minigan.zeros(2), minigan.ones(2), reduction="avg")
+
+
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (1, False), ((0, 2), True), (-1, True)])
+def test_mean_array_backward_is_the_tensor_backward_bit_for_bit(axis, keepdims):
+    rng = np.random.default_rng(5)
+    x = minigan.Tensor(rng.standard_normal((3, 7, 5)).astype(np.float32), requires_grad=True)
+    y = x.mean(axis=axis, keepdims=keepdims)
+    gy = minigan.Tensor(rng.standard_normal(y.shape).astype(np.float32))
+    # first order runs the array rule, create_graph the Tensor rule
+    fast, = minigan.grad(y, [x], grad_outputs=gy, retain_graph=True)
+    slow, = minigan.grad(y, [x], grad_outputs=gy, create_graph=True)
+    assert fast.dtype == slow.dtype == np.float32 and fast.shape == x.shape
+    assert np.array_equal(fast.array, slow.array)

@@ -260,6 +260,11 @@ def _sigmoid_array(x):
     return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
 
+def _log_sigmoid_array(x):
+    xp = backend.xp_of(x)
+    return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+
 class Sigmoid(Function):
     def forward(self, x):
         return _sigmoid_array(x)
@@ -368,8 +373,7 @@ class LogSigmoid(Function):
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)): finite for any x, unlike log of sigmoid."""
 
     def forward(self, x):
-        xp = backend.xp_of(x)
-        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+        return _log_sigmoid_array(x)
 
     def backward(self, gy):
         if not is_grad_enabled():       # first order: the same operations on arrays

@@ -8,7 +8,7 @@ its gradient ``sigmoid(x) - 1``. That is why GAN code uses ``binary_cross_entrop
 from __future__ import annotations
 
 from .. import backend
-from ..autograd import Function, Tensor
+from ..autograd import Function, Tensor, is_grad_enabled
 from . import elementwise as E
 from . import reduce as R
 from .shape import getitem, permute, reshape
@@ -17,15 +17,19 @@ __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_en
            "nll_loss", "mse_loss", "l1_loss", "reduce_loss"]
 
 
+def _check_reduction(reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+
+
 def reduce_loss(loss, reduction):
     """Apply PyTorch's ``reduction`` argument: 'mean', 'sum' or 'none'."""
+    _check_reduction(reduction)
     if reduction == "mean":
         return R.mean(loss)
     if reduction == "sum":
         return R.sum(loss)
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+    return loss
 
 
 def _check_same_shape(name, input, target):
@@ -67,13 +71,67 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return reduce_loss(loss, reduction)
 
 
+class BinaryCrossEntropyWithLogits(Function):
+    """l(x, t) = (1 - t) x - log sigmoid(x) elementwise, then PyTorch's ``reduction``, as one op.
+
+    Its gradient is the famous one: dl/dx = (1 - t) - sigmoid(-x) = sigmoid(x) - t, the
+    predicted probability minus the label (dl/dt = -x), times the reduction's d(loss)/dl (1/n
+    for a mean). One op instead of the six the formula takes as Tensor arithmetic (1 - t, a
+    product, log sigmoid, a difference, the mean), because a GAN computes three of these per
+    iteration and a small one spends its time per op, not on arithmetic. The gradient is
+    computed as those ops would compute it, (1 - t) g + sigmoid(-x) (-g), so the numbers are
+    bit for bit those of the formula written out, and differentiable again (create_graph)
+    for unrolled GANs.
+    """
+
+    def __init__(self, reduction="mean"):
+        _check_reduction(reduction)
+        self.reduction = reduction
+
+    def forward(self, x, t):
+        loss = (1.0 - t) * x - E._log_sigmoid_array(x)
+        if self.reduction == "none":
+            return loss
+        reducer = R.Mean if self.reduction == "mean" else R.Sum
+        return reducer(tuple(range(loss.ndim)), False).forward(loss)
+
+    def _scale(self, shape):
+        """d(reduced loss)/d(each element's loss)."""
+        if self.reduction != "mean":
+            return 1.0
+        n = 1
+        for s in shape:
+            n *= s
+        return 1.0 / max(n, 1)
+
+    def backward(self, gy):
+        x, t = self.inputs
+        need_x, need_t = self.needs_input_grad
+        scale = self._scale(x.shape)
+        if not is_grad_enabled():       # first order: the same products on arrays
+            xp = backend.xp_of(gy.array)
+            g = gy.array * xp.asarray(scale, dtype=gy.dtype) if scale != 1.0 else gy.array
+            xa = x.array             # (t has x's shape, so the products have it too)
+            gx = Tensor(g * (1.0 - t.array) + (-g) * E._sigmoid_array(-xa)) if need_x else None
+            return gx, (Tensor(-(g * xa)) if need_t else None)
+        g = gy * scale if scale != 1.0 else gy
+        # a reduced loss's g is 0-d: the products broadcast it, and their gradients sum it back
+        gx = g * (1.0 - t) + (-g) * E.sigmoid(-x) if need_x else None
+        return gx, (-(g * x) if need_t else None)
+
+
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
                                      pos_weight=None):
     """BCE on logits x: (1 - t) x - log sigmoid(x), finite and exact for any x."""
     target = E.as_tensor_like(target, input)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
     if pos_weight is None:
-        loss = (1.0 - target) * input - E.log_sigmoid(input)
+        if target.dtype == input.dtype:
+            if weight is None:
+                return BinaryCrossEntropyWithLogits(reduction)(input, target)
+            loss = BinaryCrossEntropyWithLogits("none")(input, target)
+        else:                           # mixed dtypes: the formula promotes as PyTorch does
+            loss = (1.0 - target) * input - E.log_sigmoid(input)
     else:
         loss = (1.0 - target) * input - (1.0 + (pos_weight - 1.0) * target) * E.log_sigmoid(input)
     if weight is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 
 from .. import backend
-from ..autograd import Function, Tensor
+from ..autograd import Function, Tensor, is_grad_enabled
 from .elementwise import abs as _abs, exp, where
 from .shape import broadcast_to, reshape
 
@@ -96,8 +96,15 @@ class Mean(Function):
 
     def backward(self, gy):
         shape = self.inputs[0].shape
-        n = prod_shape(shape, self.axes)
-        return _expand_back(gy, shape, self.axes, self.keepdims) * (1.0 / builtins.max(n, 1))
+        scale = 1.0 / builtins.max(prod_shape(shape, self.axes), 1)
+        if not is_grad_enabled():
+            # first order: the same product on arrays (every loss ends in a mean; the Tensor
+            # form below costs three ops)
+            g = gy.array if self.keepdims else gy.array.reshape(_keep_shape(shape, self.axes))
+            xp = backend.xp_of(g)
+            out = xp.empty(shape, dtype=g.dtype)    # the product broadcast straight into it
+            return Tensor(xp.multiply(g, xp.asarray(scale, dtype=g.dtype), out=out))
+        return _expand_back(gy, shape, self.axes, self.keepdims) * scale
 
 
 class _Extremum(Function):
