@@ -275,21 +275,20 @@ class Function:
     differentiable = True          # False for ops like argmax or comparisons
 
     def __call__(self, *inputs):
+        # one pass over the inputs: every Tensor, on one device, and does any need a gradient?
+        arrays, kind, record = [], None, False
         for i, x in enumerate(inputs):
             if not isinstance(x, Tensor):
                 _raise_not_a_tensor(self, i, x)
-        if len(inputs) > 1:
-            kind = type(inputs[0].array)
-            for x in inputs:
-                if type(x.array) is not kind:
-                    _raise_mixed_devices(self, inputs)
-        ys = self.forward(*[x.array for x in inputs])
-        record = False
-        if _grad_enabled and self.differentiable:
-            for x in inputs:
-                if x.requires_grad:
-                    record = True
-                    break
+            a = x.array
+            if kind is None:
+                kind = type(a)
+            elif type(a) is not kind:
+                _raise_mixed_devices(self, inputs)
+            arrays.append(a)
+            record = record or x.requires_grad
+        ys = self.forward(*arrays)
+        record = record and _grad_enabled and self.differentiable
         if type(ys) is not tuple:                # the common case: one output
             out = Tensor(ys)
             if record:
@@ -479,6 +478,15 @@ def _output_grads(fn, grads, owner, results, target_ids):
 
     Returns None when no output received a gradient: the whole op can be skipped.
     """
+    if len(fn._outputs) == 1:       # the common case: one output, alive
+        o = fn._outputs[0]()
+        if o is not None:
+            g = grads.pop(id(o), None)
+            if g is None:
+                return None
+            if o._retains_grad or (target_ids is not None and id(o) in target_ids):
+                results[id(o)] = (o, g)
+            return (g,)
     gys, any_grad = [], False
     outs = [w() for w in fn._outputs]
     for o in outs:

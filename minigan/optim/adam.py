@@ -63,10 +63,10 @@ class Adam(Optimizer):
         flat = self._flat_state(group)
         if flat is None:
             return False
-        m, v = flat
+        m, v, g, slices = flat
         xp = backend.xp_of(first)
         beta1, beta2 = group["betas"]
-        g = xp.concatenate([p.grad.array.reshape(-1) for p in params])
+        xp.concatenate([p.grad.array.reshape(-1) for p in params], out=g)
         t = self.state[params[0]]["step"] + 1
         self._lerp_(m, g, 1 - beta1)
         tmp = xp.multiply(g, g, out=g)
@@ -78,39 +78,39 @@ class Adam(Optimizer):
         denom += group["eps"]
         update = xp.divide(m, denom, out=denom)
         update *= group["lr"] / (1 - beta1 ** t)
-        start = 0
-        for p in params:
+        for p, p_update in zip(params, slices):    # (slices: views of update, p's shape)
             state = self.state[p]
             state["step"] = t
             state["exp_avg"]._bump_version()
             state["exp_avg_sq"]._bump_version()
-            n = p.array.size
-            xp.subtract(p.array, update[start:start + n].reshape(p.shape), out=p.array)
+            xp.subtract(p.array, p_update, out=p.array)
             p._bump_version()
-            start += n
         return True
 
     def _flat_state(self, group):
-        """(m, v) flat buffers whose slices are the group's ``exp_avg`` / ``exp_avg_sq``
+        """(m, v, scratch, slices): flat buffers whose slices are the group's ``exp_avg`` /
+        ``exp_avg_sq``, and a flat scratch buffer with a view of it in each parameter's shape
         (made on the first step, remade when ``load_state_dict`` replaced them), or None when
         the parameters' step counts differ (then the per-parameter path runs)."""
         params = group["params"]
         steps = {self.state.get(p, {}).get("step", 0) for p in params}
         if len(steps) != 1 or not isinstance(next(iter(steps)), numbers.Integral):
             return None
-        key = tuple(id(p) for p in params)
+        key = tuple((id(p), p.array.shape) for p in params)     # a reshaped p: new buffers
         flat = getattr(self, "_flat", {}).get(key)
         if flat is not None and all(
                 self.state[p]["exp_avg"] is tm and self.state[p]["exp_avg_sq"] is tv
                 for p, tm, tv in zip(params, flat[2], flat[3])):
-            return flat[0], flat[1]
+            return flat[0], flat[1], flat[4], flat[5]
         xp = backend.xp_of(params[0].array)
         total = sum(p.array.size for p in params)
         dtype = params[0].dtype
         m, v = xp.zeros(total, dtype=dtype), xp.zeros(total, dtype=dtype)
-        tms, tvs, start = [], [], 0
+        scratch = xp.empty(total, dtype=dtype)
+        tms, tvs, slices, start = [], [], [], 0
         for p in params:
             n = p.array.size
+            slices.append(scratch[start:start + n].reshape(p.shape))
             state = self.state.setdefault(p, {"step": 0})
             for buf, key_, out in ((m, "exp_avg", tms), (v, "exp_avg_sq", tvs)):
                 view = buf[start:start + n].reshape(p.shape)
@@ -121,8 +121,8 @@ class Adam(Optimizer):
             start += n
         if not hasattr(self, "_flat"):
             self._flat = {}
-        self._flat[key] = (m, v, tms, tvs)
-        return m, v
+        self._flat[key] = (m, v, tms, tvs, scratch, slices)
+        return m, v, scratch, slices
 
     def _step_param(self, p, g, group):
         xp = backend.xp_of(p.array)
