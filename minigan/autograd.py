@@ -276,17 +276,16 @@ class Function:
 
     def __call__(self, *inputs):
         # one pass over the inputs: every Tensor, on one device, and does any need a gradient?
-        arrays, kind, record = [], None, False
+        arrays, kinds, record = [], set(), False
         for i, x in enumerate(inputs):
             if not isinstance(x, Tensor):
                 _raise_not_a_tensor(self, i, x)
             a = x.array
-            if kind is None:
-                kind = type(a)
-            elif type(a) is not kind:
-                _raise_mixed_devices(self, inputs)
+            kinds.add(type(a))
             arrays.append(a)
             record = record or x.requires_grad
+        if len(kinds) > 1:
+            _raise_mixed_devices(self, inputs)
         ys = self.forward(*arrays)
         record = record and _grad_enabled and self.differentiable
         if type(ys) is not tuple:                # the common case: one output

@@ -45,11 +45,15 @@ def test_building_the_judge_leaves_the_callers_random_numbers_alone(scorer):
     run measured on the way gets the same random numbers whether or not the judge was built
     earlier in the process."""
     from minigan import backend
+    def draws():
+        return [backend.to_numpy(backend.generator(d).standard_normal(4))
+                for d in ("cpu", backend.default_device())]
     backend.manual_seed(5)
-    expected = backend.generator().standard_normal(4)
+    expected = draws()
     backend.manual_seed(5)
-    scoring.Scorer("digits", 8)                         # a new judge from the cache
-    np.testing.assert_array_equal(backend.generator().standard_normal(4), expected)
+    scoring.Scorer("digits", 8)                         # a new judge (built on the CPU)
+    for got, want in zip(draws(), expected):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_features_are_at_most_32_dims_and_standardised(scorer):

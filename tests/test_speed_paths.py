@@ -331,11 +331,23 @@ def _bce_written_out(x, t, reduction):
     return reduce_loss((1.0 - t) * x - log_sigmoid(x), reduction)
 
 
+def _on_device(a):
+    """``a`` on the default device (the CuPy stand-in's in the second CI run), 0-d kept."""
+    return minigan.backend.get_xp().asarray(a)
+
+
+def _same_bits(a, b):
+    a, b = np.atleast_1d(minigan.backend.to_numpy(a)), np.atleast_1d(minigan.backend.to_numpy(b))
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a.view(np.uint8),
+                                                                        b.view(np.uint8))
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_bce_with_logits_is_the_formula_bit_for_bit(reduction, dtype):
     """The one-op loss gives the written-out formula's value and gradients, bit for bit (so
-    a GAN trained before the fusion trains the same), and its second derivatives agree."""
+    a GAN trained before the fusion trains the same), and its second derivatives agree. On
+    the default device (the CuPy stand-in's in the second CI run)."""
     rng = np.random.default_rng(4)
     x0 = (rng.standard_normal((37, 3)) * 30).astype(dtype)      # large logits on both sides
     t0 = rng.uniform(0, 1, (37, 3)).astype(dtype)
@@ -343,18 +355,18 @@ def test_fused_bce_with_logits_is_the_formula_bit_for_bit(reduction, dtype):
     outs = []
     for loss_fn in (lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction=reduction),
                     lambda x, t: _bce_written_out(x, t, reduction)):
-        x = minigan.Tensor(x0.copy(), requires_grad=True)
-        t = minigan.Tensor(t0.copy(), requires_grad=True)
+        x = minigan.Tensor(_on_device(x0), requires_grad=True)
+        t = minigan.Tensor(_on_device(t0), requires_grad=True)
         loss = loss_fn(x, t)
-        loss.backward(minigan.Tensor(gy0))
+        loss.backward(minigan.Tensor(_on_device(gy0)))
         gx, = minigan.grad(loss_fn(x, t).sum(), [x], create_graph=True)
         hx, = minigan.grad((gx * gx).sum(), [x])               # a second derivative
         outs.append([loss.array, x.grad.array, t.grad.array, hx.array])
     fused, written = outs
     for a, b in zip(fused[:3], written[:3]):
-        a, b = np.atleast_1d(a), np.atleast_1d(b)
-        assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8))
-    np.testing.assert_allclose(fused[3], written[3], rtol=1e-5, atol=1e-6)
+        assert _same_bits(a, b)
+    np.testing.assert_allclose(minigan.backend.to_numpy(fused[3]),
+                               minigan.backend.to_numpy(written[3]), rtol=1e-5, atol=1e-6)
 
 
 def test_fused_bce_with_logits_counts_as_one_op():
@@ -369,11 +381,29 @@ def test_fused_bce_with_logits_counts_as_one_op():
 @pytest.mark.parametrize("axis,keepdims", [(None, False), (1, False), ((0, 2), True), (-1, True)])
 def test_mean_array_backward_is_the_tensor_backward_bit_for_bit(axis, keepdims):
     rng = np.random.default_rng(5)
-    x = minigan.Tensor(rng.standard_normal((3, 7, 5)).astype(np.float32), requires_grad=True)
+    x = minigan.Tensor(_on_device(rng.standard_normal((3, 7, 5)).astype(np.float32)),
+                       requires_grad=True)
     y = x.mean(axis=axis, keepdims=keepdims)
-    gy = minigan.Tensor(rng.standard_normal(y.shape).astype(np.float32))
+    gy = minigan.Tensor(_on_device(rng.standard_normal(y.shape).astype(np.float32)))
     # first order runs the array rule, create_graph the Tensor rule
     fast, = minigan.grad(y, [x], grad_outputs=gy, retain_graph=True)
     slow, = minigan.grad(y, [x], grad_outputs=gy, create_graph=True)
-    assert fast.dtype == slow.dtype == np.float32 and fast.shape == x.shape
-    assert np.array_equal(fast.array, slow.array)
+    assert fast.shape == x.shape and _same_bits(fast.array, slow.array)
+
+
+def test_linear_with_one_input_feature_is_the_matmul():
+    """A first layer of a 1-D toy multiplies instead of calling BLAS: the same values and
+    gradients as the matmul it replaces."""
+    rng = np.random.default_rng(6)
+    x0 = rng.standard_normal((50, 1)).astype(np.float32)
+    w0 = rng.standard_normal((8, 1)).astype(np.float32)
+    b0 = rng.standard_normal(8).astype(np.float32)
+    gy = minigan.Tensor(_on_device(rng.standard_normal((50, 8)).astype(np.float32)))
+    grads = []
+    for f in (lambda x, w, b: F.linear(x, w, b), lambda x, w, b: x @ w.transpose(0, 1) + b):
+        x, w, b = (minigan.Tensor(_on_device(a), requires_grad=True) for a in (x0, w0, b0))
+        y = f(x, w, b)
+        y.backward(gy)
+        grads.append([y.array, x.grad.array, w.grad.array, b.grad.array])
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(minigan.backend.to_numpy(a), minigan.backend.to_numpy(b))

@@ -76,7 +76,7 @@ class BinaryCrossEntropyWithLogits(Function):
 
     Its gradient is the famous one: dl/dx = (1 - t) - sigmoid(-x) = sigmoid(x) - t, the
     predicted probability minus the label (dl/dt = -x), times the reduction's d(loss)/dl (1/n
-    for a mean). One op instead of the six the formula takes as Tensor arithmetic (1 - t, a
+    for a mean). One op instead of the five the formula takes as Tensor arithmetic (1 - t, a
     product, log sigmoid, a difference, the mean), because a GAN computes three of these per
     iteration and a small one spends its time per op, not on arithmetic. The gradient is
     computed as those ops would compute it, (1 - t) g + sigmoid(-x) (-g), so the numbers are
@@ -109,8 +109,7 @@ class BinaryCrossEntropyWithLogits(Function):
         need_x, need_t = self.needs_input_grad
         scale = self._scale(x.shape)
         if not is_grad_enabled():       # first order: the same products on arrays
-            xp = backend.xp_of(gy.array)
-            g = gy.array * xp.asarray(scale, dtype=gy.dtype) if scale != 1.0 else gy.array
+            g = gy.array * gy.dtype.type(scale) if scale != 1.0 else gy.array
             xa = x.array             # (t has x's shape, so the products have it too)
             gx = Tensor(g * (1.0 - t.array) + (-g) * E._sigmoid_array(-xa)) if need_x else None
             return gx, (Tensor(-(g * xa)) if need_t else None)

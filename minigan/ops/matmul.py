@@ -61,7 +61,8 @@ class Linear(Function):
                              f"{w.shape} expects {w.shape[1]}")
         # One input feature (a 1-D toy's first layer): x W^T is an outer product, one
         # multiplication per element, which a broadcast multiply does faster than BLAS (the
-        # same numbers: a sum of one product is that product).
+        # same values: a sum of one product is that product, up to the sign of an exact zero,
+        # which BLAS adds to +0).
         y = x * w.T if w.shape[1] == 1 and x.ndim == 2 else x @ w.T
         if b is not None:
             y += b

@@ -103,7 +103,7 @@ class Mean(Function):
             g = gy.array if self.keepdims else gy.array.reshape(_keep_shape(shape, self.axes))
             xp = backend.xp_of(g)
             out = xp.empty(shape, dtype=g.dtype)    # the product broadcast straight into it
-            return Tensor(xp.multiply(g, xp.asarray(scale, dtype=g.dtype), out=out))
+            return Tensor(xp.multiply(g, g.dtype.type(scale), out=out))
         return _expand_back(gy, shape, self.axes, self.keepdims) * scale
 
 

@@ -96,7 +96,7 @@ class Adam(Optimizer):
         steps = {self.state.get(p, {}).get("step", 0) for p in params}
         if len(steps) != 1 or not isinstance(next(iter(steps)), numbers.Integral):
             return None
-        key = tuple((id(p), p.array.shape) for p in params)     # a reshaped p: new buffers
+        key = tuple((id(p), p.array.shape) for p in params)     # a reshaped p: rebuilt below
         flat = getattr(self, "_flat", {}).get(key)
         if flat is not None and all(
                 self.state[p]["exp_avg"] is tm and self.state[p]["exp_avg_sq"] is tv
@@ -115,6 +115,10 @@ class Adam(Optimizer):
             for buf, key_, out in ((m, "exp_avg", tms), (v, "exp_avg_sq", tvs)):
                 view = buf[start:start + n].reshape(p.shape)
                 if key_ in state:
+                    if state[key_].shape != p.shape:
+                        raise ValueError(f"Adam: a parameter of shape {p.shape} has {key_} of "
+                                         f"shape {state[key_].shape}; was it reshaped after "
+                                         "steps were taken? Make a new optimizer for it")
                     view[...] = state[key_].array
                 state[key_] = Tensor(view)
                 out.append(state[key_])
