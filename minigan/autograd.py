@@ -276,33 +276,33 @@ class Function:
 
     def __call__(self, *inputs):
         # one pass over the inputs: every Tensor, on one device, and does any need a gradient?
-        arrays, kinds, record = [], set(), False
+        arrays, kinds, needs = [], set(), []
         for i, x in enumerate(inputs):
             if not isinstance(x, Tensor):
                 _raise_not_a_tensor(self, i, x)
             a = x.array
             kinds.add(type(a))
             arrays.append(a)
-            record = record or x.requires_grad
+            needs.append(x.requires_grad)
         if len(kinds) > 1:
             _raise_mixed_devices(self, inputs)
         ys = self.forward(*arrays)
-        record = record and _grad_enabled and self.differentiable
+        record = _grad_enabled and self.differentiable and True in needs
         if type(ys) is not tuple:                # the common case: one output
             out = Tensor(ys)
             if record:
-                self._save(inputs, (out,))
+                self._save(inputs, (out,), needs)
             return out
         outs = tuple(Tensor(y) for y in ys)
         if record:
             self._out_meta = tuple((y.shape, y.dtype) for y in ys)
-            self._save(inputs, outs)
+            self._save(inputs, outs, needs)
         return outs
 
-    def _save(self, inputs, outs):
+    def _save(self, inputs, outs, needs):
         """Record this op as the creator of ``outs`` (only when a gradient will be needed)."""
         self.inputs = inputs
-        self.needs_input_grad = tuple([x.requires_grad for x in inputs])
+        self.needs_input_grad = tuple(needs)
         self._versions = tuple([x._version for x in inputs])
         self._outputs = tuple([weakref.ref(o) for o in outs])
         for i, o in enumerate(outs):
