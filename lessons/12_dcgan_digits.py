@@ -212,7 +212,7 @@ course.check(args, "final mean D(x) - D(G(z))", d_real - d_fake,
 # run measured the Fréchet distance of G and of its average on 500 fixed codes every tenth
 # of training (``eval_every``, which does not change the run); here it is beside the losses.
 # In the full run the rank correlation of G's loss with the Fréchet distance over the tenths
-# was 0.02 [#rank correlation of G loss and Fréchet over the tenths]: no signal at all.
+# was 0.07 [#rank correlation of G loss and Fréchet over the tenths]: no signal at all.
 
 # %%
 course.section(args, "4. The loss curve does not show progress",
