@@ -533,11 +533,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for t, g in _run_backward(tensors, gs, targets, create_graph, retain_graph).values():
         if not (t.requires_grad and (t._ctx is None or t._retains_grad or targets is not None)):
             continue
-        if not create_graph:
+        if create_graph:
+            t.grad = g if t.grad is None else t.grad + g
+        elif t.grad is None:
             # A fresh array: the same gradient array may reach several leaves (d(a+b)), and
             # a user or optimizer editing one .grad in place must not change another.
-            g = Tensor(g.array.copy())
-        t.grad = g if t.grad is None else (t.grad + g if create_graph else Tensor(t.grad.array + g.array))
+            t.grad = Tensor(g.array.copy())
+        else:
+            t.grad = Tensor(t.grad.array + g.array)      # a sum is a fresh array already
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
