@@ -96,13 +96,10 @@ class BinaryCrossEntropyWithLogits(Function):
         return reducer(tuple(range(loss.ndim)), False).forward(loss)
 
     def _scale(self, shape):
-        """d(reduced loss)/d(each element's loss)."""
+        """d(reduced loss)/d(each element's loss): Mean's 1/n, or 1 for a sum or none."""
         if self.reduction != "mean":
             return 1.0
-        n = 1
-        for s in shape:
-            n *= s
-        return 1.0 / max(n, 1)
+        return 1.0 / max(R.prod_shape(shape, range(len(shape))), 1)
 
     def backward(self, gy):
         x, t = self.inputs
