@@ -269,10 +269,22 @@ class Function:
     The inputs are available in backward as ``self.inputs`` (Tensors), the outputs as
     ``self.output(i)``. ``self.needs_input_grad[i]`` says whether input ``i`` needs a gradient,
     so a rule can skip work nobody asked for. Keyword options go to ``__init__``.
+
+    Memory: the graph keeps alive whatever a recorded op holds until backward reaches it. By
+    default an op holds its input Tensors (their values). An op whose rule never reads the
+    values of some inputs lists the ones it does read in ``saved_inputs`` (``()``: none); the
+    others are then held as *edges*: stand-ins with the same place in the graph, shape and
+    dtype, but no values (reading them gives NaN), so that the activation they were can be
+    freed. ReLU is the example: its gradient needs only where the *output* is positive, so it
+    sets ``saves_output = True`` and ``saved_inputs = ()``, and the batch-norm output before
+    it is freed as soon as the forward pass moves on (PyTorch's graph saves the same).
     """
     inputs = ()
     needs_input_grad = ()
     differentiable = True          # False for ops like argmax or comparisons
+    saved_inputs = None            # indices of the inputs whose values backward reads; None: all
+    saves_output = False           # True when backward reads self.output()
+    _saved_outputs = None
 
     def __call__(self, *inputs):
         # one pass over the inputs: every Tensor, on one device, and does any need a gradient?
@@ -301,10 +313,16 @@ class Function:
 
     def _save(self, inputs, outs, needs):
         """Record this op as the creator of ``outs`` (only when a gradient will be needed)."""
+        keep = self.saved_inputs
+        if keep is not None:
+            inputs = tuple([x if i in keep or x._ctx is None else _edge(x)
+                            for i, x in enumerate(inputs)])
         self.inputs = inputs
         self.needs_input_grad = tuple(needs)
         self._versions = tuple([x._version for x in inputs])
         self._outputs = tuple([weakref.ref(o) for o in outs])
+        if self.saves_output:
+            self._saved_outputs = tuple([o.array for o in outs])
         for i, o in enumerate(outs):
             o.requires_grad = o.array.dtype.kind in "fc"
             o._ctx = self
@@ -317,8 +335,25 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} has no backward rule")
 
     def output(self, i=0):
-        """Output ``i`` of this op as a Tensor (it is still alive while backward runs on it)."""
-        return self._outputs[i]()
+        """Output ``i`` of this op as a Tensor, for use in ``backward``.
+
+        The Tensor the forward returned, if something still holds it; otherwise (its consumers
+        held it as an edge) a new Tensor for the same graph node, made from the values saved
+        because the op declared ``saves_output``. Gradients are keyed by node, not by Tensor
+        object, so both are the same output to the backward pass, at first and second order."""
+        o = self._outputs[i]()
+        if o is not None and o._version:
+            raise RuntimeError(f"{type(self).__name__}: its output, which its backward reads, was "
+                               "modified in place after the forward pass; its gradient would be "
+                               "wrong. Modify a copy (y.clone()) or do the in-place change after "
+                               "backward().")
+        if o is None:
+            if self._saved_outputs is None:
+                raise RuntimeError(f"{type(self).__name__}.backward reads its output, but the op "
+                                   "does not set saves_output = True, and the output is gone")
+            o = Tensor(self._saved_outputs[i])
+            o._ctx, o._out_index, o.requires_grad = self, i, True
+        return o
 
     @classmethod
     def apply(cls, *inputs, **options):
@@ -337,6 +372,39 @@ def Variable(tensor, requires_grad=False, volatile=False):  # noqa: N802 (PyTorc
     if requires_grad and not tensor.requires_grad:
         return tensor.detach().requires_grad_(True)
     return tensor
+
+
+_NO_VALUES = {}
+
+
+def _edge(x):
+    """A stand-in for the non-leaf input ``x`` in an op that does not read its values: the
+    same graph node (creator and output index), version, shape and dtype, but a shared,
+    read-only NaN view instead of x's array, so x's memory can be freed."""
+    a = x.array
+    if a.dtype.kind != "f":
+        return x
+    key = (type(a), a.shape, a.dtype, getattr(getattr(a, "device", None), "id", None))
+    shell = _NO_VALUES.get(key)
+    if shell is None:
+        if len(_NO_VALUES) > 512:
+            _NO_VALUES.clear()
+        xp = backend.xp_of(a)
+        shell = _NO_VALUES[key] = xp.broadcast_to(xp.full((), float("nan"), dtype=a.dtype),
+                                                   a.shape)
+    e = Tensor(shell)
+    e._ctx, e._out_index, e._version, e.requires_grad = x._ctx, x._out_index, x._version, \
+        x.requires_grad
+    return e
+
+
+def _node(x):
+    """The key of ``x``'s place in the graph: its creator and output index for a computed
+    tensor (so an edge stand-in and the tensor itself are one node), the tensor for a leaf.
+    ``id(fn) + i`` is unique: an address inside the Function object, which no other object
+    can have while the Function is alive."""
+    c = x._ctx
+    return id(x) if c is None else id(c) + x._out_index
 
 
 def _raise_not_a_tensor(fn, i, x):
@@ -399,24 +467,26 @@ def _as_grad_tensor(g, like):
 def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
     """The engine shared by ``Tensor.backward`` and ``grad``.
 
-    Returns ``{id(t): (t, gradient)}`` for the leaves reached (or, when ``targets`` is given,
-    for the targets), plus the non-leaves that asked to retain their gradient.
+    Gradients are collected per graph node (``_node``). Returns ``{node: (t, gradient)}`` for
+    the leaves reached (or, when ``targets`` is given, for the targets), plus the non-leaves
+    that asked to retain their gradient.
     """
     order = _topological_order(roots)
-    grads, owner = {}, {}
+    grads, leaves = {}, {}
     for r, g in zip(roots, root_grads):
-        k = id(r)
+        k = _node(r)
         grads[k] = g if k not in grads else grads[k] + g
-        owner[k] = r
-    target_ids = reaches = None
+        if r._ctx is None:
+            leaves[k] = r
+    reaches = None
     if targets is not None:
+        targets = {_node(t): t for t in targets}
         # Only run the rules on paths that lead to a target: grad(D(x), x) need not compute
         # the gradients of D's weights.
-        target_ids = {id(t) for t in targets}
         reaches = set()
         for fn in order:   # producers first, so every input's creator is already decided
             for x in fn.inputs:
-                if id(x) in target_ids or (x._ctx is not None and id(x._ctx) in reaches):
+                if _node(x) in targets or (x._ctx is not None and id(x._ctx) in reaches):
                     reaches.add(id(fn))
                     break
     results = {}
@@ -424,7 +494,7 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
         for fn in reversed(order):
             if reaches is not None and id(fn) not in reaches:
                 continue
-            gys = _output_grads(fn, grads, owner, results, target_ids)
+            gys = _output_grads(fn, grads, results, targets)
             if gys is None:
                 continue
             for x, v in zip(fn.inputs, fn._versions):
@@ -437,7 +507,7 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
             if reaches is None:
                 gxs = fn.backward(*gys)
             else:
-                needs = tuple(n and (id(x) in target_ids or
+                needs = tuple(n and (_node(x) in targets or
                                      (x._ctx is not None and id(x._ctx) in reaches))
                               for n, x in zip(needs, fn.inputs))
                 saved, fn.needs_input_grad = fn.needs_input_grad, needs
@@ -456,53 +526,61 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
                 if gx.array.shape != x.array.shape:
                     raise RuntimeError(f"{type(fn).__name__}.backward: gradient of shape "
                                        f"{gx.shape} for an input of shape {x.shape}")
-                k = id(x)
+                c = x._ctx
+                k = id(x) if c is None else id(c) + x._out_index        # _node(x), inlined
                 if k in grads:
                     # first order: the sum of arrays, without an Add Function around it
                     grads[k] = grads[k] + gx if create_graph else Tensor(grads[k].array + gx.array)
                 else:
-                    grads[k], owner[k] = gx, x
+                    grads[k] = gx
+                    if c is None:
+                        leaves[k] = x
             if not retain_graph:
-                fn.inputs = None     # free what the forward saved; a second pass must fail
-    # What is left belongs to tensors without a creator: the leaves.
+                # free what the forward saved; a second pass must fail
+                fn.inputs = fn._saved_outputs = None
+    # What is left belongs to nodes whose creator did not run: the leaves (and targets).
     for k, g in grads.items():
-        t = owner[k]
-        if t._ctx is None or (target_ids is not None and k in target_ids):
-            results[k] = (t, g)
+        if targets is not None and k in targets:
+            results[k] = (targets[k], g)
+        elif k in leaves:
+            results[k] = (leaves[k], g)
     return results
 
 
-def _output_grads(fn, grads, owner, results, target_ids):
+def _output_grads(fn, grads, results, targets):
     """Collect d(loss)/d(output) for each output of ``fn`` (zeros for an output that got none).
 
     Returns None when no output received a gradient: the whole op can be skipped.
     """
-    if len(fn._outputs) == 1:       # the common case: one output, alive
-        o = fn._outputs[0]()
-        if o is not None:
-            g = grads.pop(id(o), None)
-            if g is None:
-                return None
-            if o._retains_grad or (target_ids is not None and id(o) in target_ids):
-                results[id(o)] = (o, g)
-            return (g,)
-    gys, any_grad = [], False
-    outs = [w() for w in fn._outputs]
-    for o in outs:
-        g = grads.pop(id(o), None) if o is not None else None
-        if g is not None and (o._retains_grad or (target_ids is not None and id(o) in target_ids)):
-            results[id(o)] = (o, g)
-        any_grad = any_grad or g is not None
-        gys.append(g)
-    if not any_grad:
+    base = id(fn)
+    if len(fn._outputs) == 1:       # the common case: one output
+        g = grads.pop(base, None)
+        if g is None:
+            return None
+        _keep_output_grad(fn, 0, base, g, results, targets)
+        return (g,)
+    gys = [grads.pop(base + i, None) for i in range(len(fn._outputs))]
+    if all(g is None for g in gys):
         return None
+    xp = backend.xp_of(fn.inputs[0].array)
     for i, g in enumerate(gys):
         if g is None:
-            shape, dtype = ((outs[i].shape, outs[i].dtype) if outs[i] is not None
-                            else fn._out_meta[i])
-            xp = backend.xp_of(fn.inputs[0].array)
+            shape, dtype = fn._out_meta[i]
             gys[i] = Tensor(xp.zeros(shape, dtype=dtype))
+        else:
+            _keep_output_grad(fn, i, base + i, g, results, targets)
     return gys
+
+
+def _keep_output_grad(fn, i, k, g, results, targets):
+    """A computed tensor's gradient is a result when it is a target of ``grad()`` or asked
+    for it with ``retain_grad()``."""
+    if targets is not None and k in targets:
+        results[k] = (targets[k], g)
+        return
+    o = fn._outputs[i]()
+    if o is not None and o._retains_grad:
+        results[k] = (o, g)
 
 
 def _check_roots(tensors, what):
@@ -585,7 +663,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     result = _run_backward(outputs, gs, inputs, create_graph, retain_graph)
     out = []
     for i, x in enumerate(inputs):
-        g = result.get(id(x), (None, None))[1]
+        g = result.get(_node(x), (None, None))[1]
         if g is None:
             if not allow_unused:
                 raise RuntimeError(

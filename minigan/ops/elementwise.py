@@ -82,6 +82,8 @@ class _Binary(Function):
 
 
 class Add(_Binary):
+    saved_inputs = ()              # the gradient is gy (summed to each shape): no values needed
+
     def forward(self, a, b):
         return a + b
 
@@ -94,6 +96,8 @@ class Add(_Binary):
 
 
 class Sub(_Binary):
+    saved_inputs = ()
+
     def forward(self, a, b):
         return a - b
 
@@ -131,6 +135,8 @@ class Div(_Binary):
 class Pow(_Binary):
     """a ** b with both as tensors: d/da = b a^(b-1), d/db = a^b log a (0 where a = 0, b >= 0)."""
 
+    saves_output = True
+
     def forward(self, a, b):
         return a ** b
 
@@ -165,6 +171,8 @@ class PowScalar(Function):
 
 
 class Neg(Function):
+    saved_inputs = ()
+
     def forward(self, x):
         return -x
 
@@ -173,6 +181,8 @@ class Neg(Function):
 
 
 class Exp(Function):
+    saves_output = True
+
     def forward(self, x):
         return backend.xp_of(x).exp(x)
 
@@ -181,6 +191,8 @@ class Exp(Function):
 
 
 class Expm1(Function):
+    saves_output = True
+
     def forward(self, x):
         return backend.xp_of(x).expm1(x)
 
@@ -205,6 +217,8 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    saves_output = True
+
     def forward(self, x):
         return backend.xp_of(x).sqrt(x)
 
@@ -242,6 +256,8 @@ class Abs(Function):
 
 
 class Tanh(Function):
+    saved_inputs, saves_output = (), True      # d tanh = 1 - tanh²: the output is enough
+
     def forward(self, x):
         return backend.xp_of(x).tanh(x)
 
@@ -266,6 +282,8 @@ def _log_sigmoid_array(x):
 
 
 class Sigmoid(Function):
+    saved_inputs, saves_output = (), True      # d σ = σ (1 - σ)
+
     def forward(self, x):
         return _sigmoid_array(x)
 
@@ -310,12 +328,16 @@ def _select(xp, condition, a, b):
 
 
 class ReLU(Function):
+    """max(x, 0). The gradient passes where x > 0, which is where the *output* is > 0: the
+    op keeps its output and not its input, so the activation before it (often a batch norm's
+    output, which nothing else reads) is freed during the forward pass."""
+    saved_inputs, saves_output = (), True
+
     def forward(self, x):
         return backend.xp_of(x).maximum(x, 0)
 
     def backward(self, gy):
-        x = self.inputs[0]
-        return where(_const(x.array > 0), gy, 0.0)
+        return where(_const(self.output().array > 0), gy, 0.0)
 
 
 class LeakyReLU(Function):
@@ -323,10 +345,15 @@ class LeakyReLU(Function):
 
     The backward multiplies by a constant array of slopes, 1 where x > 0 and ``slope``
     elsewhere: d/dx of the gradient is zero almost everywhere, so this is exact at any order.
+    For a slope >= 0, x > 0 exactly where the output is > 0, so the op keeps its output
+    instead of its input (see ReLU); a negative slope needs the input.
     """
+    saves_output = True
 
     def __init__(self, negative_slope=0.01):
         self.slope = negative_slope
+        if negative_slope >= 0:
+            self.saved_inputs = ()
 
     def forward(self, x):
         xp = backend.xp_of(x)
@@ -336,7 +363,7 @@ class LeakyReLU(Function):
         return xp.where(x > 0, x, y)
 
     def backward(self, gy):
-        x = self.inputs[0].array
+        x = (self.output() if self.slope >= 0 else self.inputs[0]).array   # same sign pattern
         xp = backend.xp_of(x)
         s = gy.dtype.type(self.slope)
         positive = (x > 0).astype(gy.dtype)               # 1 where x > 0, else 0

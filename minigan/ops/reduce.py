@@ -109,6 +109,7 @@ class Mean(Function):
 
 class _Extremum(Function):
     """max/min over axes; the gradient goes to the elements equal to the result, split evenly."""
+    saves_output = True
 
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
@@ -146,6 +147,8 @@ def _logsumexp_array(x, axes):
 
 
 class LogSumExp(Function):
+    saves_output = True
+
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
 
@@ -163,6 +166,8 @@ class LogSumExp(Function):
 
 
 class Softmax(Function):
+    saves_output = True
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -179,6 +184,8 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    saves_output = True
+
     def __init__(self, axis):
         self.axis = axis
 
