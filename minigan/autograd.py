@@ -256,6 +256,11 @@ class Tensor:
 
     def _bump_version(self):
         self._version += 1
+        c = self._ctx
+        if c is not None and c._saved_outputs is not None:
+            # the values its creator kept for backward changed (the Tensor may be gone
+            # before backward runs, so the op is told now)
+            c._saved_outputs_changed = True
 
 
 # ---------------------------------------------------------------------------------- Function
@@ -285,6 +290,7 @@ class Function:
     saved_inputs = None            # indices of the inputs whose values backward reads; None: all
     saves_output = False           # True when backward reads self.output()
     _saved_outputs = None
+    _saved_outputs_changed = False
 
     def __call__(self, *inputs):
         # one pass over the inputs: every Tensor, on one device, and does any need a gradient?
@@ -342,7 +348,7 @@ class Function:
         because the op declared ``saves_output``. Gradients are keyed by node, not by Tensor
         object, so both are the same output to the backward pass, at first and second order."""
         o = self._outputs[i]()
-        if o is not None and o._version:
+        if (o is not None and o._version) or self._saved_outputs_changed:
             raise RuntimeError(f"{type(self).__name__}: its output, which its backward reads, was "
                                "modified in place after the forward pass; its gradient would be "
                                "wrong. Modify a copy (y.clone()) or do the in-place change after "
@@ -352,7 +358,7 @@ class Function:
                 raise RuntimeError(f"{type(self).__name__}.backward reads its output, but the op "
                                    "does not set saves_output = True, and the output is gone")
             o = Tensor(self._saved_outputs[i])
-            o._ctx, o._out_index, o.requires_grad = self, i, True
+            o._ctx, o._out_index, o.requires_grad = self, i, o.array.dtype.kind in "fc"
         return o
 
     @classmethod
@@ -390,8 +396,12 @@ def _edge(x):
         if len(_NO_VALUES) > 512:
             _NO_VALUES.clear()
         xp = backend.xp_of(a)
-        shell = _NO_VALUES[key] = xp.broadcast_to(xp.full((), float("nan"), dtype=a.dtype),
-                                                   a.shape)
+        if xp is backend.np:
+            nan = xp.full((), float("nan"), dtype=a.dtype)
+        else:
+            with xp.cuda.Device(backend.device_of(a).index):
+                nan = xp.full((), float("nan"), dtype=a.dtype)
+        shell = _NO_VALUES[key] = xp.broadcast_to(nan, a.shape)
     e = Tensor(shell)
     e._ctx, e._out_index, e._version, e.requires_grad = x._ctx, x._out_index, x._version, \
         x.requires_grad
@@ -401,10 +411,13 @@ def _edge(x):
 def _node(x):
     """The key of ``x``'s place in the graph: its creator and output index for a computed
     tensor (so an edge stand-in and the tensor itself are one node), the tensor for a leaf.
-    ``id(fn) + i`` is unique: an address inside the Function object, which no other object
-    can have while the Function is alive."""
+    The first output of an op is keyed by the op's id alone (no other live object has it),
+    a further output by (id, index)."""
     c = x._ctx
-    return id(x) if c is None else id(c) + x._out_index
+    if c is None:
+        return id(x)
+    i = x._out_index
+    return id(c) if i == 0 else (id(c), i)
 
 
 def _raise_not_a_tensor(fn, i, x):
@@ -527,7 +540,8 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
                     raise RuntimeError(f"{type(fn).__name__}.backward: gradient of shape "
                                        f"{gx.shape} for an input of shape {x.shape}")
                 c = x._ctx
-                k = id(x) if c is None else id(c) + x._out_index        # _node(x), inlined
+                k = (id(x) if c is None else id(c) if x._out_index == 0     # _node(x), inlined
+                     else (id(c), x._out_index))
                 if k in grads:
                     # first order: the sum of arrays, without an Add Function around it
                     grads[k] = grads[k] + gx if create_graph else Tensor(grads[k].array + gx.array)
@@ -559,7 +573,8 @@ def _output_grads(fn, grads, results, targets):
             return None
         _keep_output_grad(fn, 0, base, g, results, targets)
         return (g,)
-    gys = [grads.pop(base + i, None) for i in range(len(fn._outputs))]
+    keys = [base] + [(base, i) for i in range(1, len(fn._outputs))]
+    gys = [grads.pop(k, None) for k in keys]
     if all(g is None for g in gys):
         return None
     xp = backend.xp_of(fn.inputs[0].array)
@@ -568,7 +583,7 @@ def _output_grads(fn, grads, results, targets):
             shape, dtype = fn._out_meta[i]
             gys[i] = Tensor(xp.zeros(shape, dtype=dtype))
         else:
-            _keep_output_grad(fn, i, base + i, g, results, targets)
+            _keep_output_grad(fn, i, keys[i], g, results, targets)
     return gys
 
 

@@ -17,6 +17,7 @@ import pytest
 
 import minigan
 import minigan.functional as F
+from minigan.autograd import _node
 from minigan.gradcheck import gradgradcheck
 
 DROPPERS = {
@@ -119,17 +120,60 @@ def test_changing_the_input_in_place_is_allowed_when_backward_does_not_read_it()
     x = _x(seed=4)
     a = x * 2.0
     y = F.relu(a)
-    a.mul_(-1.0)
+    with minigan.no_grad():
+        a.mul_(-1.0)
     y.sum().backward()
     assert np.array_equal(x.grad.numpy(), 2.0 * (x.numpy() > 0))
 
 
-def test_changing_a_saved_output_in_place_is_refused():
+@pytest.mark.parametrize("drop_the_tensor", [False, True])
+def test_changing_a_saved_output_in_place_is_refused(drop_the_tensor):
+    # the op is told when its output changes, so it refuses even when the Tensor is gone
     x = _x(seed=4)
     y = F.relu(x * 2.0)
-    y.mul_(-1.0)
+    z = y + 0.0                              # holds y as an edge only
+    with minigan.no_grad():
+        y.mul_(-1.0)
+    loss = z.sum() if drop_the_tensor else (z + y).sum()
+    if drop_the_tensor:
+        del y
+        gc.collect()
     with pytest.raises(RuntimeError, match="output, which its backward reads, was modified"):
-        y.sum().backward()
+        loss.backward()
+
+
+def test_an_unrecorded_in_place_change_in_the_graph_is_refused():
+    # minigan does not record in-place ops; changing a computed tensor while recording would
+    # leave the graph computing the gradient of something else
+    x = _x(seed=4)
+    y = x * 1.0
+    with pytest.raises(RuntimeError, match="in-place change of a tensor computed in the recorded"):
+        y.mul_(2.0)
+
+
+def test_many_outputs_do_not_share_a_gradient_slot():
+    # an op's further outputs are keyed apart from every other op's node (an address past
+    # the op's own, id(op) + 64 say, can be a neighbouring op's)
+    class Unbind(minigan.autograd.Function):
+        def forward(self, x):
+            return tuple(x[i].copy() for i in range(x.shape[0]))
+
+        def backward(self, *gys):
+            return minigan.stack(list(gys))
+
+    n, kept = 128, []
+    expected = np.repeat(np.arange(1.0, n + 1)[:, None], 3, 1)
+    for _ in range(30):
+        x = minigan.tensor(np.ones((n, 3)), requires_grad=True)
+        w = minigan.tensor(np.arange(1.0, n + 1)[:, None])
+        parts = Unbind()(x)
+        # the deterministic part: a further output's key is not an address at all
+        assert not any(isinstance(_node(p), int) for p in parts[1:])
+        ys = [p * 1.0 for p in parts]            # n Mul ops, allocated right after Unbind
+        loss = (minigan.stack(ys) * w).sum()
+        loss.backward()
+        assert np.array_equal(x.grad.numpy(), expected)
+        kept.append((parts, ys, loss))           # keeps memory busy, so addresses vary
 
 
 def test_a_custom_op_that_reads_an_unsaved_output_says_so():

@@ -35,13 +35,20 @@ def _reflected(fn):
 def _inplace(name, fn):
     """In-place arithmetic on a tensor's values (initialisers, optimizers, clipping).
 
-    Refused on a leaf that requires grad while recording, as in PyTorch: the graph would not
-    see the change. The version counter lets backward() catch a saved tensor changed later.
+    Refused on a tensor that requires grad while recording: on a leaf as in PyTorch, and on a
+    computed tensor because minigan does not record in-place changes (PyTorch does), so the
+    gradient would silently miss it. The version counter lets backward() catch a saved tensor
+    changed later (under no_grad).
     """
     def op(self, other):
-        if self.requires_grad and self._ctx is None and is_grad_enabled():
-            raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be changed in "
-                               "place while the graph is recorded; wrap it in minigan.no_grad()")
+        if self.requires_grad and is_grad_enabled():
+            if self._ctx is None:
+                raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be changed "
+                                   "in place while the graph is recorded; wrap it in "
+                                   "minigan.no_grad()")
+            raise RuntimeError(f"{name}: an in-place change of a tensor computed in the recorded "
+                               "graph is not recorded, so its gradient would be wrong; write it "
+                               "out of place (y = y * 2 instead of y.mul_(2)), or change a clone()")
         val = other.array if isinstance(other, Tensor) else other
         xp = backend.xp_of(self.array)
         out = fn(self.array, xp.asarray(val, dtype=self.dtype))

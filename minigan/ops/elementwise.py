@@ -348,12 +348,10 @@ class LeakyReLU(Function):
     For a slope >= 0, x > 0 exactly where the output is > 0, so the op keeps its output
     instead of its input (see ReLU); a negative slope needs the input.
     """
-    saves_output = True
-
     def __init__(self, negative_slope=0.01):
         self.slope = negative_slope
         if negative_slope >= 0:
-            self.saved_inputs = ()
+            self.saved_inputs, self.saves_output = (), True
 
     def forward(self, x):
         xp = backend.xp_of(x)
