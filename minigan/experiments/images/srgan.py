@@ -44,7 +44,7 @@ __all__ = ["SRGANRun", "upscale", "super_resolve", "evaluate_sr", "load_generato
 np = backend.np      # host-side image handling; the maths is in the engine
 
 
-def upscale(G, lr, tile=48, overlap=None, batch=8, device=None):
+def upscale(G, lr, tile=48, overlap=None, batch=8, device=None, self_ensemble=False):
     """One channel ``lr`` (h, w) -> (scale·h, scale·w) through ``G``, in tiles.
 
     The image is cut into ``tile``×``tile`` LR tiles, each read with ``overlap`` pixels of
@@ -53,10 +53,24 @@ def upscale(G, lr, tile=48, overlap=None, batch=8, device=None):
     bounded for any image size, and with ``overlap`` at least the network's receptive-field
     radius the seams are invisible (every output pixel saw all the input it depends on).
     ``overlap`` defaults to that radius (``G.radius``), and to no less than 16 pixels.
+
+    ``self_ensemble=True`` is the geometric self-ensemble of EDSR+ (Lim et al. 2017): the
+    mean of the outputs for the 8 rotations and mirror images of ``lr``, each turned back.
+    A photo's content has no preferred orientation, but a trained network is not exactly
+    symmetric, and part of its error changes with the orientation and averages out: about
+    0.1 dB more PSNR for 8 times the time, with no training.
     """
     lr = np.asarray(lr, np.float32)
     if lr.ndim != 2:
         raise ValueError(f"upscale: expected one channel (h, w), got {lr.shape}")
+    if self_ensemble:
+        total = 0.0
+        for k in range(8):
+            x = np.rot90(lr, k % 4)
+            x = x[:, ::-1] if k >= 4 else x
+            y = upscale(G, np.ascontiguousarray(x), tile, overlap, batch, device)
+            total = total + np.rot90(y[:, ::-1] if k >= 4 else y, -(k % 4))
+        return np.clip(total / 8.0, 0.0, 1.0)
     s, h, w = G.scale, lr.shape[0], lr.shape[1]
     if overlap is None:
         overlap = max(16, getattr(G, "radius", 16))
@@ -94,10 +108,11 @@ def super_resolve(G, image, **tiles):
     return photos.ycbcr_to_rgb(np.stack([y, cb, cr], axis=-1))
 
 
-def evaluate_sr(generators, scale=4, names=photos.TEST_PHOTOS, device=None):
+def evaluate_sr(generators, scale=4, names=photos.TEST_PHOTOS, device=None, ensembled=()):
     """Each held-out photo's HR luminance, its bicubic and each generator's upscaling, with
     PSNR (Y, ``scale`` border pixels cropped), SSIM and the high-frequency energy ratio to the
-    ground truth. Returns {"per_photo": {name: {method: {metric: v}}}, "mean": {method:
+    ground truth; the generators named in ``ensembled`` also with the self-ensemble, as
+    "<name> x8". Returns {"per_photo": {name: {method: {metric: v}}}, "mean": {method:
     {metric: v}}, "images": {name: {method: array}}}."""
     from ...evaluation import image_quality as Q
     per, images = {}, {}
@@ -105,6 +120,9 @@ def evaluate_sr(generators, scale=4, names=photos.TEST_PHOTOS, device=None):
         hr, lr = photos.sr_pair(name, scale)
         outs = {"bicubic": np.clip(photos.resize(lr, *hr.shape), 0.0, 1.0)}
         outs.update({label: upscale(G, lr, device=device) for label, G in generators.items()})
+        outs.update({f"{label} x8": upscale(generators[label], lr, device=device,
+                                            self_ensemble=True)
+                     for label in ensembled if label in generators})
         hf_true = Q.high_frequency_energy(hr, scale, border=scale)
         per[name] = {m: {"psnr": Q.psnr(img, hr, border=scale),
                          "ssim": Q.ssim(img, hr, border=scale),
@@ -255,7 +273,8 @@ class SRGANRun(ImageRun):
 
     def extra(self, scorer, report):
         from ...plots import image_to_image as P
-        res = evaluate_sr(self.generators(), self.config["scale"], device=self.device)
+        res = evaluate_sr(self.generators(), self.config["scale"], device=self.device,
+                          ensembled=("mse",))
         report["sr_mean"], report["sr_per_photo"] = res["mean"], res["per_photo"]
         bic = res["mean"]["bicubic"]
         for m, v in res["mean"].items():
