@@ -2,7 +2,7 @@
 
 Every GAN in this course is trained by gradient descent, and every gradient is computed by the
 chain rule run backwards through a graph of small operations (reverse-mode autodiff). This
-lesson builds that intuition with three experiments:
+lesson builds that intuition with four experiments:
 
 1. the derivative of f(x) = x sin x, and its derivative again (grad of grad), against the
    calculus answer -- second derivatives are what WGAN-GP and unrolled GANs need;
@@ -11,7 +11,10 @@ lesson builds that intuition with three experiments:
 3. why gradient checks run in float64: the error of a central difference
    (f(x+e) - f(x-e)) / 2e is truncation (~e^2) plus rounding (~u / e, with u the unit
    roundoff of the float type). The two balance at e ~ u^(1/3), where the error is
-   ~u^(2/3): about 1e-5 in float32 (u = 6e-8) and 1e-11 in float64 (u = 1.1e-16).
+   ~u^(2/3): about 1e-5 in float32 (u = 6e-8) and 1e-11 in float64 (u = 1.1e-16);
+4. what the graph keeps alive until backward: only what each rule reads. ReLU's gradient
+   needs only where its *output* is positive, so the batch-norm output before it is freed
+   as soon as ReLU has run; a LeakyReLU with a negative slope must keep its input.
 
 What to look for in the terminal: every number is printed once, next to what it should be
 compared with. Autodiff is exact up to float64 rounding (not an approximation like finite
@@ -159,6 +162,38 @@ ax.legend(fontsize=8)
 fig_fd = course.save_figure(fig, args, "finite_difference_error.png", dpi=110)
 course.check(args, "float32 / float64 best error", best["float32"] / best["float64"],
              reference="about (u32/u64)^(2/3) = 2e6: check gradients in float64", fmt=".1e")
+
+# %% [markdown]
+# ## 4. What the graph keeps
+# Until ``backward()`` reaches an op, the op holds whatever its backward rule will read, and
+# that is most of a network's memory in training. Each rule keeps only that: ReLU keeps its
+# output (x > 0 exactly where relu(x) > 0), so the tensor before it can go.
+
+# %%
+course.section(args, "4. What the graph keeps until backward",
+               "A generator block ConvTranspose -> BatchNorm -> ReLU: does the batch norm's "
+               "output survive once ReLU has run? (weakref: None when freed)")
+import gc  # noqa: E402
+import weakref  # noqa: E402
+
+import minigan.functional as F  # noqa: E402
+
+minigan.manual_seed(0)
+block_conv, block_bn = minigan.nn.ConvTranspose2d(8, 4, 4, 2, 1), minigan.nn.BatchNorm2d(4)
+freed = {}
+for label, act in (("relu", F.relu), ("leaky_relu, slope -0.5", lambda t: F.leaky_relu(t, -0.5))):
+    h = block_bn(block_conv(minigan.randn(2, 8, 7, 7)))
+    alive = weakref.ref(h)
+    y = act(h)
+    del h
+    gc.collect()
+    freed[label] = alive() is None
+    y.sum().backward()                      # and the gradients still reach the weights
+course.check(args, "batch-norm output freed after ReLU", freed["relu"],
+             reference="True: ReLU's backward reads its output only", ok=freed["relu"])
+course.check(args, "kept by a LeakyReLU of slope -0.5", not freed["leaky_relu, slope -0.5"],
+             reference="True: with a negative slope the output's sign no longer says where "
+                       "x > 0, so the input is kept", ok=not freed["leaky_relu, slope -0.5"])
 
 # %%
 course.report(args, {}, [fig_derivs, fig_fd])
