@@ -102,7 +102,7 @@ def test_the_self_ensemble_is_exactly_symmetric_where_the_network_is_not():
     rng = np.random.default_rng(3)
     with minigan.no_grad():          # a network that does something (its start is bicubic)
         for p in G.parameters():
-            p.array[...] = rng.normal(0, 0.3, p.shape)
+            p.copy_(minigan.tensor(rng.normal(0, 0.3, p.shape).astype(np.float32)))
     lr = rng.uniform(0, 1, (14, 19)).astype(np.float32)
     kw = dict(tile=8, overlap=6)
     for turn in (lambda a: np.rot90(a), lambda a: a[::-1], lambda a: a.T):
