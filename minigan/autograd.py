@@ -256,11 +256,10 @@ class Tensor:
 
     def _bump_version(self):
         self._version += 1
-        c = self._ctx
-        if c is not None and c._saved_outputs is not None:
-            # the values its creator kept for backward changed (the Tensor may be gone
-            # before backward runs, so the op is told now)
-            c._saved_outputs_changed = True
+        if self._ctx is not None:
+            # a computed tensor changed: its creator is told now, because the Tensor may be
+            # gone before backward reads the values the creator kept (``Function.output``)
+            self._ctx._outputs_changed = True
 
 
 # ---------------------------------------------------------------------------------- Function
@@ -290,7 +289,7 @@ class Function:
     saved_inputs = None            # indices of the inputs whose values backward reads; None: all
     saves_output = False           # True when backward reads self.output()
     _saved_outputs = None
-    _saved_outputs_changed = False
+    _outputs_changed = False
 
     def __call__(self, *inputs):
         # one pass over the inputs: every Tensor, on one device, and does any need a gradient?
@@ -347,12 +346,12 @@ class Function:
         held it as an edge) a new Tensor for the same graph node, made from the values saved
         because the op declared ``saves_output``. Gradients are keyed by node, not by Tensor
         object, so both are the same output to the backward pass, at first and second order."""
-        o = self._outputs[i]()
-        if (o is not None and o._version) or self._saved_outputs_changed:
+        if self._outputs_changed:
             raise RuntimeError(f"{type(self).__name__}: its output, which its backward reads, was "
                                "modified in place after the forward pass; its gradient would be "
                                "wrong. Modify a copy (y.clone()) or do the in-place change after "
                                "backward().")
+        o = self._outputs[i]()
         if o is None:
             if self._saved_outputs is None:
                 raise RuntimeError(f"{type(self).__name__}.backward reads its output, but the op "
@@ -395,13 +394,8 @@ def _edge(x):
     if shell is None:
         if len(_NO_VALUES) > 512:
             _NO_VALUES.clear()
-        xp = backend.xp_of(a)
-        if xp is backend.np:
-            nan = xp.full((), float("nan"), dtype=a.dtype)
-        else:
-            with xp.cuda.Device(backend.device_of(a).index):
-                nan = xp.full((), float("nan"), dtype=a.dtype)
-        shell = _NO_VALUES[key] = xp.broadcast_to(nan, a.shape)
+        nan = backend.as_array(float("nan"), dtype=a.dtype, device=backend.device_of(a))
+        shell = _NO_VALUES[key] = backend.xp_of(a).broadcast_to(nan, a.shape)
     e = Tensor(shell)
     e._ctx, e._out_index, e._version, e.requires_grad = x._ctx, x._out_index, x._version, \
         x.requires_grad
@@ -414,10 +408,11 @@ def _node(x):
     The first output of an op is keyed by the op's id alone (no other live object has it),
     a further output by (id, index)."""
     c = x._ctx
-    if c is None:
-        return id(x)
-    i = x._out_index
-    return id(c) if i == 0 else (id(c), i)
+    return id(x) if c is None else _output_key(c, x._out_index)
+
+
+def _output_key(fn, i):
+    return id(fn) if i == 0 else (id(fn), i)
 
 
 def _raise_not_a_tensor(fn, i, x):
@@ -539,15 +534,13 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
                 if gx.array.shape != x.array.shape:
                     raise RuntimeError(f"{type(fn).__name__}.backward: gradient of shape "
                                        f"{gx.shape} for an input of shape {x.shape}")
-                c = x._ctx
-                k = (id(x) if c is None else id(c) if x._out_index == 0     # _node(x), inlined
-                     else (id(c), x._out_index))
+                k = _node(x)
                 if k in grads:
                     # first order: the sum of arrays, without an Add Function around it
                     grads[k] = grads[k] + gx if create_graph else Tensor(grads[k].array + gx.array)
                 else:
                     grads[k] = gx
-                    if c is None:
+                    if x._ctx is None:
                         leaves[k] = x
             if not retain_graph:
                 # free what the forward saved; a second pass must fail
@@ -566,14 +559,14 @@ def _output_grads(fn, grads, results, targets):
 
     Returns None when no output received a gradient: the whole op can be skipped.
     """
-    base = id(fn)
     if len(fn._outputs) == 1:       # the common case: one output
-        g = grads.pop(base, None)
+        k = _output_key(fn, 0)
+        g = grads.pop(k, None)
         if g is None:
             return None
-        _keep_output_grad(fn, 0, base, g, results, targets)
+        _keep_output_grad(fn, 0, k, g, results, targets)
         return (g,)
-    keys = [base] + [(base, i) for i in range(1, len(fn._outputs))]
+    keys = [_output_key(fn, i) for i in range(len(fn._outputs))]
     gys = [grads.pop(k, None) for k in keys]
     if all(g is None for g in gys):
         return None
