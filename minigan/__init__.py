@@ -19,7 +19,6 @@ from .backend import (Device, cupy_available, get_default_dtype, manual_seed,  #
 from .backend import Device as device  # noqa: F401  (torch.device("cuda" if ... else "cpu"))
 from .ops import install as _install
 from .creation import *  # noqa: F401,F403
-from .creation import __all__ as _creation_all
 from .ops.elementwise import (abs, clamp, clip, cos, exp, expm1, leaky_relu, log,  # noqa
                               log1p, log_sigmoid, maximum, minimum, pow, relu, rsqrt, sigmoid,
                               sign, sin, softplus, sqrt, square, tanh, where)

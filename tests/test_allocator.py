@@ -5,7 +5,6 @@ import sys
 
 import pytest
 
-import minigan
 from minigan import allocator
 
 

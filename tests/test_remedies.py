@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import gan, nn, optim
+from minigan import nn, optim
 from minigan.data import toy
 from minigan.gan import remedies
 from minigan.gan.losses import d_loss_minimax, get_objective
