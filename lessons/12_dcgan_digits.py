@@ -55,8 +55,8 @@ from minigan.plots import images as P  # noqa: E402
 
 # --quick trains on the 8×8 digits for a few seconds only (150 steps: the samples are blobs,
 # the numbers just show the machinery). The full lesson trains on 28×28 MNIST for 1500
-# steps, a few minutes on one core: half the default run of `python -m minigan images
-# --model dcgan --data mnist` (3000 steps; docs/results/mnist.md has its numbers).
+# steps, a few minutes on one core: a quarter of the default run of `python -m minigan images
+# --model dcgan --data mnist` (6000 steps; docs/results/mnist.md has its numbers).
 DATA = "digits" if args.quick else "mnist"
 STEPS = images.QUICK["dcgan"]["steps"] if args.quick else 1500
 N_SCORED = 1000 if args.quick else 2000
@@ -152,7 +152,8 @@ with minigan.no_grad():                                  # the untrained G, for 
 # it applies to the full run's 28×28 MNIST only.
 torch = ("", "", "") if args.quick else ("; PyTorch, same layout, 3000 steps: 3.06 ± 0.22",
                                          "; PyTorch, 3000 steps: 7-9", "; PyTorch: 0.85")
-# ... and the library's default run (R1, Adam 3.2e-3), 3000 steps, ten held-out seeds
+# ... and the library's R1 recipe (Adam 3.2e-3) at the same 3000 steps, ten held-out seeds
+# (its default run now trains 6000 steps: docs/results/mnist.md, "The budget")
 default = "" if args.quick else "; minigan's R1 default, 3000 steps: 0.95 ± 0.05"
 course.check(args, "Fréchet distance, EMA G", ema["frechet"],
              f"untrained G {untrained['frechet']:.3f}, real vs real {base['frechet']:.3f}"

@@ -53,7 +53,7 @@ from minigan.evaluation.scoring import get_scorer  # noqa: E402
 # --quick trains the DCGAN on the 8×8 digits for a few seconds only (150 steps: the walks
 # pass through blobs and the numbers just show the machinery); the full lesson trains on
 # 28×28 MNIST for 1500 steps (lesson 12's budget; the default
-# `images --model dcgan --data mnist` run is 3000).
+# `images --model dcgan --data mnist` run is 6000).
 DATA = "digits" if args.quick else "mnist"
 STEPS = images.QUICK["dcgan"]["steps"] if args.quick else 1500
 STEPS_ALONG = 10
