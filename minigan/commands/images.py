@@ -59,9 +59,10 @@ def add_arguments(parser):
     parser.add_argument("--compare-ae", default=None, metavar="DIR",
                         help="dcgan: an --model ae run's folder to set the GAN inversion beside "
                              "(default: OUT/../ae when it exists)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS threads (default 1: these small matrices run fastest on "
-                             "one thread, and do not collapse when the CPU is shared)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads (default: minigan's adaptive choice, as many as "
+                             "there are idle cores; on two idle cores a 28×28 DCGAN step took "
+                             "80 ms against 99 ms on one thread)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 

@@ -61,8 +61,8 @@ class DCGANRun(ImageRun):
     # 28×28 (MNIST): the classic layout z (100) -> 4w×7×7 -> 2w×14×14 -> 1×28×28, D mirrored,
     # with w = 32 (128 and 64 channels in G, 32 and 64 in D): at w = 64 (the benchmarks'
     # reference shapes) a step costs 2.3× more on one core (288 vs 128 ms, batch 64). At w = 32
-    # a step takes 53-75 ms on two idle cores, so 6000 steps fit the 10-minute budget with
-    # the evaluation (about 8 minutes). The inversion is smaller than on the 8×8 digits (each
+    # a step takes 53-80 ms on two idle cores, so 6000 steps fit the 10-minute budget with
+    # the evaluation (7 min 52 s measured). The inversion is smaller than on the 8×8 digits (each
     # step runs G at 28×28).
     # The recipe: the paper's Adam 2e-4 draws 7-8 classes after 3000 steps (Fréchet 3.4-3.8,
     # seed 0). An R1 penalty on D's gradient at real digits (Mescheder et al. 2018; γ = 1,
