@@ -342,15 +342,48 @@ def permutation(n, device=None):
 def scatter_add(target, index, values):
     """``target[index] += values`` where repeated indices accumulate (the gradient of indexing).
 
-    NumPy's fancy ``+=`` would keep only the last of repeated indices; ``np.add.at`` adds them
-    all. CuPy's twin lives in ``cupyx``.
+    NumPy's fancy ``+=`` would keep only the last of repeated indices; ``add.at`` adds them
+    all. On a GPU, ``cupy.add.at`` adds with atomic instructions, in whatever order the
+    threads arrive: the same inputs can give sums that differ in the last bit from one run to
+    the next, so a resumed run would drift from the uninterrupted one. The common case, whole
+    rows picked by one integer array (an embedding's lookup, a batch drawn by index), is done
+    there as a product with a one-hot matrix instead, whose sums have a fixed order
+    (``_scatter_add_rows``); other indices keep ``add.at``.
     """
     xp = xp_of(target)
     if xp is np:
         np.add.at(target, index, values)
-    else:
+        return target
+    rows = index[0] if isinstance(index, tuple) and len(index) == 1 else index
+    if (hasattr(rows, "dtype") and rows.dtype.kind in "iu" and target.ndim >= 1
+            and rows.size * target.shape[0] <= _ONE_HOT_MAX):
+        return _scatter_add_rows(target, rows, values)
+    add_at = getattr(xp.add, "at", None)
+    if add_at is not None:
+        add_at(target, index, values)
+    else:                                    # CuPy before 12 has only the cupyx name
         import cupyx
         cupyx.scatter_add(target, index, values)
+    return target
+
+
+_ONE_HOT_MAX = 2 ** 24      # one-hot entries (64 MiB in float32) above which atomics are used
+
+
+def _scatter_add_rows(target, rows, values):
+    """``target[rows] += values`` for an integer array ``rows`` of row numbers, repeats
+    adding up, as one matrix product: ``onehot (R, B) @ values (B, rest)`` where
+    ``onehot[r, b] = (rows[b] == r)``. Each row's sum runs in the GEMM's fixed order, so the
+    result is the same on every run (not the same rounding as ``add.at``'s sequential sums)."""
+    xp = xp_of(target)
+    n = target.shape[0]
+    flat = rows.reshape(-1)
+    flat = xp.where(flat < 0, flat + n, flat)                      # x[-1] is the last row
+    onehot = (flat[None, :] == xp.arange(n, dtype=flat.dtype)[:, None]).astype(target.dtype)
+    if not hasattr(values, "shape"):                               # a Python number
+        values = xp.asarray(values, dtype=target.dtype)
+    vals = xp.broadcast_to(values, rows.shape + target.shape[1:]).reshape(flat.size, -1)
+    target += xp.matmul(onehot, vals.astype(target.dtype, copy=False)).reshape(target.shape)
     return target
 
 

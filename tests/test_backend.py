@@ -130,6 +130,36 @@ def test_scatter_add_accumulates_repeats():
     np.testing.assert_array_equal(t, [3.0, 0.0, 5.0])
 
 
+@pytest.mark.parametrize("rows_shape, rest", [((7,), (3,)), ((2, 5), (2, 2)), ((4,), ())])
+def test_scatter_add_rows_is_add_at(rows_shape, rest):
+    """The GPU's fixed-order scatter-add (a one-hot GEMM) sums what ``add.at`` sums: repeated
+    and negative row numbers, several index dimensions, rows of any shape. Integer-valued
+    numbers, so that every order of summation is exact and the comparison can be equality."""
+    rng = np.random.default_rng(0)
+    rows = rng.integers(-4, 4, rows_shape)
+    values = rng.integers(-9, 9, rows_shape + rest).astype(np.float32)
+    want = np.zeros((4,) + rest, np.float32)
+    np.add.at(want, rows, values)
+    got = np.zeros((4,) + rest, np.float32)
+    backend._scatter_add_rows(got, rows, values)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_scatter_add_on_the_device_matches_numpy(device):
+    """Rows (the one-hot path on a GPU) and a two-array index (``add.at`` there) alike."""
+    rng = np.random.default_rng(1)
+    rows = rng.integers(0, 5, 12)
+    values = rng.integers(-9, 9, (12, 3)).astype(np.float32)
+    for index, shape in (((rows,), (5, 3)), ((rows, rows % 3), (5, 3))):
+        v = values if len(index) == 1 else values[:, 0]
+        want = np.zeros(shape, np.float32)
+        np.add.at(want, index, v)
+        got = backend.as_array(np.zeros(shape, np.float32), device=device)
+        dev_index = tuple(backend.as_array(i, device=device) for i in index)
+        backend.scatter_add(got, dev_index, backend.as_array(v, device=device))
+        np.testing.assert_array_equal(backend.to_numpy(got), want)
+
+
 def test_numpy_interop():
     x = minigan.tensor([1.0, 2.0])
     assert isinstance(np.asarray(x), np.ndarray)

@@ -123,7 +123,8 @@ def test_no_device_means_a_cuda_runtime_error():
 @pytest.mark.parametrize("lesson", ["00"])
 def test_a_lesson_runs_on_the_stand_in_as_a_subprocess(lesson, tmp_path):
     """How a script gets the stand-in: PYTHONPATH (no hook inside minigan)."""
-    env = {**os.environ, "PYTHONPATH": STANDIN, "MINIGAN_DEVICE": "cuda", "MPLBACKEND": "Agg"}
+    path = os.pathsep.join(p for p in (STANDIN, os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONPATH": path, "MINIGAN_DEVICE": "cuda", "MPLBACKEND": "Agg"}
     proc = subprocess.run([sys.executable, "-m", "minigan", "lesson", lesson, "--quick",
                            "--out", str(tmp_path)], capture_output=True, text=True,
                           timeout=300, env=env)

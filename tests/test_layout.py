@@ -23,7 +23,7 @@ SUBPACKAGE_LAYER = {"data": "data", "utils": "data", "gan": "gan", "evaluation":
                     "plots": "plots", "experiments": "experiments", "lab": "apps",
                     "commands": "apps"}
 # The engine itself is layered too: each of these may import only the ones before it.
-ENGINE_ORDER = ["backend", "backends", "allocator", "autograd", "creation", "cuda", "ops",
+ENGINE_ORDER = ["backend", "fused", "backends", "allocator", "autograd", "creation", "cuda", "ops",
                 "functional", "gradcheck", "nn", "optim", "serialization"]
 ENGINE_PACKAGES = {"ops", "nn", "optim", "backends"}
 

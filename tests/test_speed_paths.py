@@ -320,8 +320,18 @@ def test_conv_column_matrices_in_slices_give_the_same_results(monkeypatch, group
         return out
     whole = run()
     monkeypatch.setattr(C, "CHUNK_BYTES", 1)          # one output row / channel per slice
+    monkeypatch.setattr(C, "CHUNK_BYTES_GPU", 1)      # (the stand-in run's default device)
     for a, b in zip(whole, run()):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
+def test_column_slices_are_cache_sized_on_a_cpu_and_large_on_a_gpu(device):
+    """20 rows of 1 MiB: slices of 6 rows on a CPU (a 6 MiB cache), one slice on a GPU,
+    where every slice costs kernel launches and memory is plentiful."""
+    import minigan.ops.conv as C
+    like = minigan.zeros(1, device=device).array
+    blocks = C._blocks(20, 2 ** 20, like)
+    assert blocks[0] == (0, 6 if device == "cpu" else 20) and blocks[-1][1] == 20
 
 
 def _bce_written_out(x, t, reduction):

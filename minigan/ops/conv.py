@@ -192,11 +192,19 @@ def _crop(canvas, g):
 # of output rows for the conv and its input gradient, blocks of channels for the weight
 # gradient), so no full copy ever exists. Each output element is the same dot product; only
 # col2im's sums are grouped differently (round-off, not maths).
+# On a CPU the size is that of a cache, not of memory: slices that stay in the last-level
+# cache are faster than one pass over a large matrix. On a GPU each slice costs its own kernel
+# launches (tens of microseconds of Python and driver time) and memory is plentiful, so the
+# limit there only keeps a huge batch from running the device out of memory.
 CHUNK_BYTES = 6 * 2 ** 20
+CHUNK_BYTES_GPU = 512 * 2 ** 20
 
 
-def _blocks(total, bytes_per_item):
-    step = max(1, CHUNK_BYTES // max(1, bytes_per_item))
+def _blocks(total, bytes_per_item, like):
+    """``[(start, stop), ...]`` covering ``range(total)`` in slices of at most the chunk size
+    of the device ``like`` (an array) lives on."""
+    limit = CHUNK_BYTES if backend.xp_of(like) is backend.np else CHUNK_BYTES_GPU
+    step = max(1, limit // max(1, bytes_per_item))
     return [(i, min(i + step, total)) for i in range(0, total, step)]
 
 
@@ -218,7 +226,7 @@ def conv_forward(x, w, g, bias=None):
     ho, wo = g.out_hw
     kh, kw = g.kernel
     wg = w.reshape(g.groups, o // g.groups, -1)
-    blocks = _blocks(ho, c * kh * kw * wo * n * x.itemsize)
+    blocks = _blocks(ho, c * kh * kw * wo * n * x.itemsize, x)
     if len(blocks) == 1:
         cols = im2col(x, g)                               # (G, K, Ho*Wo*N)
         y = xp.matmul(wg, cols).reshape(o, ho, wo, n)     # (G, O/G, Ho*Wo*N)
@@ -245,7 +253,7 @@ def conv_backward_data(gy, w, g, bias=None, rows=None):
     wg = w.reshape(g.groups, o // g.groups, cg * kh * kw)
     if rows is None:
         rows = _grouped_rows(gy, g.groups)
-    blocks = _blocks(ho, cg * g.groups * kh * kw * wo * n * gy.itemsize)
+    blocks = _blocks(ho, cg * g.groups * kh * kw * wo * n * gy.itemsize, gy)
     if len(blocks) == 1:
         cols = xp.matmul(wg.transpose(0, 2, 1), rows)             # (G, K, Ho*Wo*N)
         x = col2im(cols.reshape(cg * g.groups, kh, kw, ho, wo, n), g)
@@ -272,7 +280,7 @@ def conv_backward_weight(x, gy, g, cols=None, rows=None):
     if rows is None:
         rows = _grouped_rows(gy, g.groups)
     ho, wo = g.out_hw
-    blocks = _blocks(c, kh * kw * ho * wo * x.shape[0] * x.itemsize)
+    blocks = _blocks(c, kh * kw * ho * wo * x.shape[0] * x.itemsize, x)
     if cols is None and g.groups == 1 and len(blocks) > 1:
         win = _windows(_padded_channels_first(x, g), g)  # (C, kH, kW, Ho, Wo, N), a view
         gw = xp.empty((o, c * kh * kw), dtype=rows.dtype)

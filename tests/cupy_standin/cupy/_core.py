@@ -135,6 +135,14 @@ class ufunc:
             return out
         return _wrap(r)
 
+    def at(self, a, indices, b=None):
+        """``ufunc.at``: only ``add.at`` on the stand-in, with ``cupyx.scatter_add``'s limits
+        (CuPy implements ``add.at`` with the same atomicAdd)."""
+        if self._f is not numpy.add or b is None:
+            raise NotImplementedError(f"the stand-in has add.at only, not {self.__name__}.at")
+        from cupyx import scatter_add
+        scatter_add(a, indices, b)
+
     def __repr__(self):
         return f"<ufunc '{self.__name__}'>"
 

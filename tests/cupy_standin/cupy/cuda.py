@@ -101,3 +101,22 @@ def is_available():
 
 def get_device_id():
     return _current[0]
+
+
+class Event:
+    """A CUDA event: on the stand-in, the host clock at ``record()`` (work is synchronous)."""
+
+    def __init__(self, block=False, disable_timing=False, interprocess=False):
+        self._t = None
+
+    def record(self, stream=None):
+        import time
+        self._t = time.perf_counter()
+
+    def synchronize(self):
+        pass
+
+
+def get_elapsed_time(start_event, end_event):
+    """Milliseconds between two recorded events, as ``cupy.cuda.get_elapsed_time``."""
+    return (end_event._t - start_event._t) * 1e3

@@ -1,0 +1,73 @@
+"""Fused elementwise kernels (``minigan.fused``) and the fused Adam step that uses them on a GPU.
+
+The kernel text is CUDA C and Python at once: here its Python form is checked against the
+array operations it replaces, bit for bit; on a machine with CuPy and a GPU the ``device``
+fixture's "cuda" run checks the compiled CUDA kernel against the CPU's numbers, bit for bit.
+"""
+import numpy as np
+import pytest
+
+import minigan
+from minigan import backend, nn
+from minigan.fused import ElementwiseKernel
+from minigan.optim import adam as adam_module
+
+from .conftest import to_np
+
+
+def test_a_kernel_runs_its_statements_as_array_arithmetic(device):
+    k = ElementwiseKernel("T x, T a", "T y, T z", "T t = x * a;\ny = y + t;\nz = sqrt(t);",
+                          "test_axpy")
+    xp = backend.get_xp(device)
+    x = backend.as_array(np.array([1.0, 4.0, 9.0], np.float32), device=device)
+    y = xp.ones(3, dtype=np.float32)
+    z = xp.zeros(3, dtype=np.float32)
+    k(x, 2, y, z)
+    np.testing.assert_array_equal(to_np(y), [3.0, 9.0, 19.0])
+    np.testing.assert_allclose(to_np(z), np.sqrt([2.0, 8.0, 18.0]), rtol=1e-6)
+    assert y.dtype == np.float32 and z.dtype == np.float32      # 2 became a float32 scalar
+
+
+def test_a_kernel_refuses_the_wrong_number_of_arguments():
+    k = ElementwiseKernel("T x", "T y", "y = x;", "test_copy")
+    with pytest.raises(TypeError, match="takes 1 inputs and 1 outputs, got 3"):
+        k(np.ones(2), np.ones(2), np.ones(2))
+
+
+def _adam_run(device, betas, weight_decay, fused, monkeypatch, dtype="float32", steps=5):
+    """Parameters after ``steps`` Adam steps on fixed gradients (the same on every device)."""
+    if fused is not None:
+        monkeypatch.setattr(adam_module, "_fused_here", lambda xp: fused)
+    rng = np.random.default_rng(0)
+    lin = nn.Linear(7, 5, dtype=dtype, device=device)
+    for p in lin.parameters():
+        p.array[...] = backend.as_array(rng.standard_normal(p.shape), dtype=p.dtype,
+                                        device=device)
+    opt = minigan.optim.Adam(lin.parameters(), lr=1e-2, betas=betas, eps=1e-8,
+                             weight_decay=weight_decay)
+    for _ in range(steps):
+        for p in lin.parameters():
+            p.grad = minigan.tensor(rng.standard_normal(p.shape), dtype=dtype, device=device)
+        opt.step()
+    return [to_np(p) for p in lin.parameters()] + [
+        to_np(opt.state[p][k]) for p in lin.parameters() for k in ("exp_avg", "exp_avg_sq")]
+
+
+@pytest.mark.parametrize("betas", [(0.5, 0.999), (0.9, 0.99)])   # both of _lerp_'s forms
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_the_fused_adam_step_is_the_array_step_bit_for_bit(betas, weight_decay, monkeypatch):
+    """The kernel's Python form on the CPU against the per-parameter array operations."""
+    plain = _adam_run("cpu", betas, weight_decay, False, monkeypatch)
+    fused = _adam_run("cpu", betas, weight_decay, True, monkeypatch)
+    for a, b in zip(plain, fused):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_adam_on_the_device_gives_the_cpus_numbers(device, dtype, monkeypatch):
+    """On a GPU the step is the compiled kernel (built without fused multiply-adds): the
+    same numbers as the CPU's array operations, bit for bit."""
+    cpu = _adam_run("cpu", (0.5, 0.999), 0.0, None, monkeypatch, dtype)
+    here = _adam_run(device, (0.5, 0.999), 0.0, None, monkeypatch, dtype)
+    for a, b in zip(cpu, here):
+        np.testing.assert_array_equal(a, b)
