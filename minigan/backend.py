@@ -377,6 +377,8 @@ def _scatter_add_rows(target, rows, values):
     result is the same on every run (not the same rounding as ``add.at``'s sequential sums)."""
     xp = xp_of(target)
     n = target.shape[0]
+    if rows.size == 0 or target.size == 0:            # nothing picked: nothing to add
+        return target
     flat = rows.reshape(-1)
     flat = xp.where(flat < 0, flat + n, flat)                      # x[-1] is the last row
     onehot = (flat[None, :] == xp.arange(n, dtype=flat.dtype)[:, None]).astype(target.dtype)

@@ -130,7 +130,8 @@ def test_scatter_add_accumulates_repeats():
     np.testing.assert_array_equal(t, [3.0, 0.0, 5.0])
 
 
-@pytest.mark.parametrize("rows_shape, rest", [((7,), (3,)), ((2, 5), (2, 2)), ((4,), ())])
+@pytest.mark.parametrize("rows_shape, rest", [((7,), (3,)), ((2, 5), (2, 2)), ((4,), ()),
+                                               ((0,), (3,))])
 def test_scatter_add_rows_is_add_at(rows_shape, rest):
     """The GPU's fixed-order scatter-add (a one-hot GEMM) sums what ``add.at`` sums: repeated
     and negative row numbers, several index dimensions, rows of any shape. Integer-valued

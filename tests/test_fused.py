@@ -71,3 +71,27 @@ def test_adam_on_the_device_gives_the_cpus_numbers(device, dtype, monkeypatch):
     here = _adam_run(device, (0.5, 0.999), 0.0, None, monkeypatch, dtype)
     for a, b in zip(cpu, here):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_the_fused_batch_norm_input_gradient_is_the_array_one_bit_for_bit(affine, monkeypatch):
+    """Batch norm's dL/dx on a GPU is one kernel; its Python form on the CPU against the five
+    array passes it replaces."""
+    from minigan import functional as F
+    from minigan.ops import norm
+
+    def grads(fused):
+        monkeypatch.setattr(norm, "_fused_here", lambda xp: fused)
+        minigan.manual_seed(3)                          # the same conv weights both times
+        rng = np.random.default_rng(3)
+        conv = nn.Conv2d(2, 4, 3, padding=1)            # batch-last memory: the rows path
+        x = minigan.tensor(rng.standard_normal((5, 2, 6, 6)), dtype="float32")
+        h = conv(x).detach().requires_grad_()
+        w = minigan.tensor(rng.standard_normal(4) + 1, dtype="float32", requires_grad=True)
+        b = minigan.tensor(rng.standard_normal(4), dtype="float32", requires_grad=True)
+        y = F.batch_norm(h, None, None, w if affine else None, b if affine else None,
+                         training=True)
+        y.backward(minigan.tensor(rng.standard_normal(y.shape), dtype="float32"))
+        return [to_np(t.grad) for t in ((h, w, b) if affine else (h,))]
+    for a, b in zip(grads(False), grads(True)):
+        np.testing.assert_array_equal(a, b)

@@ -417,3 +417,27 @@ def test_linear_with_one_input_feature_is_the_matmul():
         grads.append([y.array, x.grad.array, w.grad.array, b.grad.array])
     for a, b in zip(*grads):
         np.testing.assert_array_equal(minigan.backend.to_numpy(a), minigan.backend.to_numpy(b))
+
+
+def test_col2im_by_gathering_equals_col2im_by_slice_adds():
+    """The GPU's col2im (each pixel gathers its entries: two launches) against the CPU's
+    (each kernel offset adds its slice: kH*kW launches), over strides, paddings, dilations
+    and kernels larger and smaller than the stride (pixels with no entry, or several)."""
+    import itertools
+
+    import minigan.ops.conv as C
+    rng = np.random.default_rng(0)
+    checked = 0
+    for (h, w), k, s, p, d in itertools.product([(7, 7), (9, 8), (5, 6)], [1, 3, 4],
+                                                [1, 2, 3], [0, 1, 2], [1, 2]):
+        ho, wo = ((n + 2 * p - d * (k - 1) - 1) // s + 1 for n in (h, w))
+        if ho < 1 or wo < 1:
+            continue
+        g = C._Geometry((h, w), (ho, wo), (k, k), (s, s), (p, p), (d, d), 1)
+        cols = rng.standard_normal((3, k, k, ho, wo, 2))
+        canvas = np.zeros((3,) + g.padded_hw() + (2,))
+        C._col2im_add(canvas, cols, g, 0)
+        np.testing.assert_allclose(C._col2im_gather(cols, g), C._crop(canvas, g),
+                                   rtol=1e-13, atol=1e-13)
+        checked += 1
+    assert checked > 80

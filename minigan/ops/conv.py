@@ -164,9 +164,73 @@ def col2im(cols, g):
         # one output pixel whose window is the whole canvas (a generator's first layer,
         # 1x1 -> kxk): nothing overlaps, the columns *are* the canvas
         return _crop(cols.reshape(c, kh, kw, n), g)
+    if xp is not backend.np:
+        return _col2im_gather(cols, g)
     canvas = xp.zeros((c,) + g.padded_hw() + (n,), dtype=cols.dtype)
     _col2im_add(canvas, cols, g, 0)
     return _crop(canvas, g)
+
+
+def _col2im_gather(cols, g):
+    """``col2im`` the other way round, for a GPU: each output pixel *gathers* the column
+    entries that land on it, instead of each kernel offset adding its slice onto a canvas.
+
+    The slice-by-slice adds are kH*kW kernel launches (16 for a 4x4 kernel) plus a canvas to
+    clear and crop; the gather is two (one fancy-indexing copy, one sum), whatever the
+    kernel. Pixel ``(y, x)`` (unpadded) receives ``cols[c, a, e, i, j, n]`` for every
+    ``(a, i)`` with ``i*sH + a*dH = y + pH`` and ``(e, j)`` likewise: at most ``M`` entries, listed
+    in a table of flat indices into ``cols`` (``_gather_table``, made once per geometry on the
+    host). Where a pixel has fewer than ``M``, the table points at a zero appended to ``cols``.
+    On a CPU the adds are faster (NumPy's fancy indexing is slow, its strided adds are not),
+    so ``col2im`` keeps them there."""
+    xp = backend.xp_of(cols)
+    c, kh, kw, ho, wo, n = cols.shape
+    table, padded = _gather_table(g, kh, kw, ho, wo)
+    src = cols.reshape(c, kh * kw * ho * wo, n)
+    if padded:
+        src = xp.concatenate([src, xp.zeros((c, 1, n), dtype=cols.dtype)], axis=1)
+    index = _device_table(table, cols)
+    # take (not fancy indexing, whose result may be laid out with the index's axes first):
+    # a C-ordered (C, H, W, M, N), so the sum is channel-major, batch-last (C, H, W, N)
+    canvas = xp.take(src, index, axis=1).sum(axis=3)
+    return canvas.transpose(3, 0, 1, 2)               # (N, C, H, W) view, batch-last memory
+
+
+_TABLES = {}            # geometry -> (host table, padded)
+_DEVICE_TABLES = {}     # (id of a host table, device) -> the table on that device
+
+
+def _gather_table(g, kh, kw, ho, wo):
+    """``(table (H, W, M) of flat indices into cols, padded)`` for ``_col2im_gather``;
+    ``padded``: some entries are the sentinel ``kH*kW*Ho*Wo`` (a zero appended to cols)."""
+    key = (g.in_hw, g.padding, g.stride, g.dilation, kh, kw, ho, wo)
+    if key not in _TABLES:
+        np = backend.np
+        taps = []
+        for size, pad, step, dil, k, out in zip(g.in_hw, g.padding, g.stride, g.dilation,
+                                                (kh, kw), (ho, wo)):
+            pos = np.arange(size)[:, None] + pad - np.arange(k)[None, :] * dil   # i * step
+            ok = (pos % step == 0) & (pos >= 0) & (pos // step < out)
+            order = np.argsort(~ok, axis=1, kind="stable")[:, :max(1, ok.sum(1).max())]
+            tap = np.take_along_axis(np.where(ok, np.arange(k)[None, :], -1), order, 1)
+            where = np.take_along_axis(np.where(ok, pos // step, -1), order, 1)
+            taps.append((tap, where))                   # (size, M1): kernel tap, output index
+        (a, i), (e, j) = taps
+        flat = ((a[:, None, :, None] * kw + e[None, :, None, :]) * ho
+                + i[:, None, :, None]) * wo + j[None, :, None, :]
+        bad = (a[:, None, :, None] < 0) | (e[None, :, None, :] < 0)
+        flat = np.where(bad, kh * kw * ho * wo, flat).reshape(g.in_hw + (-1,))
+        _TABLES[key] = (flat.astype(np.int64), bool(bad.any()))
+    return _TABLES[key]
+
+
+def _device_table(table, like):
+    """The host table as an index array on ``like``'s device (copied once per device)."""
+    dev = backend.device_of(like)
+    key = (id(table), str(dev))                    # host tables live for good: ids stay theirs
+    if key not in _DEVICE_TABLES:
+        _DEVICE_TABLES[key] = backend.as_array(table, device=dev)
+    return _DEVICE_TABLES[key]
 
 
 def _col2im_add(canvas, cols, g, i0):
