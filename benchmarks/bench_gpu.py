@@ -49,12 +49,13 @@ def data(batch, n_pool=4, seed=1):
     return real, z
 
 
-def minigan_step(batch):
+def minigan_step(batch, device="cuda"):
+    """The iteration on minigan, its networks made on ``device`` (also ``info --check-gpu``'s)."""
     import minigan
     from minigan import backend, optim
     from minigan import functional as F
     from minigan import nn
-    dev = backend.Device("cuda")
+    dev = backend.Device(device)
     with dev:                                       # the networks are made on the GPU
         G, D = B.build(nn)
     for mod, seed in zip((G, D), (10, 11)):
@@ -69,8 +70,9 @@ def minigan_step(batch):
         F.binary_cross_entropy_with_logits)
 
 
-def torch_step(torch, batch):
-    dev = torch.device("cuda")
+def torch_step(torch, batch, device="cuda"):
+    """The same iteration on PyTorch, from the same weights and data."""
+    dev = torch.device(str(device))
     G, D = B.build(torch.nn)
     G, D = G.to(dev), D.to(dev)
     with torch.no_grad():
@@ -114,7 +116,7 @@ def ceilings(cp, n=8192, reps=10):
     a = rng.standard_normal((n, n), dtype=cp.float32)
     b = rng.standard_normal((n, n), dtype=cp.float32)
     rate = 2.0 * n ** 3 / timed(lambda: cp.matmul(a, b))
-    del a, b
+    a = b = None                                                     # free them
     src = rng.standard_normal(n * n * 4, dtype=cp.float32)           # 1 GiB at n=8192
     dst = cp.empty_like(src)
     bw = 2.0 * src.nbytes / timed(lambda: cp.copyto(dst, src))

@@ -71,6 +71,8 @@ def test_adam_on_the_device_gives_the_cpus_numbers(device, dtype, monkeypatch):
     here = _adam_run(device, (0.5, 0.999), 0.0, None, monkeypatch, dtype)
     for a, b in zip(cpu, here):
         np.testing.assert_array_equal(a, b)
+    if device != "cpu" and hasattr(backend.get_xp(device), "ElementwiseKernel"):
+        assert adam_module._ADAM_FAR._gpu_ran          # the CUDA kernel, not the fallback
 
 
 @pytest.mark.parametrize("affine", [True, False])

@@ -97,12 +97,13 @@ def dcgan_iteration(device, reps=7, out=print):
     try:
         from benchmarks import _harness as H
         from benchmarks import bench_dcgan as B
+        from benchmarks import bench_gpu as G
     finally:
         sys.path.remove(str(ROOT))
-    steps = {"minigan": _minigan_step(B, H, device)}
+    steps = {"minigan": G.minigan_step(B.BATCH, device)}
     torch = _torch_cuda()
     if torch is not None:
-        steps["torch"] = _torch_step(B, H, torch, device)
+        steps["torch"] = G.torch_step(torch, B.BATCH, device)
     first = {k: fn() for k, fn in steps.items()}          # also the warm-up (kernel compiles)
     times = H.interleave(steps, reps, warmup=1)
     ms = {k: 1e3 * sorted(v)[len(v) // 2] for k, v in times.items()}
@@ -120,49 +121,12 @@ def dcgan_iteration(device, reps=7, out=print):
     return "ok", f"minigan {ms['minigan']:.1f} ms, PyTorch {ms['torch']:.1f} ms per iteration"
 
 
-def _minigan_step(B, H, device):
-    import minigan
-    from minigan import backend, optim
-    from minigan import functional as F
-    from minigan import nn
-    dev = backend.Device(device)
-    with dev:                              # the networks are made on the GPU
-        G, D = B.build(nn)
-    for mod, seed in zip((G, D), (10, 11)):
-        for p, arr in zip(mod.parameters(), B.dcgan_init_arrays(mod, seed)):
-            p.array[...] = backend.as_array(arr, dtype=p.dtype, device=dev)
-    real, z = B.batches()
-    return H.gan_iteration(
-        G, D, optim.Adam(G.parameters(), lr=B.LR, betas=B.BETAS),
-        optim.Adam(D.parameters(), lr=B.LR, betas=B.BETAS),
-        [minigan.tensor(r, device=dev) for r in real], [minigan.tensor(v, device=dev) for v in z],
-        minigan.ones(B.BATCH, 1, device=dev), minigan.zeros(B.BATCH, 1, device=dev),
-        F.binary_cross_entropy_with_logits)
-
-
 def _torch_cuda():
     try:
         import torch
     except ImportError:
         return None
     return torch if torch.cuda.is_available() else None
-
-
-def _torch_step(B, H, torch, device):
-    dev = torch.device(str(device))
-    G, D = B.build(torch.nn)
-    G, D = G.to(dev), D.to(dev)
-    with torch.no_grad():
-        for mod, seed in zip((G, D), (10, 11)):
-            for p, arr in zip(mod.parameters(), B.dcgan_init_arrays(mod, seed)):
-                p.copy_(torch.from_numpy(arr).to(dev))
-    real, z = B.batches()
-    return H.gan_iteration(
-        G, D, torch.optim.Adam(G.parameters(), lr=B.LR, betas=B.BETAS),
-        torch.optim.Adam(D.parameters(), lr=B.LR, betas=B.BETAS),
-        [torch.from_numpy(r).to(dev) for r in real], [torch.from_numpy(v).to(dev) for v in z],
-        torch.ones(B.BATCH, 1, device=dev), torch.zeros(B.BATCH, 1, device=dev),
-        torch.nn.functional.binary_cross_entropy_with_logits)
 
 
 def short_lesson(device, out=print, timeout=900):
