@@ -106,7 +106,7 @@ class Tensor:
     Operators (``+ - * / @ ** [] ...``) and methods (``sum, exp, reshape ...``) are attached
     by ``minigan.ops`` when the package is imported.
     """
-    __slots__ = ("array", "grad", "requires_grad", "_ctx", "_out_index", "_version",
+    __slots__ = ("array", "grad", "requires_grad", "_ctx", "_out_index", "_vc",
                  "_retains_grad", "name", "__weakref__")
     __array_priority__ = 1000      # ndarray (op) Tensor defers to Tensor's reflected operator
     __array_ufunc__ = None
@@ -118,7 +118,7 @@ class Tensor:
         self.grad = None
         self._ctx = None
         self._out_index = 0
-        self._version = 0
+        self._vc = [0]         # the version counter, one cell shared with views of this storage
         self._retains_grad = False
         self.name = name
         self.requires_grad = False
@@ -237,8 +237,11 @@ class Tensor:
         return self
 
     def detach(self):
-        """The same values, cut from the graph (shares memory, as in PyTorch)."""
-        return Tensor(self.array)
+        """The same values, cut from the graph (shares memory and, as in PyTorch, the version
+        counter: an in-place change to the detached tensor is seen by ops that saved this one)."""
+        out = Tensor(self.array)
+        out._vc = self._vc
+        return out
 
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (leaves always keep it)."""
@@ -254,12 +257,16 @@ class Tensor:
         backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
                  create_graph=create_graph, inputs=inputs)
 
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's storage has seen, through it or through any
+        view of it (``detach()``, ``x[1:]``, ``x.t()``, ...: they share one counter cell, as in
+        PyTorch). An op records its inputs' versions, and the versions of the outputs its
+        backward reads; backward refuses to use values whose version moved since."""
+        return self._vc[0]
+
     def _bump_version(self):
-        self._version += 1
-        if self._ctx is not None:
-            # a computed tensor changed: its creator is told now, because the Tensor may be
-            # gone before backward reads the values the creator kept (``Function.output``)
-            self._ctx._outputs_changed = True
+        self._vc[0] += 1
 
 
 # ---------------------------------------------------------------------------------- Function
@@ -286,10 +293,11 @@ class Function:
     inputs = ()
     needs_input_grad = ()
     differentiable = True          # False for ops like argmax or comparisons
+    returns_view = False           # True for ops whose output may be a view of input 0
     saved_inputs = None            # indices of the inputs whose values backward reads; None: all
     saves_output = False           # True when backward reads self.output()
     _saved_outputs = None
-    _outputs_changed = False
+    _output_versions = ()          # ((counter cell, version), ...) of outputs backward reads
 
     def __call__(self, *inputs):
         # one pass over the inputs: every Tensor, on one device, and does any need a gradient?
@@ -307,6 +315,8 @@ class Function:
         record = _grad_enabled and self.differentiable and True in needs
         if type(ys) is not tuple:                # the common case: one output
             out = Tensor(ys)
+            if self.returns_view:
+                _share_version(out, inputs[0])
             if record:
                 self._save(inputs, (out,), needs)
             return out
@@ -324,10 +334,13 @@ class Function:
                             for i, x in enumerate(inputs)])
         self.inputs = inputs
         self.needs_input_grad = tuple(needs)
-        self._versions = tuple([x._version for x in inputs])
+        self._versions = tuple([x._vc[0] for x in inputs])
         self._outputs = tuple([weakref.ref(o) for o in outs])
         if self.saves_output:
             self._saved_outputs = tuple([o.array for o in outs])
+            # the counter cells themselves: they outlive the output Tensors, and a view of an
+            # output (sharing its cell) may be what gets changed
+            self._output_versions = tuple([(o._vc, o._vc[0]) for o in outs])
         for i, o in enumerate(outs):
             o.requires_grad = o.array.dtype.kind in "fc"
             o._ctx = self
@@ -346,7 +359,7 @@ class Function:
         held it as an edge) a new Tensor for the same graph node, made from the values saved
         because the op declared ``saves_output``. Gradients are keyed by node, not by Tensor
         object, so both are the same output to the backward pass, at first and second order."""
-        if self._outputs_changed:
+        if any(cell[0] != v for cell, v in self._output_versions):
             raise RuntimeError(f"{type(self).__name__}: its output, which its backward reads, was "
                                "modified in place after the forward pass; its gradient would be "
                                "wrong. Modify a copy (y.clone()) or do the in-place change after "
@@ -397,9 +410,20 @@ def _edge(x):
         nan = backend.as_array(float("nan"), dtype=a.dtype, device=backend.device_of(a))
         shell = _NO_VALUES[key] = backend.xp_of(a).broadcast_to(nan, a.shape)
     e = Tensor(shell)
-    e._ctx, e._out_index, e._version, e.requires_grad = x._ctx, x._out_index, x._version, \
+    # its own counter cell at x's version: the op reads no values through it, so a later
+    # change of x is harmless to it (as in PyTorch, which checks only what a rule saved)
+    e._ctx, e._out_index, e._vc, e.requires_grad = x._ctx, x._out_index, [x._vc[0]], \
         x.requires_grad
     return e
+
+
+def _share_version(view, x):
+    """Give ``view`` the version counter of ``x`` when its array really is a view of x's (a
+    reshape or an index may also copy): then an in-place change through either is seen by
+    every op that saved the other."""
+    a = view.array
+    if getattr(a, "base", None) is not None and backend.xp_of(a).may_share_memory(a, x.array):
+        view._vc = x._vc
 
 
 def _node(x):
@@ -506,7 +530,7 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
             if gys is None:
                 continue
             for x, v in zip(fn.inputs, fn._versions):
-                if x._version != v:
+                if x._vc[0] != v:
                     raise RuntimeError(
                         f"{type(fn).__name__}: one of the tensors it saved for backward was "
                         "modified in place after the forward pass; its gradient would be wrong. "

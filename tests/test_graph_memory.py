@@ -142,6 +142,42 @@ def test_changing_a_saved_output_in_place_is_refused(drop_the_tensor):
         loss.backward()
 
 
+def test_a_change_through_a_view_of_a_saved_input_is_refused():
+    # a view shares its base's version counter (as in PyTorch), so Mul, which reads a, sees
+    # the change made through a[1:]
+    x = _x(seed=5)
+    a = x * 2.0
+    y = a * a
+    with minigan.no_grad():
+        a[1:].mul_(0.0)
+    with pytest.raises(RuntimeError, match="saved for backward was modified in place"):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("view", ["slice", "reshape", "transpose", "detach"])
+def test_a_change_through_a_view_of_a_saved_output_is_refused(view):
+    x = _x(seed=6)
+    y = minigan.tanh(x * 2.0)                   # Tanh's backward reads its output
+    with minigan.no_grad():
+        v = {"slice": lambda: y[:, 1:], "reshape": lambda: y.reshape(-1),
+             "transpose": lambda: y.transpose(0, 1), "detach": lambda: y.detach()}[view]()
+        v.add_(1.0)
+    with pytest.raises(RuntimeError, match="output, which its backward reads, was modified"):
+        y.sum().backward()
+
+
+def test_a_change_to_a_copy_is_harmless():
+    # an advanced index and a reshape of a transposed tensor copy: their changes touch
+    # nothing the graph saved, and the gradient is tanh's
+    x = _x(seed=7)
+    y = minigan.tanh(x)
+    with minigan.no_grad():
+        y[[0, 2]].mul_(0.0)
+        y.transpose(0, 1).reshape(-1).mul_(0.0)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 1 - np.tanh(x.numpy()) ** 2, rtol=1e-12)
+
+
 def test_an_unrecorded_in_place_change_in_the_graph_is_refused():
     # minigan does not record in-place ops; changing a computed tensor while recording would
     # leave the graph computing the gradient of something else

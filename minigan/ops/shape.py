@@ -29,6 +29,8 @@ def _axis(axis, ndim, what):
 
 
 class Reshape(Function):
+    returns_view = True
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -71,6 +73,8 @@ def unflatten(x, dim, sizes):
 
 
 class Permute(Function):
+    returns_view = True
+
     def __init__(self, axes):
         self.axes = axes
 
@@ -127,6 +131,8 @@ def unsqueeze(x, axis):
 
 
 class BroadcastTo(Function):
+    returns_view = True
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -213,6 +219,8 @@ def _is_basic(index):
 
 
 class GetItem(Function):
+    returns_view = True
+
     def __init__(self, index):
         self.index = index
 
@@ -305,6 +313,7 @@ def setitem_(x, index, value):
             new = SetItem(index)(old, value.to(dtype=x.dtype) if value.dtype != x.dtype
                                  else value)
             x.array, x._ctx, x._out_index = new.array, new._ctx, 0   # ... and x is the write
+            x._vc = [x._vc[0]]     # a new array: no longer a view of what x viewed before
             x.requires_grad = new.requires_grad
             new._ctx._outputs = (weakref.ref(x),)
     except (IndexError, ValueError) as exc:
