@@ -153,8 +153,8 @@ with minigan.no_grad():                                  # the untrained G, for 
 torch = ("", "", "") if args.quick else ("; PyTorch, same layout, 3000 steps: 3.06 ± 0.22",
                                          "; PyTorch, 3000 steps: 7-9", "; PyTorch: 0.85")
 # ... and the library's R1 recipe (Adam 3.2e-3) at the same 3000 steps, ten held-out seeds
-# (its default run now trains 6000 steps: docs/results/mnist.md, "The budget")
-default = "" if args.quick else "; minigan's R1 default, 3000 steps: 0.95 ± 0.05"
+# (its default run trains 6000 steps: docs/results/mnist.md, "The budget")
+default = "" if args.quick else "; minigan's R1 recipe, 3000 steps: 0.95 ± 0.05"
 course.check(args, "Fréchet distance, EMA G", ema["frechet"],
              f"untrained G {untrained['frechet']:.3f}, real vs real {base['frechet']:.3f}"
              + torch[0] + default, ok=ema["frechet"] < 0.5 * untrained["frechet"], fmt=".3f",
