@@ -334,7 +334,10 @@ class Function:
                             for i, x in enumerate(inputs)])
         self.inputs = inputs
         self.needs_input_grad = tuple(needs)
-        self._versions = tuple([x._vc[0] for x in inputs])
+        # the versions of what the rule reads (None: not read, so a later change is harmless,
+        # as in PyTorch, which checks only what a rule saved)
+        self._versions = tuple([x._vc[0] for x in inputs]) if keep is None else tuple(
+            [x._vc[0] if i in keep else None for i, x in enumerate(inputs)])
         self._outputs = tuple([weakref.ref(o) for o in outs])
         if self.saves_output:
             self._saved_outputs = tuple([o.array for o in outs])
@@ -530,7 +533,7 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
             if gys is None:
                 continue
             for x, v in zip(fn.inputs, fn._versions):
-                if x._vc[0] != v:
+                if v is not None and x._vc[0] != v:
                     raise RuntimeError(
                         f"{type(fn).__name__}: one of the tensors it saved for backward was "
                         "modified in place after the forward pass; its gradient would be wrong. "

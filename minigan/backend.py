@@ -348,7 +348,7 @@ def scatter_add(target, index, values):
     the next, so a resumed run would drift from the uninterrupted one. The common case, whole
     rows picked by one integer array (an embedding's lookup, a batch drawn by index), is done
     there as a product with a one-hot matrix instead, whose sums have a fixed order
-    (``_scatter_add_rows``); other indices keep ``add.at``.
+    (``_scatter_add_rows``); other indices, and products too large to be cheap, keep ``add.at``.
     """
     xp = xp_of(target)
     if xp is np:
@@ -356,25 +356,35 @@ def scatter_add(target, index, values):
         return target
     rows = index[0] if isinstance(index, tuple) and len(index) == 1 else index
     if (hasattr(rows, "dtype") and rows.dtype.kind in "iu" and target.ndim >= 1
-            and rows.size * target.shape[0] <= _ONE_HOT_MAX):
+            and rows.size * target.shape[0] <= _ONE_HOT_MAX
+            and rows.size * target.size <= _ONE_HOT_MAX_WORK):
         return _scatter_add_rows(target, rows, values)
+    _add_at(xp, target, index, values)
+    return target
+
+
+_ONE_HOT_MAX = 2 ** 24        # one-hot entries (64 MiB in float32) ...
+_ONE_HOT_MAX_WORK = 2 ** 31   # ... and multiply-adds of its product, above which atomics are used
+
+
+def _add_at(xp, target, index, values):
     add_at = getattr(xp.add, "at", None)
     if add_at is not None:
         add_at(target, index, values)
     else:                                    # CuPy before 12 has only the cupyx name
         import cupyx
         cupyx.scatter_add(target, index, values)
-    return target
-
-
-_ONE_HOT_MAX = 2 ** 24      # one-hot entries (64 MiB in float32) above which atomics are used
 
 
 def _scatter_add_rows(target, rows, values):
     """``target[rows] += values`` for an integer array ``rows`` of row numbers, repeats
     adding up, as one matrix product: ``onehot (R, B) @ values (B, rest)`` where
     ``onehot[r, b] = (rows[b] == r)``. Each row's sum runs in the GEMM's fixed order, so the
-    result is the same on every run (not the same rounding as ``add.at``'s sequential sums)."""
+    result is the same on every run (not the same rounding as ``add.at``'s sequential sums).
+
+    An infinite or NaN value would poison every row of the product (0 * inf is NaN), so the
+    product gets the finite values only, and the others are added with ``add.at``: adding an
+    inf or a NaN gives the same result in any order, so that part needs no fixed order."""
     xp = xp_of(target)
     n = target.shape[0]
     if rows.size == 0 or target.size == 0:            # nothing picked: nothing to add
@@ -385,7 +395,12 @@ def _scatter_add_rows(target, rows, values):
     if not hasattr(values, "shape"):                               # a Python number
         values = xp.asarray(values, dtype=target.dtype)
     vals = xp.broadcast_to(values, rows.shape + target.shape[1:]).reshape(flat.size, -1)
-    target += xp.matmul(onehot, vals.astype(target.dtype, copy=False)).reshape(target.shape)
+    vals = vals.astype(target.dtype, copy=False)
+    finite = xp.isfinite(vals)
+    zero = xp.zeros((), dtype=target.dtype)
+    target += xp.matmul(onehot, xp.where(finite, vals, zero)).reshape(target.shape)
+    rest = xp.where(finite, zero, vals).reshape((flat.size,) + target.shape[1:])
+    _add_at(xp, target, flat, rest)
     return target
 
 

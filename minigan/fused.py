@@ -27,13 +27,19 @@ import warnings
 
 from . import backend
 
-__all__ = ["ElementwiseKernel"]
+__all__ = ["ElementwiseKernel", "use_kernels"]
 
 _FUNCTIONS = ("sqrt", "exp", "log", "tanh")
 # CuPy's errors for a kernel that cannot be compiled (NVRTC missing or failing): the run goes on
 # with array operations. Any other error (wrong dtypes, shapes) is the caller's and is raised.
-_COMPILE_ERRORS = ("CompileException", "NVRTCError", "CUDADriverError")
+_COMPILE_ERRORS = ("CompileException", "NVRTCError")
 _DECLARATION = re.compile(r"^(\s*)T\s+(?=\w+\s*=)", re.M)
+
+
+def use_kernels(xp):
+    """Whether callers should take their fused-kernel path for arrays of module ``xp``: on a
+    GPU, yes; on the CPU their ``out=`` array operations are as fast (see above)."""
+    return xp is not backend.np
 
 
 def _names(params):
@@ -54,7 +60,7 @@ class ElementwiseKernel:
         self._python = compile(_DECLARATION.sub(r"\1", body), f"<fused kernel {name}>", "exec")
         self._gpu = None            # the compiled cupy.ElementwiseKernel, made on first use
         self._gpu_failed = False
-        self._gpu_ran = False       # compiled and launched once: later calls skip the guard
+        self._gpu_ran = set()       # dtypes compiled and launched once: later calls skip the guard
 
     def __call__(self, *args):
         if len(args) != len(self.in_names) + len(self.out_names):
@@ -63,16 +69,17 @@ class ElementwiseKernel:
         outs = args[len(self.in_names):]
         xp = backend.xp_of(outs[0])
         dtype = outs[0].dtype
-        args = [a if hasattr(a, "shape") else dtype.type(a) for a in args]
+        # numbers (Python's, and NumPy scalars of any precision) in the arrays' dtype
+        args = [a if isinstance(a, xp.ndarray) else dtype.type(a) for a in args]
         if xp is not backend.np and not self._gpu_failed:
             kernel = self._gpu_kernel(xp)
             if kernel is not None:
-                if self._gpu_ran:
+                if dtype in self._gpu_ran:
                     kernel(*args)
                     return outs
-                try:                                 # CuPy compiles at the first call
+                try:                                 # CuPy compiles at the first call per dtype
                     kernel(*args)
-                    self._gpu_ran = True
+                    self._gpu_ran.add(dtype)
                     return outs
                 except Exception as exc:
                     if type(exc).__name__ not in _COMPILE_ERRORS:

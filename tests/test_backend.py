@@ -146,8 +146,21 @@ def test_scatter_add_rows_is_add_at(rows_shape, rest):
     np.testing.assert_array_equal(got, want)
 
 
+def test_scatter_add_rows_keeps_inf_and_nan_in_their_rows():
+    """0 * inf is NaN: a one-hot product alone would spread one bad value over every row."""
+    rows = np.array([0, 1, 0, 2])
+    values = np.array([[np.inf, 1.0], [2.0, 3.0], [1.0, np.nan], [4.0, -np.inf]], np.float32)
+    want = np.zeros((4, 2), np.float32)
+    np.add.at(want, rows, values)
+    got = np.zeros((4, 2), np.float32)
+    backend._scatter_add_rows(got, rows, values)
+    np.testing.assert_array_equal(got, want)          # (NaN where add.at has NaN)
+
+
 def test_scatter_add_on_the_device_matches_numpy(device):
     """Rows (the one-hot path on a GPU) and a two-array index (``add.at`` there) alike."""
+    if device == "cpu":
+        pytest.skip("the GPU's paths; on the CPU both sides are np.add.at")
     rng = np.random.default_rng(1)
     rows = rng.integers(0, 5, 12)
     values = rng.integers(-9, 9, (12, 3)).astype(np.float32)

@@ -9,6 +9,7 @@ import pytest
 
 import minigan
 from minigan import backend, nn
+from minigan import fused as fused_module
 from minigan.fused import ElementwiseKernel
 from minigan.optim import adam as adam_module
 
@@ -37,7 +38,7 @@ def test_a_kernel_refuses_the_wrong_number_of_arguments():
 def _adam_run(device, betas, weight_decay, fused, monkeypatch, dtype="float32", steps=5):
     """Parameters after ``steps`` Adam steps on fixed gradients (the same on every device)."""
     if fused is not None:
-        monkeypatch.setattr(adam_module, "_fused_here", lambda xp: fused)
+        monkeypatch.setattr(fused_module, "use_kernels", lambda xp: fused)
     rng = np.random.default_rng(0)
     lin = nn.Linear(7, 5, dtype=dtype, device=device)
     for p in lin.parameters():
@@ -64,15 +65,31 @@ def test_the_fused_adam_step_is_the_array_step_bit_for_bit(betas, weight_decay, 
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_adam_on_the_device_gives_the_cpus_numbers(device, dtype, monkeypatch):
+@pytest.mark.parametrize("betas, weight_decay", [((0.5, 0.999), 0.0), ((0.9, 0.999), 0.1)])
+def test_adam_on_the_device_gives_the_cpus_numbers(device, dtype, betas, weight_decay,
+                                                   monkeypatch):
     """On a GPU the step is the compiled kernel (built without fused multiply-adds): the
-    same numbers as the CPU's array operations, bit for bit."""
-    cpu = _adam_run("cpu", (0.5, 0.999), 0.0, None, monkeypatch, dtype)
-    here = _adam_run(device, (0.5, 0.999), 0.0, None, monkeypatch, dtype)
+    same numbers as the CPU's array operations, bit for bit, in both of m's forms."""
+    if device == "cpu":
+        pytest.skip("the GPU's kernel; on the CPU both sides are the array operations")
+    cpu = _adam_run("cpu", betas, weight_decay, None, monkeypatch, dtype)
+    here = _adam_run(device, betas, weight_decay, None, monkeypatch, dtype)
     for a, b in zip(cpu, here):
         np.testing.assert_array_equal(a, b)
-    if device != "cpu" and hasattr(backend.get_xp(device), "ElementwiseKernel"):
-        assert adam_module._ADAM_FAR._gpu_ran          # the CUDA kernel, not the fallback
+    kernel = adam_module._ADAM_FAR if betas[0] >= 0.5 else adam_module._ADAM_NEAR
+    if hasattr(backend.get_xp(device), "ElementwiseKernel"):
+        assert np.dtype(dtype) in kernel._gpu_ran      # the CUDA kernel, not the fallback
+
+
+def test_numbers_of_any_kind_become_the_arrays_dtype():
+    """A NumPy float64 learning rate must not make a float32 kernel compute in float64."""
+    k = ElementwiseKernel("T x, T a", "T y", "y = x * a;", "test_scale")
+    x = np.float32([1 / 3, 2 / 3])
+    y1, y2 = np.empty_like(x), np.empty_like(x)
+    k(x, 0.1, y1)
+    k(x, np.float64(0.1), y2)
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_array_equal(y1, x * np.float32(0.1))
 
 
 @pytest.mark.parametrize("affine", [True, False])
@@ -83,7 +100,7 @@ def test_the_fused_batch_norm_input_gradient_is_the_array_one_bit_for_bit(affine
     from minigan.ops import norm
 
     def grads(fused):
-        monkeypatch.setattr(norm, "_fused_here", lambda xp: fused)
+        monkeypatch.setattr(fused_module, "use_kernels", lambda xp: fused)
         minigan.manual_seed(3)                          # the same conv weights both times
         rng = np.random.default_rng(3)
         conv = nn.Conv2d(2, 4, 3, padding=1)            # batch-last memory: the rows path

@@ -176,20 +176,23 @@ def _col2im_gather(cols, g):
     entries that land on it, instead of each kernel offset adding its slice onto a canvas.
 
     The slice-by-slice adds are kH*kW kernel launches (16 for a 4x4 kernel) plus a canvas to
-    clear and crop; the gather is two (one fancy-indexing copy, one sum), whatever the
-    kernel. Pixel ``(y, x)`` (unpadded) receives ``cols[c, a, e, i, j, n]`` for every
-    ``(a, i)`` with ``i*sH + a*dH = y + pH`` and ``(e, j)`` likewise: at most ``M`` entries, listed
-    in a table of flat indices into ``cols`` (``_gather_table``, made once per geometry on the
-    host). Where a pixel has fewer than ``M``, the table points at a zero appended to ``cols``.
+    clear and crop; the gather is a ``take`` and a sum, whatever the kernel. Pixel ``(y, x)``
+    (unpadded) receives ``cols[c, a, e, i, j, n]`` for every ``(a, i)`` with
+    ``i*sH + a*dH = y + pH`` and ``(e, j)`` likewise: at most ``M`` entries, listed in a table of
+    flat indices into ``cols`` (``_gather_table``, made once per geometry on the host). Where a
+    pixel has fewer than ``M`` (the border pixels of a padded conv, e.g. DCGAN's k4 s2 p1),
+    the table points at a zero appended to ``cols``: one more copy of the columns, so four
+    launches then, and the memory of the gathered ``(C, H, W, M, N)`` array besides.
     On a CPU the adds are faster (NumPy's fancy indexing is slow, its strided adds are not),
     so ``col2im`` keeps them there."""
     xp = backend.xp_of(cols)
     c, kh, kw, ho, wo, n = cols.shape
-    table, padded = _gather_table(g, kh, kw, ho, wo)
+    key = (g.in_hw, g.padding, g.stride, g.dilation, kh, kw, ho, wo)
+    table, padded = _gather_table(key)
     src = cols.reshape(c, kh * kw * ho * wo, n)
     if padded:
         src = xp.concatenate([src, xp.zeros((c, 1, n), dtype=cols.dtype)], axis=1)
-    index = _device_table(table, cols)
+    index = _device_table(key, table, cols)
     # take (not fancy indexing, whose result may be laid out with the index's axes first):
     # a C-ordered (C, H, W, M, N), so the sum is channel-major, batch-last (C, H, W, N)
     canvas = xp.take(src, index, axis=1).sum(axis=3)
@@ -197,17 +200,19 @@ def _col2im_gather(cols, g):
 
 
 _TABLES = {}            # geometry -> (host table, padded)
-_DEVICE_TABLES = {}     # (id of a host table, device) -> the table on that device
+_DEVICE_TABLES = {}     # (geometry, device) -> the table on that device
 
 
-def _gather_table(g, kh, kw, ho, wo):
-    """``(table (H, W, M) of flat indices into cols, padded)`` for ``_col2im_gather``;
-    ``padded``: some entries are the sentinel ``kH*kW*Ho*Wo`` (a zero appended to cols)."""
-    key = (g.in_hw, g.padding, g.stride, g.dilation, kh, kw, ho, wo)
+def _gather_table(key):
+    """``(table (H, W, M) of flat indices into cols, padded)`` for ``_col2im_gather``, for the
+    geometry ``key = (in_hw, padding, stride, dilation, kH, kW, Ho, Wo)``; ``padded``: some
+    entries are the sentinel ``kH*kW*Ho*Wo`` (a zero appended to cols). A model has a few
+    geometries, so the tables are kept for good."""
     if key not in _TABLES:
         np = backend.np
+        in_hw, padding, stride, dilation, kh, kw, ho, wo = key
         taps = []
-        for size, pad, step, dil, k, out in zip(g.in_hw, g.padding, g.stride, g.dilation,
+        for size, pad, step, dil, k, out in zip(in_hw, padding, stride, dilation,
                                                 (kh, kw), (ho, wo)):
             pos = np.arange(size)[:, None] + pad - np.arange(k)[None, :] * dil   # i * step
             ok = (pos % step == 0) & (pos >= 0) & (pos // step < out)
@@ -219,18 +224,18 @@ def _gather_table(g, kh, kw, ho, wo):
         flat = ((a[:, None, :, None] * kw + e[None, :, None, :]) * ho
                 + i[:, None, :, None]) * wo + j[None, :, None, :]
         bad = (a[:, None, :, None] < 0) | (e[None, :, None, :] < 0)
-        flat = np.where(bad, kh * kw * ho * wo, flat).reshape(g.in_hw + (-1,))
+        flat = np.where(bad, kh * kw * ho * wo, flat).reshape(in_hw + (-1,))
         _TABLES[key] = (flat.astype(np.int64), bool(bad.any()))
     return _TABLES[key]
 
 
-def _device_table(table, like):
-    """The host table as an index array on ``like``'s device (copied once per device)."""
-    dev = backend.device_of(like)
-    key = (id(table), str(dev))                    # host tables live for good: ids stay theirs
-    if key not in _DEVICE_TABLES:
-        _DEVICE_TABLES[key] = backend.as_array(table, device=dev)
-    return _DEVICE_TABLES[key]
+def _device_table(key, table, like):
+    """The host table of geometry ``key`` as an index array on ``like``'s device (copied
+    once per device)."""
+    dev = str(backend.device_of(like))
+    if (key, dev) not in _DEVICE_TABLES:
+        _DEVICE_TABLES[key, dev] = backend.as_array(table, device=dev)
+    return _DEVICE_TABLES[key, dev]
 
 
 def _col2im_add(canvas, cols, g, i0):

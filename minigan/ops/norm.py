@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Function, Tensor, is_grad_enabled, no_grad
+from .. import fused
 from ..fused import ElementwiseKernel
 from . import reduce as R
 from .elementwise import rsqrt
@@ -74,11 +75,6 @@ def _row_dot(a, b):
     if xp is backend.np:
         return xp.einsum("ij,ij->i", a, b)
     return (a * b).sum(axis=1)
-
-
-def _fused_here(xp):
-    """On a GPU the passes that build dL/dx are one fused kernel (``minigan.fused``)."""
-    return xp is not backend.np
 
 
 # dL/dx of ``_backward_rows`` in one pass: the array path's operations in its order,
@@ -228,7 +224,7 @@ class BatchNormTrain(Function):
         if need[0]:
             a = invstd * self.inputs[1].array.reshape(c, 1) if self.has_weight else invstd
             coef = a * invstd * invstd * (dot_gxc / dt(m))
-            if _fused_here(xp):
+            if fused.use_kernels(xp):
                 gx = _BN_GRAD_X(g, rows, mean, a, coef, a * (sum_g / dt(m)),
                                 xp.empty_like(g))[0]
             else:

@@ -19,23 +19,21 @@ import numbers
 
 from .. import backend
 from ..autograd import Tensor
+from .. import fused
 from ..fused import ElementwiseKernel
 from .optimizer import Optimizer
 
 __all__ = ["Adam"]
 
 # Adam's update as one elementwise kernel: text that is both CUDA C and Python (see
-# ``minigan.fused``). ``m``'s two forms are ``Optimizer._lerp_``'s, chosen by the weight.
+# ``minigan.fused``). ``m``'s two forms are ``Optimizer._lerp_``'s, chosen by the weight
+# ``w`` (1 - β1, or β1 for the far form). The other scalars, in the formula's terms above:
+# b2 = β2, c2 = 1 - β2, bc2 = √(1 - β2^t), step = lr / (1 - β1^t).
 _ADAM_ARGS = ("T g, T w, T b2, T c2, T bc2, T eps, T step", "T p, T m, T v")
 _ADAM_REST = """
 v = v * b2 + (g * g) * c2;
 p = p - m / (sqrt(v) / bc2 + eps) * step;
 """
-
-
-def _fused_here(xp):
-    """Fuse on a GPU; on the CPU the ``out=`` array operations are as fast (``minigan.fused``)."""
-    return xp is not backend.np
 
 
 _ADAM_NEAR = ElementwiseKernel(*_ADAM_ARGS, "m = m + w * (g - m);" + _ADAM_REST,
@@ -76,7 +74,7 @@ class Adam(Optimizer):
                 or any(p.grad is None for p in params)):
             return False
         first = params[0].array
-        if _fused_here(backend.xp_of(first)):
+        if fused.use_kernels(backend.xp_of(first)):
             return False     # a GPU: one fused kernel per parameter is fewer launches still
         if sum(p.array.size for p in params) > self._FLAT_MAX_MEAN_SIZE * len(params) or any(
                 type(p.array) is not type(first) or p.dtype != first.dtype
@@ -172,7 +170,7 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             vmax = self._state_array(state, "max_exp_avg_sq", p.array)
         t = state["step"]
-        if _fused_here(xp) and not group["amsgrad"]:
+        if fused.use_kernels(xp) and not group["amsgrad"]:
             self._step_fused(p, g, m, v, group, t)
             return
         self._lerp_(m, g, 1 - beta1)
