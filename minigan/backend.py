@@ -10,8 +10,8 @@ so the same source runs on both devices. This module also owns the default devic
 tensor goes when nothing says otherwise: ``with Device(...)``, ``$MINIGAN_DEVICE``, the CPU),
 the default floating dtype (float32, as in PyTorch), the random generators behind
 ``minigan.manual_seed`` (one per device; their states go into checkpoints), and the operations
-the two libraries spell differently: scatter-add (``np.add.at`` against
-``cupyx.scatter_add``) and random permutations.
+the two libraries do differently: scatter-add (``np.add.at``; on a GPU a fixed-order one-hot
+product for rows, ``cupy.add.at``'s atomics otherwise) and random permutations.
 """
 from __future__ import annotations
 
