@@ -114,3 +114,16 @@ def test_the_fused_batch_norm_input_gradient_is_the_array_one_bit_for_bit(affine
         return [to_np(t.grad) for t in ((h, w, b) if affine else (h,))]
     for a, b in zip(grads(False), grads(True)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_fused_adam_step_takes_a_gradient_of_another_precision(monkeypatch):
+    """A float64 gradient set by hand on a float32 parameter: the kernel (one dtype for all
+    its arrays) gets it cast, and the step stays within float32 rounding of the array path."""
+    def run(fused):
+        monkeypatch.setattr(fused_module, "use_kernels", lambda xp: fused)
+        p = minigan.tensor(np.linspace(-1, 1, 6), dtype="float32", requires_grad=True)
+        opt = minigan.optim.Adam([p], lr=0.1)
+        p.grad = minigan.tensor(np.linspace(0.3, -0.2, 6), dtype="float64")
+        opt.step()
+        return to_np(p)
+    np.testing.assert_allclose(run(True), run(False), rtol=1e-6)

@@ -152,6 +152,8 @@ class Adam(Optimizer):
         """The same update as ``_step_param``'s array operations, one kernel launch per
         parameter on a GPU (``minigan.fused``), the same roundings in the same order."""
         beta1, beta2 = group["betas"]
+        if g.dtype != p.dtype:                # a gradient set by hand in another precision:
+            g = g.astype(p.dtype)             # the kernel's T is one dtype for all its arrays
         weight = 1 - beta1                                   # as ``_lerp_`` chooses its form
         kernel, w = (_ADAM_NEAR, weight) if weight < 0.5 else (_ADAM_FAR, 1 - weight)
         kernel(g, w, beta2, 1 - beta2, math.sqrt(1 - beta2 ** t), group["eps"],
