@@ -111,6 +111,7 @@ def dcgan_iteration(device, reps=7, out=print):
         "(each iteration ends with .item(), which waits for the GPU)")
     for k, v in ms.items():
         out(f"    {k:8s} {v:8.1f} ms/iter")
+    out(f"    fused kernels: {_fused_kernels()}")
     if torch is None:
         return "ok", f"minigan {ms['minigan']:.1f} ms/iter (PyTorch with CUDA not installed)"
     gap = max(abs(a - b) for a, b in zip(first["minigan"], first["torch"]))
@@ -119,6 +120,18 @@ def dcgan_iteration(device, reps=7, out=print):
     if gap > 1e-3:
         return "FAILED", f"minigan and PyTorch disagree on the first losses by {gap:.1e}"
     return "ok", f"minigan {ms['minigan']:.1f} ms, PyTorch {ms['torch']:.1f} ms per iteration"
+
+
+def _fused_kernels():
+    """Whether the iteration's Adam ran as minigan's compiled CUDA kernel (``minigan.fused``),
+    or as array operations because this CuPy could not build it (slower, the same numbers)."""
+    from ..optim import adam
+    kernel = adam._ADAM_FAR                  # the form DCGAN's beta1 = 0.5 uses
+    if kernel._gpu_ran:
+        return "compiled and used (" + ", ".join(sorted(str(d) for d in kernel._gpu_ran)) + ")"
+    if kernel._gpu_failed:
+        return "not available here; array operations instead (slower, the same numbers)"
+    return "not used"
 
 
 def _torch_cuda():
