@@ -74,11 +74,11 @@ def dcgan_init_arrays(module, seed):
     return out
 
 
-def batches(n_pool=4, seed=1):
+def batches(n_pool=4, seed=1, batch=BATCH):
     """A few fixed (real, z) batches, cycled: the same numbers for both frameworks."""
     rng = np.random.default_rng(seed)
-    real = [rng.uniform(-1, 1, (BATCH, 1, SIZE, SIZE)).astype(np.float32) for _ in range(n_pool)]
-    z = [rng.standard_normal((BATCH, Z_DIM, 1, 1)).astype(np.float32) for _ in range(n_pool)]
+    real = [rng.uniform(-1, 1, (batch, 1, SIZE, SIZE)).astype(np.float32) for _ in range(n_pool)]
+    z = [rng.standard_normal((batch, Z_DIM, 1, 1)).astype(np.float32) for _ in range(n_pool)]
     return real, z
 
 

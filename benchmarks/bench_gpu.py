@@ -33,20 +33,11 @@ except ImportError:                      # run as a script
     import _harness as H  # type: ignore
     import bench_dcgan as B  # type: ignore
 
-import numpy as np
 
 
 def flops_at(batch):
     """The iteration's GEMM FLOPs scale with the batch (``bench_dcgan`` counts them at 64)."""
     return B.iteration_flops() * batch / B.BATCH
-
-
-def data(batch, n_pool=4, seed=1):
-    rng = np.random.default_rng(seed)
-    real = [rng.uniform(-1, 1, (batch, 1, B.SIZE, B.SIZE)).astype(np.float32)
-            for _ in range(n_pool)]
-    z = [rng.standard_normal((batch, B.Z_DIM, 1, 1)).astype(np.float32) for _ in range(n_pool)]
-    return real, z
 
 
 def minigan_step(batch, device="cuda"):
@@ -61,7 +52,7 @@ def minigan_step(batch, device="cuda"):
     for mod, seed in zip((G, D), (10, 11)):
         for p, arr in zip(mod.parameters(), B.dcgan_init_arrays(mod, seed)):
             p.array[...] = backend.as_array(arr, dtype=p.dtype, device=dev)
-    real, z = data(batch)
+    real, z = B.batches(batch=batch)
     return H.gan_iteration(
         G, D, optim.Adam(G.parameters(), lr=B.LR, betas=B.BETAS),
         optim.Adam(D.parameters(), lr=B.LR, betas=B.BETAS),
@@ -79,7 +70,7 @@ def torch_step(torch, batch, device="cuda"):
         for mod, seed in zip((G, D), (10, 11)):
             for p, arr in zip(mod.parameters(), B.dcgan_init_arrays(mod, seed)):
                 p.copy_(torch.from_numpy(arr).to(dev))
-    real, z = data(batch)
+    real, z = B.batches(batch=batch)
     return H.gan_iteration(
         G, D, torch.optim.Adam(G.parameters(), lr=B.LR, betas=B.BETAS),
         torch.optim.Adam(D.parameters(), lr=B.LR, betas=B.BETAS),

@@ -60,7 +60,7 @@ class ElementwiseKernel:
         self._python = compile(_DECLARATION.sub(r"\1", body), f"<fused kernel {name}>", "exec")
         self._gpu = None            # the compiled cupy.ElementwiseKernel, made on first use
         self._gpu_failed = False
-        self._gpu_ran = set()       # dtypes compiled and launched once: later calls skip the guard
+        self._gpu_ran = set()       # dtypes compiled and launched at least once
 
     def __call__(self, *args):
         if len(args) != len(self.in_names) + len(self.out_names):
@@ -74,17 +74,15 @@ class ElementwiseKernel:
         if xp is not backend.np and not self._gpu_failed:
             kernel = self._gpu_kernel(xp)
             if kernel is not None:
-                if dtype in self._gpu_ran:
-                    kernel(*args)
-                    return outs
                 try:                                 # CuPy compiles at the first call per dtype
                     kernel(*args)
-                    self._gpu_ran.add(dtype)
-                    return outs
                 except Exception as exc:
-                    if type(exc).__name__ not in _COMPILE_ERRORS:
+                    if dtype in self._gpu_ran or type(exc).__name__ not in _COMPILE_ERRORS:
                         raise
                     self._fail(exc)
+                else:
+                    self._gpu_ran.add(dtype)
+                    return outs
         return self.run_as_arrays(xp, args)
 
     def run_as_arrays(self, xp, args):

@@ -34,8 +34,6 @@ _ADAM_REST = """
 v = v * b2 + (g * g) * c2;
 p = p - m / (sqrt(v) / bc2 + eps) * step;
 """
-
-
 _ADAM_NEAR = ElementwiseKernel(*_ADAM_ARGS, "m = m + w * (g - m);" + _ADAM_REST,
                                "minigan_adam_near")
 _ADAM_FAR = ElementwiseKernel(*_ADAM_ARGS, "m = g - (g - m) * w;" + _ADAM_REST,
@@ -63,7 +61,7 @@ class Adam(Optimizer):
     # arithmetic. For such a group the moments live in two flat buffers (``state[p]['exp_avg']``
     # is a view into one, so ``state_dict`` is PyTorch's, per parameter), the gradients are
     # concatenated once, the update runs once over everything, and each parameter gets its
-    # slice. Every element sees the same operations as in ``_step_param``: bit for bit the same
+    # slice. Every element sees the same operations as in ``_step_arrays``: bit for bit the same
     # numbers. Large parameters (a DCGAN's) stay per parameter: there the concatenation would
     # be one more pass over memory for nothing.
     _FLAT_MAX_MEAN_SIZE = 65536
@@ -149,8 +147,8 @@ class Adam(Optimizer):
         return m, v, scratch, slices
 
     def _step_fused(self, p, g, m, v, group, t):
-        """The same update as ``_step_param``'s array operations, one kernel launch per
-        parameter on a GPU (``minigan.fused``), the same roundings in the same order."""
+        """The same update as ``_step_arrays``, one kernel launch per parameter on a GPU
+        (``minigan.fused``), the same roundings in the same order."""
         beta1, beta2 = group["betas"]
         if g.dtype != p.dtype:                # a gradient set by hand in another precision:
             g = g.astype(p.dtype)             # the kernel's T is one dtype for all its arrays
@@ -158,23 +156,26 @@ class Adam(Optimizer):
         kernel, w = (_ADAM_NEAR, weight) if weight < 0.5 else (_ADAM_FAR, 1 - weight)
         kernel(g, w, beta2, 1 - beta2, math.sqrt(1 - beta2 ** t), group["eps"],
                group["lr"] / (1 - beta1 ** t), p.array, m, v)
-        state = self.state[p]
+
+    def _step_param(self, p, g, group):
+        state = self._count_step(p)
+        m = self._state_array(state, "exp_avg", p.array)
+        v = self._state_array(state, "exp_avg_sq", p.array)
+        t = state["step"]
+        if fused.use_kernels(backend.xp_of(p.array)) and not group["amsgrad"]:
+            self._step_fused(p, g, m, v, group, t)
+        else:
+            self._step_arrays(p, g, m, v, state, group, t)
         for key in ("exp_avg", "exp_avg_sq"):
             state[key]._bump_version()
         p._bump_version()
 
-    def _step_param(self, p, g, group):
+    def _step_arrays(self, p, g, m, v, state, group, t):
+        """The update as array operations (the CPU's path, and amsgrad's everywhere)."""
         xp = backend.xp_of(p.array)
         beta1, beta2 = group["betas"]
-        state = self._count_step(p)
-        m = self._state_array(state, "exp_avg", p.array)
-        v = self._state_array(state, "exp_avg_sq", p.array)
         if group["amsgrad"]:
             vmax = self._state_array(state, "max_exp_avg_sq", p.array)
-        t = state["step"]
-        if fused.use_kernels(xp) and not group["amsgrad"]:
-            self._step_fused(p, g, m, v, group, t)
-            return
         self._lerp_(m, g, 1 - beta1)
         # The same operations as the formulas above, in one scratch buffer (out=) instead of
         # six fresh temporaries per parameter.
@@ -182,8 +183,6 @@ class Adam(Optimizer):
         v *= beta2
         tmp *= 1 - beta2
         v += tmp
-        for key in ("exp_avg", "exp_avg_sq"):
-            state[key]._bump_version()
         bc2_sqrt = math.sqrt(1 - beta2 ** t)
         step_size = group["lr"] / (1 - beta1 ** t)
         if group["amsgrad"]:
@@ -194,4 +193,3 @@ class Adam(Optimizer):
         update = xp.divide(m, denom, out=denom)        # m / denom
         update *= step_size
         xp.subtract(p.array, update, out=p.array)
-        p._bump_version()
