@@ -40,6 +40,24 @@ def test_missing_cache_trains_then_loads_and_corrupt_cache_retrains(tmp_path, mo
     assert s.trained_now and s.path.stat().st_size > 1000
 
 
+def test_the_judge_does_not_depend_on_the_blas_thread_count(tmp_path, monkeypatch):
+    """Every machine must cache the same judge, or every score would depend on the load of
+    the machine that trained it. A float32 training run sums in another order with two BLAS
+    threads than with one, and the differences grow over the training steps; the judge is
+    trained in float64, where they stay below float32's rounding of the final weights."""
+    from minigan import backend
+    weights = []
+    for threads in (1, 2):
+        monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path / str(threads)))
+        with backend.blas_threads(threads):
+            s = scoring.Scorer("digits", 8, epochs=2)
+        assert s.trained_now
+        weights.append({k: backend.to_numpy(v.array) for k, v in s.model.state_dict().items()})
+    assert all(w.dtype == np.float32 for w in weights[0].values() if w.dtype.kind == "f")
+    for k in weights[0]:
+        np.testing.assert_array_equal(weights[0][k], weights[1][k], err_msg=k)
+
+
 def test_building_the_judge_leaves_the_callers_random_numbers_alone(scorer):
     """Loading the cached judge (or training it) draws nothing from the caller's generator: a
     run measured on the way gets the same random numbers whether or not the judge was built

@@ -23,10 +23,10 @@ hundred samples). It is cached under ``$MINIGAN_CACHE``, else ``$XDG_CACHE_HOME/
 unreadable or of another version.
 
 This module is host-side: it takes NumPy arrays or Tensors and returns NumPy arrays and floats.
-The judge is one fixed network for every device: it is trained on the CPU (where a seeded run
-repeats bit for bit, so every machine caches the same judge) and then moved to the scoring
-device (``device``, else the default device); every batch is moved there before it meets the
-network, so scoring works whichever device the images come from.
+The judge is one fixed network for every device: it is trained on the CPU in float64 (so that
+every machine, whatever its BLAS kernels and thread count, caches the same float32 judge) and
+then moved to the scoring device (``device``, else the default device); every batch is moved
+there before it meets the network, so scoring works whichever device the images come from.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ __all__ = ["cache_dir", "ScoringCNN", "Scorer", "get_scorer", "format_scores", "
 
 FEATURE_DIM = 32
 PRDC_SAMPLES = 1000         # samples that precision/recall/density/coverage are measured on
-SCORER_VERSION = 3          # bump when the network or its training changes: old caches retrain
+SCORER_VERSION = 4          # bump when the network or its training changes: old caches retrain
 SCORE_KEYS = ("digit_score", "coverage", "confidence", "kl_uniform", "frechet", "kid",
               "precision", "recall", "density", "prdc_coverage", "sharpness")
 
@@ -156,21 +156,26 @@ class Scorer:
         from ..data import DataLoader
         from .classifier import fit_epoch
         # On the CPU, seeded on streams of its own: training the judge never disturbs the
-        # caller's random numbers (on any device) and gives the same judge on every machine.
+        # caller's random numbers (on any device). In float64, so that every machine caches
+        # the same judge: a float32 GEMM rounds differently with another count of BLAS
+        # threads or another CPU's kernels, and a few thousand steps of training grow those
+        # last-bit differences into weights that differ by 0.03-0.05 (measured: 1 against 2
+        # threads, AVX2 against AVX-512 kernels) and scores that differ in the third decimal.
+        # In float64 the same runs agree to 1e-10, below float32's rounding of the result.
         with backend.fork_rng(1234):
-            self.model = ScoringCNN(size=self.size, device="cpu")
+            self.model = ScoringCNN(size=self.size, device="cpu").double()
             opt = optim.Adam(self.model.parameters(), lr=2e-3)
             sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.85)
             n_epochs = epochs or _default_epochs(self.size, len(self.x_train))
-            loader = DataLoader((Tensor(backend.as_array(self.x_train, device="cpu")),
-                                 Tensor(backend.as_array(self.y_train, device="cpu"))),
+            x = backend.as_array(self.x_train, dtype=np.float64, device="cpu")
+            loader = DataLoader((Tensor(x), Tensor(backend.as_array(self.y_train, device="cpu"))),
                                 batch_size=32, shuffle=True)
             for epoch in range(n_epochs):
                 loss = fit_epoch(self.model, opt, loader, augment=True)   # ±1-pixel shifts
                 sched.step()
                 if verbose:
                     print(f"scorer epoch {epoch + 1}/{n_epochs}: loss {loss:.4f}")
-        self.model.eval()
+        self.model.float().eval()
         serialization.save({"model": self.model.state_dict(), "version": SCORER_VERSION,
                             "data": str(self.array), "size": self.size}, self.path)
         self.trained_now = True
