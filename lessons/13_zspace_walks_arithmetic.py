@@ -19,7 +19,7 @@ do it with stroke weight: mean z(bold a) - mean z(thin a) + mean z(thin b), with
 picked by ink among samples the classifier calls a and b. Averaging three per concept matters:
 one z carries too much that is particular to it. Even so the sum need not land on b: z-space
 directions of "stroke weight" and "digit identity" are not separate axes, and the sum can
-decode to a third class. In the full run only a share of
+decode to a third class. In the full run a share of
 0.65 [#sums that decode to b, over random triples] of the sums decoded to b.
 
 Everything here calls ``minigan.evaluation.latent`` (lerp, slerp, interpolation_grid,

@@ -45,6 +45,7 @@ def test_the_judge_does_not_depend_on_the_blas_thread_count(tmp_path, monkeypatc
     the machine that trained it. A float32 training run sums in another order with two BLAS
     threads than with one, and the differences grow over the training steps; the judge is
     trained in float64, where they stay below float32's rounding of the final weights."""
+    pytest.importorskip("threadpoolctl")     # what sets the BLAS thread count
     from minigan import backend
     weights = []
     for threads in (1, 2):
@@ -54,8 +55,13 @@ def test_the_judge_does_not_depend_on_the_blas_thread_count(tmp_path, monkeypatc
         assert s.trained_now
         weights.append({k: backend.to_numpy(v.array) for k, v in s.model.state_dict().items()})
     assert all(w.dtype == np.float32 for w in weights[0].values() if w.dtype.kind == "f")
+    # float64 runs 1e-10 apart can round to neighbouring float32 values; float32 training
+    # fails this by far (its weights end up to 0.035 apart after a full training)
     for k in weights[0]:
-        np.testing.assert_array_equal(weights[0][k], weights[1][k], err_msg=k)
+        if weights[0][k].dtype.kind == "f":
+            np.testing.assert_array_max_ulp(weights[0][k], weights[1][k], maxulp=1)
+        else:
+            np.testing.assert_array_equal(weights[0][k], weights[1][k], err_msg=k)
 
 
 def test_building_the_judge_leaves_the_callers_random_numbers_alone(scorer):

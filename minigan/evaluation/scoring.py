@@ -24,7 +24,8 @@ unreadable or of another version.
 
 This module is host-side: it takes NumPy arrays or Tensors and returns NumPy arrays and floats.
 The judge is one fixed network for every device: it is trained on the CPU in float64 (so that
-every machine, whatever its BLAS kernels and thread count, caches the same float32 judge) and
+every machine, whatever its BLAS kernels and thread count, caches the same float32 judge, to
+within one rounding step of a weight) and
 then moved to the scoring device (``device``, else the default device); every batch is moved
 there before it meets the network, so scoring works whichever device the images come from.
 """
@@ -158,10 +159,11 @@ class Scorer:
         # On the CPU, seeded on streams of its own: training the judge never disturbs the
         # caller's random numbers (on any device). In float64, so that every machine caches
         # the same judge: a float32 GEMM rounds differently with another count of BLAS
-        # threads or another CPU's kernels, and a few thousand steps of training grow those
+        # threads or another CPU's kernels, and about a thousand steps of training grow those
         # last-bit differences into weights that differ by 0.03-0.05 (measured: 1 against 2
         # threads, AVX2 against AVX-512 kernels) and scores that differ in the third decimal.
-        # In float64 the same runs agree to 1e-10, below float32's rounding of the result.
+        # In float64 the same runs agree to 1e-10, so the float32 weights agree to within one
+        # rounding step (most of them exactly) and the scores to about 1e-6.
         with backend.fork_rng(1234):
             self.model = ScoringCNN(size=self.size, device="cpu").double()
             opt = optim.Adam(self.model.parameters(), lr=2e-3)

@@ -111,11 +111,13 @@ class StackedRun(ImageRun):
     quick = dict(steps=100, mode_samples=2000)
     # 28×28 (MNIST): 26 000 samples as in the published table. The method is the single-digit
     # DCGAN's recipe (R1 γ 1 every 4th D step, Adam 3.2e-3 constant, EMA 0.999) on the plain
-    # DCGAN with 64 samples a step, width 32, z of 64, 6000 steps. On seed 0 the mode KL fell
-    # with the steps: 0.45 at 1500, 0.24 at 3000, 0.21 at 4500 and 0.18 at 6000. The earlier
-    # default (width 48, 2200 steps, Adam 1.2e-3, EMA 0.99) reached 0.27, in 2/3 of the
-    # training time on one busy core. With the same R1 and rate, PacDCGAN2 covered 992 modes
-    # with KL 0.50; both methods without R1 covered 919-943, KL 0.72-0.89
+    # DCGAN with 64 samples a step, width 32, z of 64, 6000 steps. In the seed-0 pilot the
+    # mode KL fell with the steps (0.45 at 1500, 0.24 at 3000, 0.18 at 6000); the default
+    # run covered 1000 modes with KL 0.167-0.178 in seeds 0-2, against 999-1000 and 0.27-0.31
+    # for the earlier default (width 48, 2200 steps, Adam 1.2e-3, EMA 0.99). The price: 7.5
+    # minutes on two idle cores, but 640-682 s on one busy core (the earlier default kept
+    # under 10 minutes there). PacDCGAN2 with the earlier default's R1 and rate covered 992
+    # modes, KL 0.50; both methods without R1 (lr 3e-4, EMA 0.999) 919-943, KL 0.72-0.89
     # (docs/results/stacked_mnist.md).
     size28 = dict(steps=6000, g_width=32, d_width=32, z_dim=64, method="nsgan", batch_size=64,
                   lr=3.2e-3, ema=0.999, r1_gamma=1.0, r1_every=4, mode_samples=26000)
