@@ -34,7 +34,6 @@ except ImportError:                      # run as a script
     import bench_dcgan as B  # type: ignore
 
 
-
 def flops_at(batch):
     """The iteration's GEMM FLOPs scale with the batch (``bench_dcgan`` counts them at 64)."""
     return B.iteration_flops() * batch / B.BATCH

@@ -420,7 +420,7 @@ def test_linear_with_one_input_feature_is_the_matmul():
 
 
 def test_col2im_by_gathering_equals_col2im_by_slice_adds():
-    """The GPU's col2im (each pixel gathers its entries: two launches) against the CPU's
+    """The GPU's col2im (each pixel gathers its entries: a take and a sum) against the CPU's
     (each kernel offset adds its slice: kH*kW launches), over strides, paddings, dilations
     and kernels larger and smaller than the stride (pixels with no entry, or several)."""
     import itertools

@@ -25,9 +25,9 @@ unreadable or of another version.
 This module is host-side: it takes NumPy arrays or Tensors and returns NumPy arrays and floats.
 The judge is one fixed network for every device: it is trained on the CPU in float64 (so that
 every machine, whatever its BLAS kernels and thread count, caches the same float32 judge, to
-within one rounding step of a weight) and
-then moved to the scoring device (``device``, else the default device); every batch is moved
-there before it meets the network, so scoring works whichever device the images come from.
+within one rounding step of a weight) and then moved to the scoring device (``device``, else
+the default device); every batch is moved there before it meets the network, so scoring works
+whichever device the images come from.
 """
 from __future__ import annotations
 
