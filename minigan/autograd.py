@@ -246,6 +246,8 @@ class Tensor:
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (leaves always keep it)."""
         self._retains_grad = True
+        if self._ctx is not None:
+            self._ctx._retains_output_grad = True
         return self
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -298,19 +300,23 @@ class Function:
     saves_output = False           # True when backward reads self.output()
     _saved_outputs = None
     _output_versions = ()          # ((counter cell, version), ...) of outputs backward reads
+    _retains_output_grad = False   # set by retain_grad() on an output: backward reports it
 
     def __call__(self, *inputs):
-        # one pass over the inputs: every Tensor, on one device, and does any need a gradient?
-        arrays, kinds, needs = [], set(), []
-        for i, x in enumerate(inputs):
+        # One pass over the inputs: every Tensor, on one device (one array type), and does any
+        # need a gradient? Written out flat because a small MLP spends its time here, not in
+        # the arithmetic.
+        arrays, needs, kind = [], [], None
+        for x in inputs:
             if not isinstance(x, Tensor):
-                _raise_not_a_tensor(self, i, x)
+                _raise_not_a_tensor(self, inputs, x)
             a = x.array
-            kinds.add(type(a))
+            if type(a) is not kind:
+                if kind is not None:
+                    _raise_mixed_devices(self, inputs)
+                kind = type(a)
             arrays.append(a)
             needs.append(x.requires_grad)
-        if len(kinds) > 1:
-            _raise_mixed_devices(self, inputs)
         ys = self.forward(*arrays)
         record = _grad_enabled and self.differentiable and True in needs
         if type(ys) is not tuple:                # the common case: one output
@@ -320,34 +326,56 @@ class Function:
             if record:
                 self._save(inputs, (out,), needs)
             return out
-        outs = tuple(Tensor(y) for y in ys)
+        outs = tuple([Tensor(y) for y in ys])
         if record:
-            self._out_meta = tuple((y.shape, y.dtype) for y in ys)
+            self._out_meta = tuple([(y.shape, y.dtype) for y in ys])
             self._save(inputs, outs, needs)
         return outs
 
     def _save(self, inputs, outs, needs):
-        """Record this op as the creator of ``outs`` (only when a gradient will be needed)."""
+        """Record this op as the creator of ``outs`` (only when a gradient will be needed).
+
+        Plain loops rather than comprehensions: each comprehension is a function call of its
+        own (before Python 3.12), and this runs once per recorded op."""
         keep = self.saved_inputs
-        if keep is not None:
-            inputs = tuple([x if i in keep or x._ctx is None else _edge(x)
-                            for i, x in enumerate(inputs)])
+        versions = []
+        if keep is None:
+            for x in inputs:
+                versions.append(x._vc[0])
+        else:
+            # Inputs whose values the rule does not read are held as edges, with no version
+            # (None: a later change of them is harmless, as in PyTorch, which checks only
+            # what a rule saved).
+            held, i = [], 0
+            for x in inputs:
+                if i in keep:
+                    versions.append(x._vc[0])
+                    held.append(x)
+                else:
+                    versions.append(None)
+                    held.append(x if x._ctx is None else _edge(x))
+                i += 1
+            inputs = tuple(held)
         self.inputs = inputs
+        self._versions = tuple(versions)
         self.needs_input_grad = tuple(needs)
-        # the versions of what the rule reads (None: not read, so a later change is harmless,
-        # as in PyTorch, which checks only what a rule saved)
-        self._versions = tuple([x._vc[0] for x in inputs]) if keep is None else tuple(
-            [x._vc[0] if i in keep else None for i, x in enumerate(inputs)])
-        self._outputs = tuple([weakref.ref(o) for o in outs])
-        if self.saves_output:
-            self._saved_outputs = tuple([o.array for o in outs])
-            # the counter cells themselves: they outlive the output Tensors, and a view of an
-            # output (sharing its cell) may be what gets changed
-            self._output_versions = tuple([(o._vc, o._vc[0]) for o in outs])
-        for i, o in enumerate(outs):
+        refs, i = [], 0
+        for o in outs:
+            refs.append(weakref.ref(o))
             o.requires_grad = o.array.dtype.kind in "fc"
             o._ctx = self
             o._out_index = i
+            i += 1
+        self._outputs = tuple(refs)
+        if self.saves_output:
+            arrays, cells = [], []
+            for o in outs:
+                arrays.append(o.array)
+                # the counter cells themselves: they outlive the output Tensors, and a view of
+                # an output (sharing its cell) may be what gets changed
+                cells.append((o._vc, o._vc[0]))
+            self._saved_outputs = tuple(arrays)
+            self._output_versions = tuple(cells)
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -362,11 +390,9 @@ class Function:
         held it as an edge) a new Tensor for the same graph node, made from the values saved
         because the op declared ``saves_output``. Gradients are keyed by node, not by Tensor
         object, so both are the same output to the backward pass, at first and second order."""
-        if any(cell[0] != v for cell, v in self._output_versions):
-            raise RuntimeError(f"{type(self).__name__}: its output, which its backward reads, was "
-                               "modified in place after the forward pass; its gradient would be "
-                               "wrong. Modify a copy (y.clone()) or do the in-place change after "
-                               "backward().")
+        for cell, v in self._output_versions:
+            if cell[0] != v:
+                _raise_output_modified(self)
         o = self._outputs[i]()
         if o is None:
             if self._saved_outputs is None:
@@ -403,9 +429,12 @@ def _edge(x):
     same graph node (creator and output index), version, shape and dtype, but a shared,
     read-only NaN view instead of x's array, so x's memory can be freed."""
     a = x.array
-    if a.dtype.kind != "f":
+    dtype = a.dtype
+    if dtype.kind != "f":
         return x
-    key = (type(a), a.shape, a.dtype, getattr(getattr(a, "device", None), "id", None))
+    # one shell per shape, dtype and array type (and GPU: a CuPy array lives on one device)
+    key = (a.shape, dtype) if type(a) is _ndarray else (
+        a.shape, dtype, type(a), getattr(getattr(a, "device", None), "id", None))
     shell = _NO_VALUES.get(key)
     if shell is None:
         if len(_NO_VALUES) > 512:
@@ -442,11 +471,18 @@ def _output_key(fn, i):
     return id(fn) if i == 0 else (id(fn), i)
 
 
-def _raise_not_a_tensor(fn, i, x):
+def _raise_not_a_tensor(fn, inputs, x):
+    i = next(j for j, v in enumerate(inputs) if v is x)
     kind = type(x)
     name = f"{kind.__module__}.{kind.__name__}" if kind.__module__ != "builtins" else kind.__name__
     raise TypeError(f"{type(fn).__name__}: argument {i} is a {name}, not a minigan Tensor; "
                     "wrap it with minigan.tensor(...) first")
+
+
+def _raise_output_modified(fn):
+    raise RuntimeError(f"{type(fn).__name__}: its output, which its backward reads, was modified "
+                       "in place after the forward pass; its gradient would be wrong. Modify a "
+                       "copy (y.clone()) or do the in-place change after backward().")
 
 
 def _raise_mixed_devices(fn, inputs):
@@ -460,27 +496,32 @@ def _topological_order(roots):
     """Functions reachable from ``roots``, producers before consumers (iterative DFS).
 
     An explicit stack instead of recursion: a chain of 100,000 ops would overflow Python's
-    recursion limit (a known bug of recursive teaching engines).
+    recursion limit (a known bug of recursive teaching engines). A Function is pushed once
+    to be expanded and, under a ``None`` marker, once more to be emitted after everything it
+    reads from: a post-order, which lists every producer before its consumers.
     """
     order, seen = [], set()
-    stack = [(r._ctx, False) for r in roots if r._ctx is not None]
+    stack = [r._ctx for r in roots if r._ctx is not None]
+    pop, push, emit, mark = stack.pop, stack.append, order.append, seen.add
     while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
+        fn = pop()
+        if fn is None:              # the marker: everything under fn has been emitted
+            emit(pop())
             continue
-        if id(fn) in seen:
+        if fn in seen:
             continue
-        seen.add(id(fn))
-        stack.append((fn, True))
-        if fn.inputs is None:
+        mark(fn)
+        push(fn)
+        push(None)
+        inputs = fn.inputs
+        if inputs is None:
             raise RuntimeError(
                 "trying to backward through the graph a second time: its saved values were "
                 "freed by the first backward(). Pass retain_graph=True the first time.")
-        for x in fn.inputs:
+        for x in inputs:
             c = x._ctx
-            if c is not None and id(c) not in seen:
-                stack.append((c, False))
+            if c is not None and c not in seen:
+                push(c)
     return order
 
 
@@ -529,9 +570,16 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
         for fn in reversed(order):
             if reaches is not None and id(fn) not in reaches:
                 continue
-            gys = _output_grads(fn, grads, results, targets)
-            if gys is None:
-                continue
+            if len(fn._outputs) == 1 and targets is None and not fn._retains_output_grad:
+                # the common case, inlined: one output, nothing to report about it
+                g = grads.pop(id(fn), None)
+                if g is None:
+                    continue
+                gys = (g,)
+            else:
+                gys = _output_grads(fn, grads, results, targets)
+                if gys is None:
+                    continue
             for x, v in zip(fn.inputs, fn._versions):
                 if v is not None and x._vc[0] != v:
                     raise RuntimeError(
@@ -561,7 +609,8 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
                 if gx.array.shape != x.array.shape:
                     raise RuntimeError(f"{type(fn).__name__}.backward: gradient of shape "
                                        f"{gx.shape} for an input of shape {x.shape}")
-                k = _node(x)
+                c = x._ctx         # _node(x), inlined: this loop runs once per edge
+                k = id(x) if c is None else id(c) if x._out_index == 0 else (id(c), x._out_index)
                 if k in grads:
                     # first order: the sum of arrays, without an Add Function around it
                     grads[k] = grads[k] + gx if create_graph else Tensor(grads[k].array + gx.array)

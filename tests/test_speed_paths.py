@@ -401,6 +401,26 @@ def test_mean_array_backward_is_the_tensor_backward_bit_for_bit(axis, keepdims):
     assert fast.shape == x.shape and _same_bits(fast.array, slow.array)
 
 
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("shape,axis", [((128, 1), None), ((3, 7, 5), 1), ((3, 7, 5), (0, 2)),
+                                        ((4, 6), -1), ((), None), ((1000,), 0)])
+def test_mean_forward_is_numpys_mean_bit_for_bit(shape, axis, dtype):
+    """Mean's forward skips NumPy's Python wrapper for float32/64 (the sum, then NumPy's own
+    division by the count); every value, its dtype and its kind (scalar or array) must be
+    ``ndarray.mean``'s, with large and tiny magnitudes and NaN/inf among them."""
+    x = _special(shape, dtype) if shape and np.prod(shape) >= 6 else \
+        np.random.default_rng(2).standard_normal(shape).astype(dtype)
+    for scale in (1.0, 1e30 if dtype != np.float16 else 1e4, 1e-30):
+        xs = (x * dtype(scale)).astype(dtype)
+        for keepdims in (False, True):
+            with np.errstate(all="ignore"):
+                ref = xs.mean(axis=axis, keepdims=keepdims)
+                got = minigan.Tensor(xs).mean(axis=axis, keepdims=keepdims).array
+            ref = np.asarray(ref)
+            assert got.dtype == ref.dtype and got.shape == ref.shape
+            assert np.array_equal(got.reshape(-1).view(np.uint8), ref.reshape(-1).view(np.uint8))
+
 def test_linear_with_one_input_feature_is_the_matmul():
     """A first layer of a 1-D toy multiplies instead of calling BLAS: the same values and
     gradients as the matmul it replaces."""

@@ -273,7 +273,8 @@ def _sigmoid_array(x):
     # exp(-|x|) never overflows; the two branches are 1/(1+e^-x) and e^x/(1+e^x).
     xp = backend.xp_of(x)
     e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    d = 1.0 + e
+    return xp.where(x >= 0, 1.0 / d, e / d).astype(x.dtype, copy=False)
 
 
 def _log_sigmoid_array(x):

@@ -68,15 +68,26 @@ class Adam(Optimizer):
 
     def _step_group(self, group):
         params = group["params"]
-        if (group["amsgrad"] or group["maximize"] or group["weight_decay"] != 0 or not params
-                or any(p.grad is None for p in params)):
+        if group["amsgrad"] or group["maximize"] or group["weight_decay"] != 0 or not params:
             return False
         first = params[0].array
         if fused.use_kernels(backend.xp_of(first)):
             return False     # a GPU: one fused kernel per parameter is fewer launches still
-        if sum(p.array.size for p in params) > self._FLAT_MAX_MEAN_SIZE * len(params) or any(
-                type(p.array) is not type(first) or p.dtype != first.dtype
-                or p.grad.array.dtype != first.dtype or p.grad.shape != p.shape for p in params):
+        # One loop over the raw arrays (this runs every step, for a dozen small parameters):
+        # every gradient present, one array type and dtype, the gradients' shapes the
+        # parameters'; and the sizes, since the group must be small on average.
+        kind, dtype, size, grads = type(first), first.dtype, 0, []
+        for p in params:
+            a, g = p.array, p.grad
+            if g is None:
+                return False
+            ga = g.array
+            if type(a) is not kind or a.dtype != dtype or ga.dtype != dtype or \
+                    ga.shape != a.shape:
+                return False
+            size += a.size
+            grads.append(ga.reshape(-1))
+        if size > self._FLAT_MAX_MEAN_SIZE * len(params):
             return False
         flat = self._flat_state(group)
         if flat is None:
@@ -84,7 +95,7 @@ class Adam(Optimizer):
         m, v, g, slices = flat
         xp = backend.xp_of(first)
         beta1, beta2 = group["betas"]
-        xp.concatenate([p.grad.array.reshape(-1) for p in params], out=g)
+        xp.concatenate(grads, out=g)
         t = self.state[params[0]]["step"] + 1
         self._lerp_(m, g, 1 - beta1)
         tmp = xp.multiply(g, g, out=g)
@@ -111,15 +122,25 @@ class Adam(Optimizer):
         (made on the first step, remade when ``load_state_dict`` replaced them), or None when
         the parameters' step counts differ (then the per-parameter path runs)."""
         params = group["params"]
+        group_key = tuple([(id(p), p.array.shape) for p in params])   # reshaped p: rebuilt
+        flat = getattr(self, "_flat", {}).get(group_key)
+        if flat is not None:
+            # the buffers are still the state's (load_state_dict replaces them), and every
+            # parameter has taken the same number of steps
+            state, tms, tvs, empty = self.state, flat[2], flat[3], {}
+            step, i = state.get(params[0], empty).get("step"), 0
+            for p in params:
+                st = state.get(p, empty)
+                if st.get("exp_avg") is not tms[i] or st.get("exp_avg_sq") is not tvs[i] or \
+                        st.get("step") != step:
+                    break
+                i += 1
+            else:
+                if isinstance(step, numbers.Integral):
+                    return flat[0], flat[1], flat[4], flat[5]
         steps = {self.state.get(p, {}).get("step", 0) for p in params}
         if len(steps) != 1 or not isinstance(next(iter(steps)), numbers.Integral):
             return None
-        key = tuple((id(p), p.array.shape) for p in params)     # a reshaped p: rebuilt below
-        flat = getattr(self, "_flat", {}).get(key)
-        if flat is not None and all(
-                self.state[p]["exp_avg"] is tm and self.state[p]["exp_avg_sq"] is tv
-                for p, tm, tv in zip(params, flat[2], flat[3])):
-            return flat[0], flat[1], flat[4], flat[5]
         xp = backend.xp_of(params[0].array)
         total = sum(p.array.size for p in params)
         dtype = params[0].dtype
@@ -143,7 +164,7 @@ class Adam(Optimizer):
             start += n
         if not hasattr(self, "_flat"):
             self._flat = {}
-        self._flat[key] = (m, v, tms, tvs, scratch, slices)
+        self._flat[group_key] = (m, v, tms, tvs, scratch, slices)
         return m, v, scratch, slices
 
     def _step_fused(self, p, g, m, v, group, t):
