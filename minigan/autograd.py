@@ -338,26 +338,26 @@ class Function:
         Plain loops rather than comprehensions: each comprehension is a function call of its
         own (before Python 3.12), and this runs once per recorded op."""
         keep = self.saved_inputs
+        # (counter cell, version) of each input the rule reads: backward refuses to run if one
+        # changed in place. An input it does not read is not checked (a later change of it is
+        # harmless, as in PyTorch, which checks only what a rule saved) and, if computed, is
+        # held as an edge.
         versions = []
         if keep is None:
             for x in inputs:
-                versions.append(x._vc[0])
+                versions.append((x._vc, x._vc[0]))
         else:
-            # Inputs whose values the rule does not read are held as edges, with no version
-            # (None: a later change of them is harmless, as in PyTorch, which checks only
-            # what a rule saved).
             held, i = [], 0
             for x in inputs:
                 if i in keep:
-                    versions.append(x._vc[0])
+                    versions.append((x._vc, x._vc[0]))
                     held.append(x)
                 else:
-                    versions.append(None)
                     held.append(x if x._ctx is None else _edge(x))
                 i += 1
             inputs = tuple(held)
         self.inputs = inputs
-        self._versions = tuple(versions)
+        self._input_versions = tuple(versions)
         self.needs_input_grad = tuple(needs)
         refs, i = [], 0
         for o in outs:
@@ -479,6 +479,11 @@ def _raise_not_a_tensor(fn, inputs, x):
                     "wrap it with minigan.tensor(...) first")
 
 
+def _raise_input_modified(fn):
+    raise RuntimeError(f"{type(fn).__name__}: one of the tensors it saved for backward was "
+                       "modified in place after the forward pass; its gradient would be wrong. "
+                       "Modify a copy (x.clone()) or do the in-place change after backward().")
+
 def _raise_output_modified(fn):
     raise RuntimeError(f"{type(fn).__name__}: its output, which its backward reads, was modified "
                        "in place after the forward pass; its gradient would be wrong. Modify a "
@@ -580,12 +585,9 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
                 gys = _output_grads(fn, grads, results, targets)
                 if gys is None:
                     continue
-            for x, v in zip(fn.inputs, fn._versions):
-                if v is not None and x._vc[0] != v:
-                    raise RuntimeError(
-                        f"{type(fn).__name__}: one of the tensors it saved for backward was "
-                        "modified in place after the forward pass; its gradient would be wrong. "
-                        "Modify a copy (x.clone()) or do the in-place change after backward().")
+            for cell, v in fn._input_versions:
+                if cell[0] != v:
+                    _raise_input_modified(fn)
             needs = fn.needs_input_grad
             if reaches is None:
                 gxs = fn.backward(*gys)
@@ -598,26 +600,33 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
                     gxs = fn.backward(*gys)
                 finally:
                     fn.needs_input_grad = saved
+            inputs = fn.inputs
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
-            if len(gxs) != len(fn.inputs):
+            if len(gxs) != len(inputs):
                 raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients "
-                                   f"for {len(fn.inputs)} inputs")
-            for x, gx, need in zip(fn.inputs, gxs, needs):
-                if gx is None or not need:
+                                   f"for {len(inputs)} inputs")
+            i = -1
+            for gx in gxs:
+                i += 1
+                if gx is None or not needs[i]:
                     continue
+                x = inputs[i]
                 if gx.array.shape != x.array.shape:
                     raise RuntimeError(f"{type(fn).__name__}.backward: gradient of shape "
                                        f"{gx.shape} for an input of shape {x.shape}")
                 c = x._ctx         # _node(x), inlined: this loop runs once per edge
-                k = id(x) if c is None else id(c) if x._out_index == 0 else (id(c), x._out_index)
-                if k in grads:
-                    # first order: the sum of arrays, without an Add Function around it
-                    grads[k] = grads[k] + gx if create_graph else Tensor(grads[k].array + gx.array)
+                if c is None:
+                    k = id(x)
+                    leaves[k] = x
                 else:
+                    k = id(c) if x._out_index == 0 else (id(c), x._out_index)
+                g = grads.get(k)
+                if g is None:
                     grads[k] = gx
-                    if x._ctx is None:
-                        leaves[k] = x
+                else:
+                    # first order: the sum of arrays, without an Add Function around it
+                    grads[k] = g + gx if create_graph else Tensor(g.array + gx.array)
             if not retain_graph:
                 # free what the forward saved; a second pass must fail
                 fn.inputs = fn._saved_outputs = None
