@@ -338,26 +338,28 @@ class Function:
         Plain loops rather than comprehensions: each comprehension is a function call of its
         own (before Python 3.12), and this runs once per recorded op."""
         keep = self.saved_inputs
-        # (counter cell, version) of each input the rule reads: backward refuses to run if one
-        # changed in place. An input it does not read is not checked (a later change of it is
+        # The version of each input the rule reads: backward refuses to run if one changed in
+        # place (read through the input Tensor then, whose counter cell a later write may
+        # replace). An input it does not read is not checked (None: a later change of it is
         # harmless, as in PyTorch, which checks only what a rule saved) and, if computed, is
         # held as an edge.
         versions = []
         if keep is None:
             for x in inputs:
-                versions.append((x._vc, x._vc[0]))
+                versions.append(x._vc[0])
         else:
             held, i = [], 0
             for x in inputs:
                 if i in keep:
-                    versions.append((x._vc, x._vc[0]))
+                    versions.append(x._vc[0])
                     held.append(x)
                 else:
+                    versions.append(None)
                     held.append(x if x._ctx is None else _edge(x))
                 i += 1
             inputs = tuple(held)
         self.inputs = inputs
-        self._input_versions = tuple(versions)
+        self._versions = tuple(versions)
         self.needs_input_grad = tuple(needs)
         refs, i = [], 0
         for o in outs:
@@ -585,8 +587,8 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
                 gys = _output_grads(fn, grads, results, targets)
                 if gys is None:
                     continue
-            for cell, v in fn._input_versions:
-                if cell[0] != v:
+            for x, v in zip(fn.inputs, fn._versions):
+                if v is not None and x._vc[0] != v:
                     _raise_input_modified(fn)
             needs = fn.needs_input_grad
             if reaches is None:

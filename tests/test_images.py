@@ -179,6 +179,22 @@ def test_ema_tracks_the_weights():
 
 
 # ------------------------------------------------------------------------- command line
+def test_every_commands_help_keeps_its_example_lines():
+    """A command's docstring opens with example commands, one per line; argparse's default
+    formatter would run them together into one paragraph."""
+    import inspect
+    from minigan.commands import cli
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        doc = inspect.getdoc(cli._load(name))
+        examples = [line.strip() for line in doc.splitlines()
+                    if line.strip().startswith("python -m minigan")]
+        help_lines = [line.strip() for line in p.format_help().splitlines()]
+        for line in examples:
+            assert line in help_lines, (name, line)
+
+
 def test_quick_command_writes_samples_figures_and_scores(tmp_path, capsys):
     from minigan.commands import cli
     out = tmp_path / "vae"

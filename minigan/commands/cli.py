@@ -32,7 +32,9 @@ def build_parser():
         if mod is None:
             continue
         doc = (mod.__doc__ or "").strip().splitlines()[0] if mod.__doc__ else ""
-        p = sub.add_parser(name, help=doc, description=mod.__doc__)
+        # raw: the docstring's example commands keep their lines (argparse would reflow them)
+        p = sub.add_parser(name, help=doc, description=mod.__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
     return parser
