@@ -54,6 +54,9 @@ def _addindent(text, n):
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
+_EMPTY, _MISSING = {}, object()     # (a registered parameter may be None)
+
+
 class Module:
     """Base class of every layer and network. Subclasses set attributes in ``__init__`` (after
     calling ``super().__init__()``) and define ``forward``; call the module, not ``forward``,
@@ -131,9 +134,13 @@ class Module:
         self._non_persistent.discard(name)
 
     def __getattr__(self, name):
-        # Only called when normal lookup fails: look in the three registries.
+        # Only called when normal lookup fails: look in the three registries, parameters
+        # first (every layer's forward reads its weights this way).
         d = self.__dict__
-        for key in ("_parameters", "_buffers", "_modules"):
+        value = d.get("_parameters", _EMPTY).get(name, _MISSING)
+        if value is not _MISSING:
+            return value
+        for key in ("_buffers", "_modules"):
             reg = d.get(key)
             if reg is not None and name in reg:
                 return reg[name]

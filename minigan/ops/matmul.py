@@ -107,10 +107,11 @@ class Linear(Function):
 
 def linear(x, weight, bias=None):
     """``F.linear``: x @ weight.T + bias, with PyTorch's (out_features, in_features) weight."""
-    if weight.ndim != 2:
-        raise ValueError(f"linear: the weight must be 2-D (out, in), got shape {weight.shape}")
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias of shape {bias.shape} for a weight of shape {weight.shape}")
+    ws = weight.shape
+    if len(ws) != 2:
+        raise ValueError(f"linear: the weight must be 2-D (out, in), got shape {ws}")
+    if bias is not None and bias.shape != ws[:1]:
+        raise ValueError(f"linear: bias of shape {bias.shape} for a weight of shape {ws}")
     if x.ndim == 2:
         return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)
     y = matmul(x, swapaxes(weight, 0, 1))
