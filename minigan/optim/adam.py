@@ -92,7 +92,7 @@ class Adam(Optimizer):
         flat = self._flat_state(group)
         if flat is None:
             return False
-        m, v, g, slices = flat
+        m, v, g, slices, tms, tvs = flat
         xp = backend.xp_of(first)
         beta1, beta2 = group["betas"]
         xp.concatenate(grads, out=g)
@@ -107,18 +107,20 @@ class Adam(Optimizer):
         denom += group["eps"]
         update = xp.divide(m, denom, out=denom)
         update *= group["lr"] / (1 - beta1 ** t)
-        for p, p_update in zip(params, slices):    # (slices: views of update, p's shape)
-            state = self.state[p]
-            state["step"] = t
-            state["exp_avg"]._bump_version()
-            state["exp_avg_sq"]._bump_version()
+        state = self.state
+        # slices: views of update in p's shape; tms, tvs: the state's exp_avg and exp_avg_sq
+        for p, p_update, tm, tv in zip(params, slices, tms, tvs):
+            state[p]["step"] = t
+            tm._bump_version()
+            tv._bump_version()
             xp.subtract(p.array, p_update, out=p.array)
             p._bump_version()
         return True
 
     def _flat_state(self, group):
-        """(m, v, scratch, slices): flat buffers whose slices are the group's ``exp_avg`` /
-        ``exp_avg_sq``, and a flat scratch buffer with a view of it in each parameter's shape
+        """(m, v, scratch, slices, exp_avgs, exp_avg_sqs): flat buffers whose slices are the
+        group's ``exp_avg`` / ``exp_avg_sq`` (those Tensors, in the parameters' order), and a
+        flat scratch buffer with a view of it in each parameter's shape
         (made on the first step, remade when ``load_state_dict`` replaced them), or None when
         the parameters' step counts differ (then the per-parameter path runs)."""
         params = group["params"]
@@ -137,7 +139,7 @@ class Adam(Optimizer):
                 i += 1
             else:
                 if isinstance(step, numbers.Integral):
-                    return flat[0], flat[1], flat[4], flat[5]
+                    return flat[0], flat[1], flat[4], flat[5], tms, tvs
         steps = {self.state.get(p, {}).get("step", 0) for p in params}
         if len(steps) != 1 or not isinstance(next(iter(steps)), numbers.Integral):
             return None
@@ -165,7 +167,7 @@ class Adam(Optimizer):
         if not hasattr(self, "_flat"):
             self._flat = {}
         self._flat[group_key] = (m, v, tms, tvs, scratch, slices)
-        return m, v, scratch, slices
+        return m, v, scratch, slices, tms, tvs
 
     def _step_fused(self, p, g, m, v, group, t):
         """The same update as ``_step_arrays``, one kernel launch per parameter on a GPU

@@ -203,10 +203,14 @@ class Optimizer:
     def _lerp_(a, b, weight):
         """``a += weight·(b - a)`` in place, with the two formulas PyTorch's ``lerp_`` uses
         (the second is more accurate when weight ≥ 0.5), so that the numbers match."""
+        xp = backend.xp_of(a)
+        d = xp.subtract(b, a)
         if weight < 0.5:
-            a += weight * (b - a)
+            d *= weight
+            a += d
         else:
-            a[...] = b - (b - a) * (1 - weight)
+            d *= 1 - weight
+            xp.subtract(b, d, out=a)
         return a
 
     @staticmethod
