@@ -306,17 +306,18 @@ class Function:
         # One pass over the inputs: every Tensor, on one device (one array type), and does any
         # need a gradient? Written out flat because a small MLP spends its time here, not in
         # the arithmetic.
-        arrays, needs, kind = [], [], None
+        arrays, needs, kind, mixed = [], [], None, False
         for x in inputs:
             if not isinstance(x, Tensor):
                 _raise_not_a_tensor(self, inputs, x)
             a = x.array
             if type(a) is not kind:
-                if kind is not None:
-                    _raise_mixed_devices(self, inputs)
+                mixed = kind is not None
                 kind = type(a)
             arrays.append(a)
             needs.append(x.requires_grad)
+        if mixed:
+            _raise_mixed_devices(self, inputs)
         ys = self.forward(*arrays)
         record = _grad_enabled and self.differentiable and True in needs
         if type(ys) is not tuple:                # the common case: one output
@@ -486,6 +487,7 @@ def _raise_input_modified(fn):
                        "modified in place after the forward pass; its gradient would be wrong. "
                        "Modify a copy (x.clone()) or do the in-place change after backward().")
 
+
 def _raise_output_modified(fn):
     raise RuntimeError(f"{type(fn).__name__}: its output, which its backward reads, was modified "
                        "in place after the forward pass; its gradient would be wrong. Modify a "
@@ -503,9 +505,11 @@ def _topological_order(roots):
     """Functions reachable from ``roots``, producers before consumers (iterative DFS).
 
     An explicit stack instead of recursion: a chain of 100,000 ops would overflow Python's
-    recursion limit (a known bug of recursive teaching engines). A Function is pushed once
-    to be expanded and, under a ``None`` marker, once more to be emitted after everything it
-    reads from: a post-order, which lists every producer before its consumers.
+    recursion limit (a known bug of recursive teaching engines). A Function is expanded the
+    first time it is popped (later copies of it on the stack are skipped) and pushed back under
+    a ``None`` marker, so that it is emitted only after everything it reads from: a
+    post-order, which lists every producer before its consumers. Functions are told apart by
+    ``id``: a user's Function may define ``==`` (or not be hashable at all).
     """
     order, seen = [], set()
     stack = [r._ctx for r in roots if r._ctx is not None]
@@ -515,9 +519,9 @@ def _topological_order(roots):
         if fn is None:              # the marker: everything under fn has been emitted
             emit(pop())
             continue
-        if fn in seen:
+        if id(fn) in seen:
             continue
-        mark(fn)
+        mark(id(fn))
         push(fn)
         push(None)
         inputs = fn.inputs
@@ -527,7 +531,7 @@ def _topological_order(roots):
                 "freed by the first backward(). Pass retain_graph=True the first time.")
         for x in inputs:
             c = x._ctx
-            if c is not None and c not in seen:
+            if c is not None and id(c) not in seen:
                 push(c)
     return order
 

@@ -217,3 +217,40 @@ def test_function_subclass_for_a_student_op():
     x = minigan.tensor([0.5, -1.5], dtype="float64", requires_grad=True)
     assert minigan.gradcheck(lambda t: Cube.apply(t), (x,))
     assert minigan.gradgradcheck(lambda t: Cube.apply(t), (x,))
+
+
+def test_retain_grad_survives_an_in_place_write():
+    """x.retain_grad() then x[i] = v: x's creator is now the write, and x.grad is still
+    reported (the write's gradient), as in PyTorch."""
+    w = minigan.tensor(np.arange(4.0), requires_grad=True)
+    x = w * 2.0
+    x.retain_grad()
+    x[0] = minigan.tensor(5.0)
+    (x * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 6.0, 6.0, 6.0])
+    y = minigan.zeros(3)                          # a leaf that becomes computed by the write
+    y.retain_grad()
+    y[1] = minigan.tensor(2.0, requires_grad=True)
+    (y * 3.0).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+def test_user_functions_with_value_equality_are_distinct_graph_nodes():
+    """The engine tells Functions apart by identity: a user's Function that defines == by its
+    options (or is unhashable) is still one node per call."""
+    from dataclasses import dataclass
+
+    @dataclass
+    class Scale(minigan.autograd.Function):        # a dataclass: __eq__ by value, no __hash__
+        k: float
+
+        def forward(self, x):
+            return x * self.k
+
+        def backward(self, gy):
+            return gy * self.k
+
+    x = minigan.tensor(np.ones(2), requires_grad=True)
+    Scale(2.0)(Scale(2.0)(x)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 4.0])

@@ -78,6 +78,14 @@ def test_mixed_devices_are_refused_with_the_op_name():
     b = minigan.Tensor(np.array([1.0, 2.0], dtype=np.float32).view(OtherDeviceArray))
     with pytest.raises(RuntimeError, match="Add: all inputs must be on the same device"):
         a + b
+    # a non-Tensor among them is named first, wherever it stands (not a crash in the device
+    # message, which reads every input's device)
+    class Three(minigan.autograd.Function):
+        def forward(self, x, y, z):
+            return x + y + z
+
+    with pytest.raises(TypeError, match="Three: argument 2 is a float, not a minigan Tensor"):
+        Three()(a, b, 3.0)
 
 
 def test_mixed_real_devices(device):

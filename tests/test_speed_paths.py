@@ -401,22 +401,22 @@ def test_mean_array_backward_is_the_tensor_backward_bit_for_bit(axis, keepdims):
     assert fast.shape == x.shape and _same_bits(fast.array, slow.array)
 
 
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
 @pytest.mark.parametrize("shape,axis", [((128, 1), None), ((3, 7, 5), 1), ((3, 7, 5), (0, 2)),
                                         ((4, 6), -1), ((), None), ((1000,), 0)])
 def test_mean_forward_is_numpys_mean_bit_for_bit(shape, axis, dtype):
     """Mean's forward skips NumPy's Python wrapper for float32/64 (the sum, then NumPy's own
-    division by the count); every value, its dtype and its kind (scalar or array) must be
-    ``ndarray.mean``'s, with large and tiny magnitudes and NaN/inf among them."""
+    division by the count); every value, its dtype and its shape must be ``ndarray.mean``'s,
+    with large and tiny magnitudes and NaN/inf among them, on strided views too."""
     x = _special(shape, dtype) if shape and np.prod(shape) >= 6 else \
         np.random.default_rng(2).standard_normal(shape).astype(dtype)
     for scale in (1.0, 1e30 if dtype != np.float16 else 1e4, 1e-30):
         xs = (x * dtype(scale)).astype(dtype)
-        for keepdims in (False, True):
+        strided = ((False, xs.T), (True, xs[::-1])) if xs.ndim else ()
+        for keepdims, view in ((False, xs), (True, xs)) + strided:
             with np.errstate(all="ignore"):
-                ref = xs.mean(axis=axis, keepdims=keepdims)
-                got = minigan.Tensor(xs).mean(axis=axis, keepdims=keepdims).array
+                ref = view.mean(axis=axis, keepdims=keepdims)
+                got = minigan.Tensor(view).mean(axis=axis, keepdims=keepdims).array
             ref = np.asarray(ref)
             assert got.dtype == ref.dtype and got.shape == ref.shape
             assert np.array_equal(got.reshape(-1).view(np.uint8), ref.reshape(-1).view(np.uint8))
@@ -461,3 +461,21 @@ def test_col2im_by_gathering_equals_col2im_by_slice_adds():
                                    rtol=1e-13, atol=1e-13)
         checked += 1
     assert checked > 80
+
+
+@pytest.mark.parametrize("weight", [0.1, 0.5, 0.9, np.float64(0.1), np.float64(0.9),
+                                    np.float32(0.1)])
+def test_optimizer_lerp_is_the_formula_for_python_and_numpy_weights(weight):
+    """``_lerp_`` is PyTorch's lerp_ formula as written, including NumPy's promotion when the
+    weight is a NumPy float64 (betas given as an array): one rounding into float32, not two."""
+    from minigan.optim.optimizer import Optimizer
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(2000).astype(np.float32)
+    b = rng.standard_normal(2000).astype(np.float32)
+    ref = a.copy()
+    if weight < 0.5:
+        ref += weight * (b - ref)
+    else:
+        ref[...] = b - (b - ref) * (1 - weight)
+    got = Optimizer._lerp_(a.copy(), b, weight)
+    assert got.dtype == np.float32 and _same_bits(got, ref)

@@ -1,8 +1,9 @@
 """``python -m minigan <command>``: the command line.
 
 Each command lives in its own module under ``minigan/commands/`` with two functions,
-``add_arguments(parser)`` and ``run(args) -> int``, and a one-line ``__doc__`` that becomes its
-help. Adding a command means adding a module and its name to ``COMMANDS``.
+``add_arguments(parser)`` and ``run(args) -> int``, and a ``__doc__`` whose first line is its
+one-line help and whose whole text (example commands first) is its ``--help``. Adding a
+command means adding a module and its name to ``COMMANDS``.
 """
 from __future__ import annotations
 

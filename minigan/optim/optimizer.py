@@ -203,14 +203,10 @@ class Optimizer:
     def _lerp_(a, b, weight):
         """``a += weight·(b - a)`` in place, with the two formulas PyTorch's ``lerp_`` uses
         (the second is more accurate when weight ≥ 0.5), so that the numbers match."""
-        xp = backend.xp_of(a)
-        d = xp.subtract(b, a)
         if weight < 0.5:
-            d *= weight
-            a += d
+            a += weight * (b - a)
         else:
-            d *= 1 - weight
-            xp.subtract(b, d, out=a)
+            a[...] = b - (b - a) * (1 - weight)
         return a
 
     @staticmethod
