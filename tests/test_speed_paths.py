@@ -360,6 +360,7 @@ def test_fused_bce_with_logits_is_the_formula_bit_for_bit(reduction, dtype):
     the default device (the CuPy stand-in's in the second CI run)."""
     rng = np.random.default_rng(4)
     x0 = (rng.standard_normal((37, 3)) * 30).astype(dtype)      # large logits on both sides
+    x0[0] = [0.0, -0.0, 0.0]                                    # and zeros of both signs
     t0 = rng.uniform(0, 1, (37, 3)).astype(dtype)
     gy0 = rng.standard_normal(() if reduction != "none" else (37, 3)).astype(dtype)
     outs = []
