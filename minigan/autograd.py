@@ -189,7 +189,8 @@ class Tensor:
 
     def item(self):
         if self.array.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+            raise ValueError("item() needs a tensor with one element, this one has shape "
+                             f"{self.shape}")
         return self.array.reshape(()).item()
 
     def tolist(self):
@@ -229,7 +230,8 @@ class Tensor:
     # ------------------------------------------------------------------ graph control
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.array.dtype.kind not in "fc":
-            raise RuntimeError(f"only floating-point tensors can require gradients, not {self.dtype}")
+            raise RuntimeError("only floating-point tensors can require gradients, not "
+                               f"{self.dtype}")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad_(False) is only for leaves; use .detach() on a "
                                "computed tensor")

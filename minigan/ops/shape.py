@@ -370,7 +370,8 @@ def stack(tensors, axis=0, dim=None):
         axis = dim
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
-        raise ValueError(f"stack: all tensors need the same shape, got {[t.shape for t in tensors]}")
+        raise ValueError("stack: all tensors need the same shape, got "
+                         f"{[t.shape for t in tensors]}")
     a = _axis(axis, tensors[0].ndim + 1, "stack")
     return concatenate([unsqueeze(t, a) for t in tensors], axis=a)
 
