@@ -1,6 +1,6 @@
 """One training iteration of a tiny MLP GAN on a 1-D toy: per-op Python overhead, next to PyTorch.
 
-    python -m benchmarks.bench_mlp_gan [--reps 15] [--threads 1] [--stat median|min] [--no-torch]
+    python -m benchmarks.bench_mlp_gan [--reps 200] [--threads 1] [--stat median|min] [--no-torch]
                                        [--profile]
 
 G: Linear(1->32) -> Tanh -> Linear(32->32) -> Tanh -> Linear(32->1)
@@ -12,7 +12,10 @@ minigan and once with PyTorch, from the same weights.
 The arithmetic is negligible (about 0.1 MFLOP per iteration): the time is what each framework
 spends per operation (building the graph, dispatching, allocating small arrays). The table
 prints ms/iteration, the number of minigan ops (Function calls, forward and backward) in one
-iteration and the time per op, and the ratio to PyTorch (median of interleaved reps).
+iteration and the time per op, and the ratio to PyTorch (median of interleaved reps: 200 by
+default, since one rep is a single iteration of well under a millisecond: runs of the same
+code gave ratios 0.64-0.73 with 15 reps, the default until 2026-12-05, and 0.64-0.69 with 200,
+seven of eight within 0.67-0.69).
 Both run with one thread by default (``--threads``): at this size no op is worth splitting, and
 on a loaded machine every wake-up of a second OpenMP/BLAS thread costs PyTorch (or NumPy) a
 scheduler time slice, which would measure the machine's load, not the frameworks.
@@ -67,7 +70,8 @@ def minigan_iteration():
 
 def torch_iteration(torch):
     """The same iteration against PyTorch: the same ``build``, weights and data."""
-    return H.build_iteration("torch", build, init_arrays, batches, BATCH, LR, BETAS, (20, 21), torch)
+    return H.build_iteration("torch", build, init_arrays, batches, BATCH, LR, BETAS, (20, 21),
+                             torch)
 
 
 def count_ops(step):
@@ -92,7 +96,7 @@ def flops():
     return per_pass * (3 * 3 + 3)     # G fwd+bwd (x3), D 3 forward + 3 backward (x3 each)
 
 
-def run(reps=15, stat="median", use_torch=True, threads=1, out=print):
+def run(reps=200, stat="median", use_torch=True, threads=1, out=print):
     limiter = None
     if threads is not None:
         from minigan import backend as _backend  # pins the count (no adaptive default)
@@ -138,7 +142,7 @@ def run(reps=15, stat="median", use_torch=True, threads=1, out=print):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads (1)")
     ap.add_argument("--stat", choices=("median", "min"), default="median")
     ap.add_argument("--no-torch", action="store_true")

@@ -54,7 +54,7 @@ def main(argv=None):
         print()
     bench_dcgan.run(reps, args.threads, use_torch=True, memory=not args.no_memory)
     print()
-    bench_mlp_gan.run(max(15, reps), threads=1)
+    bench_mlp_gan.run(max(200, reps), threads=1)   # sub-millisecond reps: many of them
     if args.default_coretype and "OPENBLAS_CORETYPE" in os.environ:
         print(f"\n=== again without OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} "
               "(the kernels OpenBLAS picks by itself) ===\n", flush=True)
