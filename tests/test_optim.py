@@ -145,6 +145,30 @@ def test_steps_do_not_touch_grad_and_keep_parameter_objects():
     assert p.dtype == np.float64
 
 
+
+@pytest.mark.parametrize("sizes", [[(3, 4), (4,)], [(300, 300)]])   # flat group; per parameter
+def test_adam_after_its_state_is_cleared_starts_again(sizes):
+    """``opt.state.clear()`` (or loading a state dict with no state) forgets the moments and
+    the step count, as in PyTorch, whose state is created lazily: the next step is a first
+    step, the same as a fresh optimizer's."""
+    rng = np.random.default_rng(7)
+    ps = [nn.Parameter(rng.standard_normal(s).astype(np.float32)) for s in sizes]
+    opt = optim.Adam(ps, lr=0.01, betas=(0.5, 0.999))
+    for _ in range(2):
+        for p in ps:
+            p.grad = Tensor(rng.standard_normal(p.shape).astype(np.float32))
+        opt.step()
+    opt.state.clear()
+    grads = [rng.standard_normal(p.shape).astype(np.float32) for p in ps]
+    fresh = [nn.Parameter(p.numpy().copy()) for p in ps]
+    for p, q, g in zip(ps, fresh, grads):
+        p.grad, q.grad = Tensor(g.copy()), Tensor(g.copy())
+    opt.step()
+    optim.Adam(fresh, lr=0.01, betas=(0.5, 0.999)).step()
+    for p, q in zip(ps, fresh):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+        assert opt.state[p]["step"] == 1
+
 def test_float32_stays_float32():
     for make in (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps),
                  lambda ps: optim.RMSprop(ps, momentum=0.5, centered=True)):
