@@ -248,8 +248,6 @@ class Tensor:
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (leaves always keep it)."""
         self._retains_grad = True
-        if self._ctx is not None:
-            self._ctx._retains_output_grad = True
         return self
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -302,7 +300,6 @@ class Function:
     saves_output = False           # True when backward reads self.output()
     _saved_outputs = None
     _output_versions = ()          # ((counter cell, version), ...) of outputs backward reads
-    _retains_output_grad = False   # set by retain_grad() on an output: backward reports it
 
     def __call__(self, *inputs):
         # One pass over the inputs: every Tensor, on one device (one array type), and does any
@@ -583,11 +580,16 @@ def _run_backward(roots, root_grads, targets, create_graph, retain_graph):
         for fn in reversed(order):
             if reaches is not None and id(fn) not in reaches:
                 continue
-            if len(fn._outputs) == 1 and targets is None and not fn._retains_output_grad:
-                # the common case, inlined: one output, nothing to report about it
-                g = grads.pop(id(fn), None)
+            if len(fn._outputs) == 1 and targets is None:
+                # _output_grads' common case, inlined (this runs once per op): one output, and
+                # its gradient is a result only if the output asked for it with retain_grad()
+                k = id(fn)
+                g = grads.pop(k, None)
                 if g is None:
                     continue
+                o = fn._outputs[0]()
+                if o is not None and o._retains_grad:
+                    results[k] = (o, g)
                 gys = (g,)
             else:
                 gys = _output_grads(fn, grads, results, targets)

@@ -313,8 +313,6 @@ def setitem_(x, index, value):
             new = SetItem(index)(old, value.to(dtype=x.dtype) if value.dtype != x.dtype
                                  else value)
             x.array, x._ctx, x._out_index = new.array, new._ctx, 0   # ... and x is the write
-            if x._retains_grad:          # its new creator must report x's gradient
-                new._ctx._retains_output_grad = True
             x._vc = [x._vc[0]]     # a new array: no longer a view of what x viewed before
             x.requires_grad = new.requires_grad
             new._ctx._outputs = (weakref.ref(x),)
