@@ -138,7 +138,8 @@ class StyleGANRun(ImageRun):
     def map(self, G, z):
         G.eval()
         with no_grad():
-            return backend.to_numpy(G.mapping(Tensor(backend.as_array(z, device=self.device))).array)
+            w = G.mapping(Tensor(backend.as_array(z, device=self.device)))
+        return backend.to_numpy(w.array)
 
     def broadcast(self, G, w):
         return np.repeat(np.asarray(w)[:, None, :], G.n_styles, axis=1)
@@ -164,11 +165,12 @@ class StyleGANRun(ImageRun):
                 for k, v in (("mixed", s), ("fine_src", self.broadcast(G, w1)),
                              ("coarse_src", self.broadcast(G, w2)))}
         differ = pred["fine_src"] != pred["coarse_src"]
+        def share(source):      # of the pairs that differ, how often the mixture is `source`'s
+            agree = pred["mixed"] == pred[source]
+            return float(agree[differ].mean()) if differ.any() else float("nan")
         nums = {"mixing_pairs_of_different_class": int(differ.sum()),
-                "mixing_class_from_coarse": float((pred["mixed"] == pred["coarse_src"])[differ].mean())
-                if differ.any() else float("nan"),
-                "mixing_class_from_fine": float((pred["mixed"] == pred["fine_src"])[differ].mean())
-                if differ.any() else float("nan")}
+                "mixing_class_from_coarse": share("coarse_src"),
+                "mixing_class_from_fine": share("fine_src")}
         return src_a, src_b, mixed, nums
 
     def truncation_sweep(self, G, scorer, n=None):
