@@ -1,4 +1,5 @@
-"""Forward+backward timings of minigan's kernels at the shapes of the reference DCGAN.
+"""Forward+backward timings of minigan's kernels at the shapes of the reference DCGAN
+(and of the small StyleGAN's 3x3 convolutions).
 
     python -m benchmarks.bench_kernels [--device cpu|cuda] [--reps 9] [--batch 64]
     python benchmarks/bench_kernels.py
@@ -123,7 +124,13 @@ def kernels(r, n):
             ("G ConvT 256->128 k4 s2 p1 7->14", 256, 128, 4, 2, 1, 7, True),
             ("G ConvT 128->1 k4 s2 p1 14->28", 128, 1, 4, 2, 1, 14, True),
             ("D Conv 1->64 k4 s2 p1 28->14", 1, 64, 4, 2, 1, 28, False),
-            ("D Conv 64->128 k4 s2 p1 14->7", 64, 128, 4, 2, 1, 14, False)):
+            ("D Conv 64->128 k4 s2 p1 14->7", 64, 128, 4, 2, 1, 14, False),
+            # the small StyleGAN's 3x3 layers (stride 1): few channels on many pixels, where
+            # the GEMM has 16-64 rows and the 9x column matrix costs as much as the product
+            ("StyleGAN Conv 64->64 k3 s1 p1 7x7", 64, 64, 3, 1, 1, 7, False),
+            ("StyleGAN Conv 64->32 k3 s1 p1 14x14", 64, 32, 3, 1, 1, 14, False),
+            ("StyleGAN Conv 32->16 k3 s1 p1 28x28", 32, 16, 3, 1, 1, 28, False),
+            ("StyleGAN Conv 16->16 k3 s1 p1 28x28", 16, 16, 3, 1, 1, 28, False)):
         if transposed:
             w = r.randn(cin, cout, k, k, scale=0.05)
             ho = (hw - 1) * s - 2 * p + k

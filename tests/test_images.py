@@ -178,6 +178,37 @@ def test_ema_tracks_the_weights():
     np.testing.assert_allclose(w_b, w_a - 2 / 11, atol=1e-6)
 
 
+def test_ema_warmup_caps_the_decay_so_a_larger_beta_changes_nothing_early():
+    """Before the warm-up (1 + t)/(10 + t) reaches beta, every larger beta gives the same
+    average: in 50 updates (cap 51/60), 0.999 and 0.9999 are bit for bit the same, 0.5 is not."""
+    minigan.manual_seed(0)
+    model = DCGANGenerator(4, 8, 4)
+    shadows = {b: DCGANGenerator(4, 8, 4) for b in (0.5, 0.999, 0.9999)}
+    emas = {b: minigan.gan.EMA(model, shadows[b], beta=b) for b in shadows}
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        for p in model.parameters():
+            p.array[...] += rng.standard_normal(p.shape).astype(np.float32)
+        for e in emas.values():
+            e.update()
+    first = {b: to_np(next(iter(shadows[b].parameters()))) for b in shadows}
+    np.testing.assert_array_equal(first[0.999], first[0.9999])
+    assert np.abs(first[0.5] - first[0.999]).max() > 1e-3
+    assert emas[0.999].decay() == pytest.approx(51 / 60) and emas[0.5].decay() == 0.5
+    # the update count at which beta takes effect: (1 + t)/(10 + t) >= beta
+    for b, t in ((0.5, 8), (0.9, 80), (0.99, 890), (0.999, 8990)):
+        e = minigan.gan.EMA(model, DCGANGenerator(4, 8, 4), beta=b)
+        assert e.updates_to_reach() == t
+        assert e.decay(t) == b and e.decay(t - 1) < b
+
+
+def test_run_says_when_the_ema_never_reached_its_beta(data, tmp_path, capsys):
+    I.run_images("dcgan", steps=3, seed=0, data=data, out=tmp_path / "r", quick=True,
+                 score=False, figures=False, ema=0.999)
+    out = capsys.readouterr().out
+    assert "takes effect after 8990 steps" in out and "decay 0.3077" in out
+
+
 # ------------------------------------------------------------------------- command line
 def test_every_commands_help_keeps_its_example_lines():
     """A command's docstring opens with example commands, one per line; argparse's default

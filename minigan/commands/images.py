@@ -36,9 +36,11 @@ def add_arguments(parser):
                         help="a short run (seconds) that exercises everything; for tests")
     parser.add_argument("--batch-size", type=int, default=None, help="minibatch size")
     parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate (for GANs: sets G's and D's alike, overriding a two-rate default)")
+                        help="learning rate (for GANs: sets G's and D's alike, overriding a "
+                             "two-rate default)")
     parser.add_argument("--ema", type=float, default=None,
-                        help="dcgan: EMA decay of G's weights (0 turns the EMA off)")
+                        help="dcgan: EMA decay of G's weights (0 turns the EMA off); it warms up "
+                             "as min(EMA, (1+t)/(10+t)), so 0.999 takes effect after 8990 steps")
     tech = parser.add_argument_group(
         "improved techniques (Salimans et al. 2016; dcgan only, each off by default; "
         "see minigan.gan.techniques and lesson 19)")

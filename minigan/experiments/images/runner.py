@@ -113,6 +113,12 @@ def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images"
     run.save()
     say(f"{model}: trained {config['steps']} steps in {train_s:.1f} s (total {run.step}); "
         f"checkpoint {run.checkpoint_path}")
+    ema = getattr(run, "ema", None)
+    if ema is not None and 0 < ema.decay() < ema.beta:
+        # a larger --ema would change nothing in this run: say so rather than let it pass
+        say(f"{model}: the EMA's warm-up reached decay {ema.decay():.4f} by the last step; its "
+            f"beta {ema.beta:g} takes effect after {ema.updates_to_reach()} steps, so in this "
+            f"run any beta above {ema.decay():.4f} gives the same average")
     summary = {"model": model, "data": dataset["name"], "size": run.size, "seed": seed,
                "steps": run.step, "config": config, "train_seconds": train_s, "figures": []}
     t = time.perf_counter()
