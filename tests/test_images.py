@@ -207,6 +207,9 @@ def test_run_says_when_the_ema_never_reached_its_beta(data, tmp_path, capsys):
                  score=False, figures=False, ema=0.999)
     out = capsys.readouterr().out
     assert "takes effect after 8990 steps" in out and "decay 0.3077" in out
+    I.run_images("dcgan", steps=0, seed=0, data=data, out=tmp_path / "r0", quick=True,
+                 score=False, figures=False, ema=0.999)
+    assert "takes effect" not in capsys.readouterr().out      # no update made: nothing to say
 
 
 # ------------------------------------------------------------------------- command line

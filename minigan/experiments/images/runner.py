@@ -114,7 +114,7 @@ def run_images(model="dcgan", steps=None, seed=0, device=None, out="runs/images"
     say(f"{model}: trained {config['steps']} steps in {train_s:.1f} s (total {run.step}); "
         f"checkpoint {run.checkpoint_path}")
     ema = getattr(run, "ema", None)
-    if ema is not None and 0 < ema.decay() < ema.beta:
+    if ema is not None and ema.updates and ema.decay() < ema.beta:
         # a larger --ema would change nothing in this run: say so rather than let it pass
         say(f"{model}: the EMA's warm-up reached decay {ema.decay():.4f} by the last step; its "
             f"beta {ema.beta:g} takes effect after {ema.updates_to_reach()} steps, so in this "
