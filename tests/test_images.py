@@ -188,7 +188,8 @@ def test_ema_warmup_caps_the_decay_so_a_larger_beta_changes_nothing_early():
     rng = np.random.default_rng(0)
     for _ in range(50):
         for p in model.parameters():
-            p.array[...] += rng.standard_normal(p.shape).astype(np.float32)
+            step = rng.standard_normal(p.shape).astype(np.float32)
+            p.array[...] += minigan.backend.as_array(step, device=p.device)
         for e in emas.values():
             e.update()
     first = {b: to_np(next(iter(shadows[b].parameters()))) for b in shadows}
