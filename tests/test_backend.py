@@ -99,6 +99,7 @@ def test_mixed_real_devices(device):
 
 def test_manual_seed_repeats_bit_for_bit():
     minigan.manual_seed(123)
+
     def draws():
         return (minigan.randn(4), minigan.rand(3), minigan.randint(0, 10, (5,)),
                 minigan.normal(2, 3, (2,)))

@@ -145,7 +145,6 @@ def test_steps_do_not_touch_grad_and_keep_parameter_objects():
     assert p.dtype == np.float64
 
 
-
 @pytest.mark.parametrize("sizes", [[(3, 4), (4,)], [(300, 300)]])   # flat group; per parameter
 def test_adam_after_its_state_is_cleared_starts_again(sizes):
     """``opt.state.clear()`` (or loading a state dict with no state) forgets the moments and
@@ -168,6 +167,7 @@ def test_adam_after_its_state_is_cleared_starts_again(sizes):
     for p, q in zip(ps, fresh):
         np.testing.assert_array_equal(p.numpy(), q.numpy())
         assert opt.state[p]["step"] == 1
+
 
 def test_float32_stays_float32():
     for make in (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps),

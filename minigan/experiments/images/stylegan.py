@@ -165,6 +165,7 @@ class StyleGANRun(ImageRun):
                 for k, v in (("mixed", s), ("fine_src", self.broadcast(G, w1)),
                              ("coarse_src", self.broadcast(G, w2)))}
         differ = pred["fine_src"] != pred["coarse_src"]
+
         def share(source):      # of the pairs that differ, how often the mixture is `source`'s
             agree = pred["mixed"] == pred[source]
             return float(agree[differ].mean()) if differ.any() else float("nan")
