@@ -160,6 +160,27 @@ def test_stacked_run_packs_the_discriminator(tmp_path):
     assert x.shape == (4, 3, 8, 8)
 
 
+def test_stacked_minibatch_method_gives_d_the_batch(tmp_path):
+    """method="minibatch": D ends in minibatch discrimination, so what it says of a sample
+    depends on the samples beside it (a per-sample D's would not)."""
+    from minigan import nn
+    data = I.load_image_data("digits")
+    cfg = dict(I.DEFAULTS["stacked"], method="minibatch", mbd_kernels=6, mbd_dims=3)
+    run = I.MODELS["stacked"](data, cfg, tmp_path / "m")
+    layers = [m for m in run.D.modules() if isinstance(m, nn.MinibatchDiscrimination)]
+    assert run.pack == 1 and run.D.channels == 3 and len(layers) == 1
+    assert (layers[0].out_features, layers[0].kernel_dims) == (6, 3)
+    run.train_steps(2, progress=False)
+    run.D.eval()
+    x = minigan.randn(4, 3, 8, 8)
+    with minigan.no_grad():
+        alone = run.D(x).numpy()[0]
+        crowded = run.D(minigan.cat([x[:1], x[:1], x[:1], x[3:]], dim=0)).numpy()[0]
+    assert not np.allclose(alone, crowded)
+    with pytest.raises(ValueError, match="mbd_kernels"):
+        I.MODELS["stacked"](data, dict(cfg, mbd_kernels=0), tmp_path / "bad")
+
+
 @pytest.mark.parametrize("model,keys", [("sagan", {"lr_g", "lr_d"}), ("cgan", {"lr_g", "lr_d"}),
                                         ("ae", {"lr"}), ("dcgan", {"lr_g", "lr_d"})])
 def test_lr_flag_sets_every_rate_of_the_model(model, keys):

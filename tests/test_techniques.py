@@ -175,3 +175,18 @@ def test_images_command_flags_reach_the_dcgan_run_and_no_other(tmp_path):
     assert type(run.D.net[-2]).__name__ == "MinibatchDiscrimination"
     assert cli.main(["images", "--model", "vae", "--quick", "--feature-matching",
                      "--out", str(tmp_path / "v")]) == 1
+
+
+def test_minibatch_disc_flag_picks_the_stacked_method():
+    """--model stacked --minibatch-disc B is the stacked run's minibatch method with B kernels;
+    the other technique flags stay the dcgan run's."""
+    import argparse
+
+    from minigan.commands.images import add_arguments, technique_overrides
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--model", "stacked", "--minibatch-disc", "100"])
+    assert technique_overrides(args) == {"method": "minibatch", "mbd_kernels": 100}
+    args = parser.parse_args(["--model", "stacked", "--feature-matching"])
+    with pytest.raises(ValueError, match="--feature-matching"):
+        technique_overrides(args)

@@ -42,7 +42,8 @@ def add_arguments(parser):
                         help="dcgan: EMA decay of G's weights (0 turns the EMA off); it warms up "
                              "as min(EMA, (1+t)/(10+t)), so 0.999 takes effect after 8990 steps")
     tech = parser.add_argument_group(
-        "improved techniques (Salimans et al. 2016; dcgan only, each off by default; "
+        "improved techniques (Salimans et al. 2016; dcgan, and --minibatch-disc for stacked; "
+        "each off by default; "
         "see minigan.gan.techniques and lesson 19)")
     tech.add_argument("--feature-matching", action="store_true",
                       help="G matches the mean of D's last convolutional features")
@@ -54,7 +55,8 @@ def add_arguments(parser):
     tech.add_argument("--virtual-batchnorm", action="store_true",
                       help="virtual batch norm in G (a fixed reference batch)")
     tech.add_argument("--minibatch-disc", type=int, nargs="?", const=16, default=None,
-                      metavar="B", help="minibatch discrimination in D with B kernels (16)")
+                      metavar="B", help="minibatch discrimination in D with B kernels (16); "
+                                        "also for --model stacked (measured there with 100)")
     parser.add_argument("--task", default=None, choices=("edges", "inpaint"),
                         help="pix2pix: the paired input, the digit's edge map (default) or its "
                              "top half")
@@ -86,6 +88,9 @@ def technique_overrides(args):
              "virtual_batchnorm": 1 if args.virtual_batchnorm else None,
              "minibatch_kernels": args.minibatch_disc}
     given = {k: v for k, v in given.items() if v is not None}
+    if args.model == "stacked" and "minibatch_kernels" in given:
+        # stacked digits: minibatch discrimination is one of the run's methods
+        given = dict(given, method="minibatch", mbd_kernels=given.pop("minibatch_kernels"))
     missing = [k for k in given if k not in DEFAULTS[args.model]]
     if missing:
         flags = ", ".join("--minibatch-disc" if k == "minibatch_kernels"

@@ -30,6 +30,11 @@ averages those swings out, which is what the KL measures. Either can add Mesched
 R1 penalty on D's gradient at real images (``r1_gamma``; ``losses.r1_penalty``), which on
 stacked MNIST did more for the mode count than packing (docs/results/stacked_mnist.md).
 
+* ``minibatch``: the plain DCGAN whose D ends in Salimans et al.'s minibatch
+  discrimination (``nn.MinibatchDiscrimination``, ``mbd_kernels`` × ``mbd_dims``): each
+  sample also gets, per kernel, how close it is to the rest of its batch. A class that G
+  over-produces crowds its fake batches, which a per-sample D cannot see and this D can.
+
 PacGAN on the same budget: ``run_images("stacked", data="mnist", method="pacgan",
 batch_size=32)`` (32 packs of 2: the same 64 images a step).
 """
@@ -53,7 +58,7 @@ __all__ = ["StackedRun", "mode_scores", "label_scores", "stack_digits", "PUBLISH
 
 np = backend.np      # host-side mode counting; the maths is in the engine
 
-STACKED_METHODS = ("nsgan", "pacgan")       # the METHODS this run implements
+STACKED_METHODS = ("nsgan", "pacgan", "minibatch")   # the METHODS this run implements
 # PacGAN (Lin et al. 2018) Table 2: stacked MNIST, 26 000 samples -> (modes of 1000, KL)
 PUBLISHED = {"DCGAN": (99, 3.40), "Unrolled GAN": (48.7, 4.32), "VEEGAN": (150, 2.95),
              "PacDCGAN2": (1000, 0.06), "PacDCGAN4": (1000, 0.07)}
@@ -95,8 +100,11 @@ def label_scores(labels):
 
 
 def method_label(method, pack):
-    """The published row's name for a run: DCGAN, or PacDCGAN<pack>."""
-    return f"PacDCGAN{pack}" if method == "pacgan" else "DCGAN"
+    """The published row's name for a run: DCGAN, PacDCGAN<pack>, or DCGAN + minibatch
+    discrimination."""
+    if method == "pacgan":
+        return f"PacDCGAN{pack}"
+    return "DCGAN + minibatch discr." if method == "minibatch" else "DCGAN"
 
 
 class StackedRun(ImageRun):
@@ -105,9 +113,10 @@ class StackedRun(ImageRun):
     name = "stacked"
     defaults = dict(method="pacgan", pack=2, steps=2500, batch_size=64, lr=2e-4, beta1=0.5,
                     z_dim=32, g_width=32, d_width=32, ema=0.999, mode_samples=10000,
-                    r1_gamma=0.0, r1_every=4)
-    # checkpoints from before R1 was a setting were trained without it
-    SETTINGS_BEFORE = dict(r1_gamma=0.0, r1_every=4)
+                    r1_gamma=0.0, r1_every=4, mbd_kernels=100, mbd_dims=5)
+    # checkpoints from before R1 was a setting were trained without it; those from before
+    # the minibatch method were not trained with it, so its sizes cannot matter to them
+    SETTINGS_BEFORE = dict(r1_gamma=0.0, r1_every=4, mbd_kernels=100, mbd_dims=5)
     quick = dict(steps=100, mode_samples=2000)
     # 28×28 (MNIST): 26 000 samples as in the published table. The method is the single-digit
     # DCGAN's recipe (R1 γ 1 every 4th D step, Adam 3.2e-3 constant, EMA 0.999) on the plain
@@ -150,9 +159,15 @@ class StackedRun(ImageRun):
 
     def _discriminator(self):
         from ...gan.models.dcgan import DCGANDiscriminator
+        c = self.config
         # PacGAN: the pack's samples side by side along the channel axis
-        return self.on_device(DCGANDiscriminator(self.size, self.config["d_width"],
-                                                 channels=3 * self.pack))
+        kernels = int(c["mbd_kernels"]) if c["method"] == "minibatch" else 0
+        if c["method"] == "minibatch" and (kernels < 1 or int(c["mbd_dims"]) < 1):
+            raise ValueError(f"stacked: minibatch discrimination needs mbd_kernels >= 1 and "
+                             f"mbd_dims >= 1, got {c['mbd_kernels']} and {c['mbd_dims']}")
+        return self.on_device(DCGANDiscriminator(self.size, c["d_width"], channels=3 * self.pack,
+                                                 minibatch_kernels=kernels,
+                                                 kernel_dims=int(c["mbd_dims"])))
 
     def _real(self, n):
         """n real stacked images, drawn with minigan's seeded (checkpointed) CPU generator."""
@@ -245,12 +260,13 @@ class StackedRun(ImageRun):
 def format_modes(rows, n):
     """A table of modes covered and KL for measured rows ([(label, mode_scores)]), the
     published rows of PacGAN's Table 2 below them."""
+    w = max([44] + [len(label) for label, _ in rows])     # the label column fits the longest
     lines = [f"stacked digits, {n} samples: modes covered (of 1000), KL(mode histogram || "
              "uniform) in nats, worst channel's KL(class histogram || uniform over 10)",
-             f"{'':<44s} {'modes':>7s} {'KL':>7s} {'channel KL':>11s}"]
+             f"{'':<{w}s} {'modes':>7s} {'KL':>7s} {'channel KL':>11s}"]
     for label, s in rows:
-        lines.append(f"{label:<44s} {s['modes_covered']:>7d} {s['kl_modes_uniform']:>7.3f} "
+        lines.append(f"{label:<{w}s} {s['modes_covered']:>7d} {s['kl_modes_uniform']:>7.3f} "
                      f"{s['kl_channel_max']:>11.4f}")
     for label, (modes, kl) in PUBLISHED.items():
-        lines.append(f"{'published (PacGAN Table 2): ' + label:<44s} {modes:>7g} {kl:>7.2f}")
+        lines.append(f"{'published (PacGAN Table 2): ' + label:<{w}s} {modes:>7g} {kl:>7.2f}")
     return "\n".join(lines)
