@@ -22,18 +22,17 @@ One run trains one ``method`` (a name of ``minigan.gan.remedies.METHODS``):
   2018): D judges *packs* of ``pack`` samples concatenated along the channel axis
   (3·pack channels), so a G that repeats itself is easy to spot (near-identical fakes in one
   pack look unlike independent real ones). D sees ``batch_size`` packs (``pack`` ×
-  ``batch_size`` samples) per step, as in the paper.
-
-Both keep a moving average of G's weights (``ema``, see ``base``): G's class frequencies
-swing from step to step as D chases whatever G over-produces; the average of the weights
-averages those swings out, which is what the KL measures. Either can add Mescheder et al.'s
-R1 penalty on D's gradient at real images (``r1_gamma``; ``losses.r1_penalty``), which on
-stacked MNIST did more for the mode count than packing (docs/results/stacked_mnist.md).
-
+  ``batch_size`` samples) per step, as in the paper;
 * ``minibatch``: the plain DCGAN whose D ends in Salimans et al.'s minibatch
   discrimination (``nn.MinibatchDiscrimination``, ``mbd_kernels`` × ``mbd_dims``): each
   sample also gets, per kernel, how close it is to the rest of its batch. A class that G
   over-produces crowds its fake batches, which a per-sample D cannot see and this D can.
+
+All keep a moving average of G's weights (``ema``, see ``base``): G's class frequencies
+swing from step to step as D chases whatever G over-produces; the average of the weights
+averages those swings out, which is what the KL measures. Each can add Mescheder et al.'s
+R1 penalty on D's gradient at real images (``r1_gamma``; ``losses.r1_penalty``), which on
+stacked MNIST did more for the mode count than packing (docs/results/stacked_mnist.md).
 
 PacGAN on the same budget: ``run_images("stacked", data="mnist", method="pacgan",
 batch_size=32)`` (32 packs of 2: the same 64 images a step).
