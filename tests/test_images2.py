@@ -179,6 +179,8 @@ def test_stacked_minibatch_method_gives_d_the_batch(tmp_path):
     assert not np.allclose(alone, crowded)
     with pytest.raises(ValueError, match="mbd_kernels"):
         I.MODELS["stacked"](data, dict(cfg, mbd_kernels=0), tmp_path / "bad")
+    with pytest.raises(ValueError, match="kernel_dims"):
+        I.MODELS["stacked"](data, dict(cfg, mbd_dims=0), tmp_path / "bad_dims")
 
 
 @pytest.mark.parametrize("model,keys", [("sagan", {"lr_g", "lr_d"}), ("cgan", {"lr_g", "lr_d"}),

@@ -543,6 +543,9 @@ def test_minibatch_discrimination_definition_and_gradcheck():
     with minigan.no_grad():
         mbd.T.array *= 0.3                 # keep exp(-L1) away from underflow
     check_module(mbd, t64(3, 4))
+    for kernels, dims in ((0, 2), (3, 0)):      # an empty T would be silently ignored
+        with pytest.raises(ValueError, match="must be >= 1"):
+            nn.MinibatchDiscrimination(4, kernels, dims)
     # a collapsed batch (identical rows) gets the maximal feature N - 1
     same = minigan.tensor(np.tile(x.numpy()[:1], (4, 1)))
     np.testing.assert_allclose(mbd(same).numpy()[:, 4:], 3.0)

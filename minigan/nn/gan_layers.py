@@ -213,6 +213,10 @@ class MinibatchDiscrimination(Module):
     def __init__(self, in_features, out_features, kernel_dims, mean=False, device=None,
                  dtype=None):
         super().__init__()
+        if int(out_features) < 1 or int(kernel_dims) < 1:
+            # an empty T would give every sample the same closeness: D would silently ignore it
+            raise ValueError(f"MinibatchDiscrimination: out_features (kernels) and kernel_dims "
+                             f"must be >= 1, got {out_features} and {kernel_dims}")
         self.in_features, self.out_features = in_features, out_features
         self.kernel_dims, self.mean = kernel_dims, mean
         # On ``device`` (the default device unless given), so init.normal_ draws from that

@@ -142,6 +142,10 @@ class StackedRun(ImageRun):
         self.pack = int(c["pack"]) if c["method"] == "pacgan" else 1
         if self.pack < 1:
             raise ValueError(f"stacked: pack must be >= 1, got {c['pack']}")
+        self.mbd_kernels = int(c["mbd_kernels"]) if c["method"] == "minibatch" else 0
+        if c["method"] == "minibatch" and self.mbd_kernels < 1:
+            raise ValueError(f"stacked: minibatch discrimination needs mbd_kernels >= 1, got "
+                             f"{c['mbd_kernels']}")
         self.label = method_label(c["method"], self.pack)
         self.G, self.D = self._generator(), self._discriminator()
         betas = (c["beta1"], 0.999)
@@ -162,12 +166,8 @@ class StackedRun(ImageRun):
         from ...gan.models.dcgan import DCGANDiscriminator
         c = self.config
         # PacGAN: the pack's samples side by side along the channel axis
-        kernels = int(c["mbd_kernels"]) if c["method"] == "minibatch" else 0
-        if c["method"] == "minibatch" and (kernels < 1 or int(c["mbd_dims"]) < 1):
-            raise ValueError(f"stacked: minibatch discrimination needs mbd_kernels >= 1 and "
-                             f"mbd_dims >= 1, got {c['mbd_kernels']} and {c['mbd_dims']}")
         return self.on_device(DCGANDiscriminator(self.size, c["d_width"], channels=3 * self.pack,
-                                                 minibatch_kernels=kernels,
+                                                 minibatch_kernels=self.mbd_kernels,
                                                  kernel_dims=int(c["mbd_dims"])))
 
     def _real(self, n):
